@@ -1,0 +1,38 @@
+"""Files in, :class:`~yanbao.records.Report` out: load, clean, structure."""
+
+from __future__ import annotations
+
+import os
+
+from yanbao.errors import EmptyInputError
+from yanbao.records import Report
+
+from .cleaning import clean_page
+from .loaders import load_document
+from .structure import build_report
+
+__all__ = ["parse_document", "parse_text"]
+
+
+def parse_text(text: str, origin: str = "<text>", media_type: str = "text/plain", encoding: str = "utf-8") -> Report:
+    """Clean and structure already-decoded ``text``.
+
+    Raises:
+        EmptyInputError: nothing of the text is report body (all chrome or blank).
+    """
+    page = clean_page(text)
+    report = build_report(page, origin=origin, media_type=media_type, encoding=encoding)
+    if not report.sentences:
+        raise EmptyInputError(f"{origin}: no report text found (only page chrome or headings)")
+    return report
+
+
+def parse_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 1024) -> Report:
+    """Load ``path`` and return its structured :class:`Report`.
+
+    Raises:
+        yanbao.errors.InputError: (and subclasses) the file is refused; the
+            message names the file and the reason.
+    """
+    loaded = load_document(path, max_bytes=max_bytes)
+    return parse_text(loaded.text, origin=str(path), media_type=loaded.media_type, encoding=loaded.encoding)

@@ -1,0 +1,41 @@
+"""Script normalisation for matching: Traditional/Simplified, full/half width.
+
+The normalised form is for matching only (ids, search, entity resolution);
+everything shown or cited is the original text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["normalise", "match_key"]
+
+_SPACE_RE = re.compile(r"\s+")
+_QUOTES_RE = re.compile(r"[\"'“”‘’「」『』《》〈〉]")
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc  # imported lazily: loading its dictionaries costs ~20 ms
+
+    return opencc.OpenCC("t2s")
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` in Simplified script with full-width forms folded (NFKC).
+
+    Many Traditional characters map to one Simplified character (``並``/``并``,
+    ``後``/``后``), so mixed-script text normalises to one form.
+    """
+    return _converter().convert(unicodedata.normalize("NFKC", text))
+
+
+@lru_cache(maxsize=65536)
+def match_key(text: str) -> str:
+    """Return the key two surface forms share when they name the same thing.
+
+    Normalised script, lower case, no whitespace and no quotation marks.
+    """
+    return _QUOTES_RE.sub("", _SPACE_RE.sub("", normalise(text))).lower()

@@ -1,0 +1,256 @@
+"""Headings, paragraphs and sentences of a cleaned report, with offsets.
+
+The public entry point is :func:`build_report`.  It assembles the cleaned
+original text (title, then blocks separated by blank lines) and records every
+section and sentence with character offsets into that text.
+"""
+
+from __future__ import annotations
+
+import re
+from yanbao.records import Report, Section, Sentence, content_hash
+
+from .cleaning import CleanedPage
+from .script import normalise
+
+__all__ = ["build_report", "split_sentences", "parse_heading"]
+
+_CN_NUM = "一二三四五六七八九十百零〇"
+# (style, regex) in priority order; the regex's group 1 is the number, group 2 the title.
+_HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("md", re.compile(r"^(#{1,6})\s+(.+)$")),
+    ("chapter", re.compile(rf"^(第[{_CN_NUM}\d]+[章篇部])[\s:：、]*(.*)$")),
+    ("section", re.compile(rf"^(第[{_CN_NUM}\d]+[节節])[\s:：、]*(.*)$")),
+    ("cn", re.compile(rf"^([{_CN_NUM}]+)[、.．]\s*(.+)$")),
+    ("cn_paren", re.compile(rf"^([（(][{_CN_NUM}]+[)）])[、.．]?\s*(.+)$")),
+    ("dotted", re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?(?![\d%％])\s*(\S.*)$")),
+    ("num", re.compile(r"^(\d{1,2})[.、．](?![\d%％])\s*(\S.*)$")),
+    ("num_paren", re.compile(r"^([（(]\d{1,2}[)）])\s*(\S.*)$")),
+)
+_TERMINAL = "。！？；!?;"
+_MAX_HEADING_CHARS = 50
+_OPEN_QUOTES = "“「『《（(‘"
+_CLOSE_QUOTES = "”」』》）)’"
+_CLOSERS = set(_CLOSE_QUOTES + "\"'")
+_CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff，。、；：！？“”（）]) +(?=[\u4e00-\u9fff，。、；：！？“”（）])")
+
+
+def parse_heading(line: str) -> tuple[str, str, str] | None:
+    """Return ``(style, number, title)`` if ``line`` is a heading, else ``None``.
+
+    A heading is short, carries a numbering pattern of Chinese reports (``一、``,
+    ``（一）``, ``1.``, ``1.1``, ``第一章``, markdown ``#``) and does not end like
+    a sentence.
+    """
+    text = line.strip()
+    if not text or len(text) > _MAX_HEADING_CHARS or text.endswith(tuple(_TERMINAL + "，,")):
+        return None
+    if "。" in text:
+        return None
+    for style, pattern in _HEADING_PATTERNS:
+        m = pattern.match(text)
+        if not m:
+            continue
+        number, title = m.group(1), m.group(2).strip()
+        if style == "md":
+            return f"md{len(number)}", "", title
+        if style == "dotted":
+            style = f"dotted{number.count('.') + 1}"
+        if not title and style not in ("chapter", "section"):
+            return None
+        return style, number, title or number
+    return None
+
+
+def _is_plain_heading(block: list[str]) -> bool:
+    """A block of one short line with no sentence punctuation reads as a heading."""
+    if len(block) != 1:
+        return False
+    line = block[0]
+    return 2 <= len(line) <= 25 and not any(ch in line for ch in _TERMINAL + "，,。、:：")
+
+
+def _rejoin(lines: list[str]) -> list[list[str]]:
+    """Group body lines into blocks; re-join lines that PDF extraction broke.
+
+    A line that does not end a sentence continues on the next line unless the
+    next line is a heading.  Spaces inserted between CJK characters go.
+    """
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for raw in lines + [""]:
+        line = _CJK_SPACE_RE.sub("", raw.strip())
+        if not line:
+            if current:
+                blocks.append(current)
+                current = []
+            continue
+        if parse_heading(line):
+            if current:
+                blocks.append(current)
+            blocks.append([line])
+            current = []
+            continue
+        if current and not current[-1].endswith(tuple(_TERMINAL + "：:")) and not parse_heading(current[-1]):
+            current[-1] = current[-1] + line
+        else:
+            current.append(line)
+    # A block of several full lines is several paragraphs (a text file written
+    # one paragraph per line without blank lines between them).
+    out: list[list[str]] = []
+    for block in blocks:
+        out.extend([[line] for line in block])
+    return out
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` spans of the sentences of one paragraph.
+
+    Splits after ``。！？；`` and their half-width forms (and ``.`` where it ends
+    a sentence), never inside quotation marks or brackets, and keeps closing
+    quotes with the sentence they close.  Spans exclude surrounding whitespace.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    depth = 0
+    depth_since = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _OPEN_QUOTES:
+            if depth == 0:
+                depth_since = i
+            depth += 1
+        elif ch in _CLOSE_QUOTES and depth:
+            depth -= 1
+        if depth and i - depth_since > 300:
+            depth = 0  # an unbalanced quote must not swallow the paragraph
+        end_here = ch in _TERMINAL or (ch == "." and _dot_ends_sentence(text, i))
+        if end_here and depth == 0:
+            j = i + 1
+            while j < n and (text[j] in _CLOSERS or text[j] in _TERMINAL):
+                j += 1
+            spans.append((start, j))
+            start = j
+            i = j
+            continue
+        i += 1
+    if start < n:
+        spans.append((start, n))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def _dot_ends_sentence(text: str, i: int) -> bool:
+    prev = text[i - 1] if i else ""
+    nxt = text[i + 1] if i + 1 < len(text) else ""
+    if not prev or prev.isdigit() or prev.isspace():
+        return False
+    return nxt == "" or nxt.isspace() or "\u4e00" <= nxt <= "\u9fff"
+
+
+def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/plain", encoding: str = "utf-8") -> Report:
+    """Assemble the cleaned text of ``page`` and its sections and sentences.
+
+    Returns the :class:`Report`; its id hashes the normalised text without
+    whitespace, so re-encoding or re-wrapping a report keeps its id.
+    """
+    blocks = _rejoin(page.body)
+    parts: list[str] = []
+    offset = 0
+
+    def emit(text: str) -> int:
+        nonlocal offset
+        if parts:
+            parts.append("\n\n")
+            offset += 2
+        begin = offset
+        parts.append(text)
+        offset += len(text)
+        return begin
+
+    if page.title:
+        emit(page.title)
+    if page.subtitle:
+        emit(page.subtitle)
+
+    style_rank: dict[str, int] = {}  # heading style -> rank, by first appearance
+    stack: list[dict] = []  # open sections, outermost first
+    sections: list[dict] = []
+    sentences: list[Sentence] = []
+    paragraph = 0
+
+    for block in blocks:
+        line = block[0]
+        head = parse_heading(line)
+        if head is None and _is_plain_heading(block):
+            head = ("plain", "", line)
+        if head is not None:
+            style, number, title = head
+            rank = style_rank.setdefault(style, len(style_rank) + 1)
+            begin = emit(line)
+            while stack and stack[-1]["rank"] >= rank:
+                stack.pop()["end"] = begin - 2
+            sec = {
+                "title": title,
+                "path": tuple(s["title"] for s in stack) + (title,),
+                "number": number,
+                "start": begin,
+                "end": -1,
+                "heading_end": begin + len(line),
+                "rank": rank,
+            }
+            stack.append(sec)
+            sections.append(sec)
+            continue
+        begin = emit(line)
+        path = tuple(s["title"] for s in stack)
+        for s, e in split_sentences(line):
+            sentences.append(
+                Sentence(
+                    index=len(sentences),
+                    text=line[s:e],
+                    start=begin + s,
+                    end=begin + e,
+                    section_path=path,
+                    paragraph=paragraph,
+                )
+            )
+        paragraph += 1
+
+    text = "".join(parts)
+    frozen = tuple(
+        Section(
+            title=s["title"],
+            level=len(s["path"]),
+            path=s["path"],
+            number=s["number"],
+            start=s["start"],
+            end=s["end"] if s["end"] >= 0 else len(text),
+            heading_end=s["heading_end"],
+        )
+        for s in sections
+    )
+    report_id = content_hash("".join(normalise(text).split()))
+    return Report(
+        id=report_id,
+        title=page.title,
+        text=text,
+        sections=frozen,
+        sentences=tuple(sentences),
+        subtitle=page.subtitle,
+        source=page.source,
+        origin=origin,
+        media_type=media_type,
+        encoding=encoding,
+        sidebar_questions=tuple(page.sidebar_questions),
+        related_reports=tuple(page.related_reports),
+    )

@@ -58,6 +58,9 @@ _SOURCE_RE = re.compile(
     r"(?:\s*[/／]\s*作者)?\s*[:：]\s*(.+?)[)）]?$"
 )
 _ATTRIBUTION_RE = re.compile(r"^据(.{2,30}?)(?:发布|发表|出版)的《[^》]+》[^。！？!?]*$")
+_META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|日期|时间|阅读|浏览|字数)\s*[:：]")
+_TRAILING_META_RE = re.compile(r"\s*(\d{4}[-/.年]\d{1,2}.*|(阅读|浏览|来源|作者)\s*[:：].*)$")
+_BULLET_RE = re.compile(r"^[•·●▪■\-\*]\s*")
 _END_MARKER_RE = re.compile(
     r"^(相关深度报告|深度报告|相关阅读|延伸阅读|推荐阅读|猜您喜欢|猜你喜欢|相关报告|相关文章|"
     r"热门推荐|热门报告|相关推荐|推荐报告|最新报告|标签\s*[:：])"
@@ -96,6 +99,19 @@ def clean_page(text: str) -> CleanedPage:
     body_idx = [i for i, k in enumerate(kinds) if k == "text"]
     title_i = next((i for i in body_idx if _is_title_like(lines[i])), None)
     title = lines[title_i] if title_i is not None else ""
+    continued = None
+    if title_i is not None:
+        # A PDF wraps a long title: a short, unpunctuated next line continues it.
+        nxt = next((i for i in body_idx if i > title_i), None)
+        if (
+            nxt is not None
+            and nxt == title_i + 1
+            and len(lines[nxt]) <= 12
+            and not re.search(r"[\W_]", lines[nxt])
+            and len(title) + len(lines[nxt]) <= 80
+        ):
+            title += lines[nxt]
+            continued = nxt
     title_key = match_key(title) if title else ""
 
     # The body ends at the first related-reading marker that follows real text.
@@ -118,7 +134,7 @@ def clean_page(text: str) -> CleanedPage:
             if body and body[-1] != "":
                 body.append("")
             continue
-        if kind != "text" or i == title_i:
+        if kind != "text" or i in (title_i, continued):
             continue
         if title_key and match_key(lines[i]) == title_key:
             continue  # a page repeats its title above the article
@@ -164,11 +180,17 @@ def _classify(line: str, norm: str) -> str:
     short = len(norm) <= 30
     if short and (_SHORT_CHROME_RE.search(low) or _MORE_LINK_RE.search(norm)):
         return "chrome"
-    if _PAGE_NO_RE.match(norm) or _DATE_ONLY_RE.match(norm):
+    if _PAGE_NO_RE.match(norm) or _DATE_ONLY_RE.match(norm) or (_META_RE.match(norm) and len(norm) <= 40):
         return "chrome"
     if _is_nav_or_tags(norm):
         return "chrome"
-    if len(norm) <= 2 and not re.search(r"[\u4e00-\u9fff]{2}", norm):
+    # Stray symbols and counters are chrome, but a wrapped sentence's tail
+    # (``键！``, ``战。``) is body text the line before continues into.
+    if (
+        len(norm) <= 2
+        and not re.search(r"[\u4e00-\u9fff]{2}", norm)
+        and not (re.search(r"[\u4e00-\u9fff]", norm) and norm.endswith(tuple(_TERMINAL)))
+    ):
         return "chrome"
     return "text"
 
@@ -204,7 +226,8 @@ def _source_of(line: str, norm: str) -> str:
     m = _SOURCE_RE.match(norm) or _ATTRIBUTION_RE.match(norm)
     if m is None:
         return line
-    return _original(line, norm, m, 1).rstrip(")）").strip()
+    value = _original(line, norm, m, 1).rstrip(")）").strip()
+    return _TRAILING_META_RE.sub("", value).strip() or value
 
 
 def _related_reports(lines: list[str], norms: list[str], kinds: list[str]) -> list[RelatedReport]:
@@ -213,6 +236,7 @@ def _related_reports(lines: list[str], norms: list[str], kinds: list[str]) -> li
     kind = "teaser"
     pending: str | None = None
     for line, norm, k in zip(lines, norms, kinds):
+        line, norm = _BULLET_RE.sub("", line), _BULLET_RE.sub("", norm)
         if k in ("marker", "deep_marker"):
             if pending:
                 out.append(RelatedReport(title=pending, blurb="", kind=kind))

@@ -70,9 +70,7 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
     except OSError as exc:
         raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from exc
     if size > max_bytes:
-        raise OversizeInputError(
-            f"{p}: {size / 1048576:.1f} MB is over the {max_bytes / 1048576:.0f} MB limit"
-        )
+        raise OversizeInputError(f"{p}: {_size(size)} is over the {_size(max_bytes)} limit")
     try:
         data = p.read_bytes()
     except FileNotFoundError as exc:
@@ -96,6 +94,11 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
     if not loaded.text.strip():
         raise EmptyInputError(f"{p}: no text content")
     return loaded
+
+
+def _size(n: int) -> str:
+    # Whole megabytes would print a 0.5 MB limit as "0 MB".
+    return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n:,} bytes"
 
 
 def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
@@ -139,6 +142,7 @@ _BLOCK_TAGS = {
     "article", "header", "footer", "aside", "nav", "ul", "ol", "table", "blockquote",
     "pre", "dd", "dt", "title", "main", "figure", "figcaption", "hr",
 }
+_SKIPPED_STRINGS: tuple[type, ...] = ()
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "template", "svg", "canvas", "object", "embed", "form", "button", "select")
 
 
@@ -146,6 +150,10 @@ def _html_to_text(markup: str) -> str:
     """Flatten HTML into one line per block element, dropping scripts and frames."""
     from bs4 import BeautifulSoup  # heavy import kept off the CLI's start-up path
 
+    from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
+
+    global _SKIPPED_STRINGS
+    _SKIPPED_STRINGS = (CData, Comment, Declaration, Doctype, ProcessingInstruction)
     soup = BeautifulSoup(markup, "html.parser")
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
@@ -165,6 +173,8 @@ def _html_to_text(markup: str) -> str:
     def walk(node) -> None:  # iterative depth would be nicer, but HTML depth is bounded below
         for child in node.children:
             name = getattr(child, "name", None)
+            if isinstance(child, _SKIPPED_STRINGS):
+                continue  # <!DOCTYPE html>, comments, CDATA, processing instructions
             if name is None:
                 text = str(child)
                 if text.strip():

@@ -32,6 +32,7 @@ _MAX_HEADING_CHARS = 50
 _OPEN_QUOTES = "“「『《（(‘"
 _CLOSE_QUOTES = "”」』》）)’"
 _CLOSERS = set(_CLOSE_QUOTES + "\"'")
+_SENTENCE_QUOTES = "”’」』"  # quotation marks; not 》 or ）, which close titles and asides
 _CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff，。、；：！？“”（）]) +(?=[\u4e00-\u9fff，。、；：！？“”（）])")
 
 
@@ -118,15 +119,21 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     n = len(text)
     while i < n:
         ch = text[i]
+        closes_sentence = False
         if ch in _OPEN_QUOTES:
             if depth == 0:
                 depth_since = i
             depth += 1
         elif ch in _CLOSE_QUOTES and depth:
             depth -= 1
+            # “今年增长。”明年… : a quotation that ends with a sentence ends it.
+            k = i - 1
+            while k >= 0 and text[k] in _SENTENCE_QUOTES:
+                k -= 1
+            closes_sentence = ch in _SENTENCE_QUOTES and k >= 0 and text[k] in _TERMINAL
         if depth and i - depth_since > 300:
             depth = 0  # an unbalanced quote must not swallow the paragraph
-        end_here = ch in _TERMINAL or (ch == "." and _dot_ends_sentence(text, i))
+        end_here = closes_sentence or ch in _TERMINAL or (ch == "." and _dot_ends_sentence(text, i))
         if end_here and depth == 0:
             j = i + 1
             while j < n and (text[j] in _CLOSERS or text[j] in _TERMINAL):
@@ -151,7 +158,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 def _dot_ends_sentence(text: str, i: int) -> bool:
     prev = text[i - 1] if i else ""
-    nxt = text[i + 1] if i + 1 < len(text) else ""
+    j = i + 1
+    while j < len(text) and text[j] in _CLOSERS:
+        j += 1  # ``said "yes." Then``: the quote closes, then the sentence ends
+    nxt = text[j] if j < len(text) else ""
     if not prev or prev.isdigit() or prev.isspace():
         return False
     return nxt == "" or nxt.isspace() or "\u4e00" <= nxt <= "\u9fff"

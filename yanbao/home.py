@@ -5,6 +5,7 @@ Layout (documented in the README)::
     HOME/
       manifest.json        the commit point: which reports are ingested
       reports/<id>.json    one Report record each (cleaned text + structure)
+      extractions/<id>.json  its claims, entities and relations
       graph/               the embedded Oxigraph store (one named graph per report)
       index/               retrieval indexes (vectors, BM25, claim table)
       questions.jsonl      questions asked (hotline analytics)
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import LockedError, NotFoundError, StoreError
-from .records import Report, to_dict
+from .records import Extraction, Report, to_dict
 
 __all__ = ["Home", "ReportEntry", "atomic_write_bytes", "atomic_write_text"]
 
@@ -170,8 +171,32 @@ class Home:
             raise StoreError(f"{path}: damaged report record: {exc}") from exc
 
     def delete_report_file(self, report_id: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.report_path(report_id).unlink()
+        for path in (self.report_path(report_id), self.extraction_path(report_id)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def extraction_path(self, report_id: str) -> Path:
+        return self.root / "extractions" / f"{report_id}.json"
+
+    def save_extraction(self, extraction: Extraction) -> None:
+        """Write one report's extraction (claims, entities, relations)."""
+        atomic_write_text(
+            self.extraction_path(extraction.report_id), json.dumps(to_dict(extraction), ensure_ascii=False)
+        )
+
+    def load_extraction(self, report_id: str) -> Extraction:
+        """Read one report's extraction.
+
+        Raises:
+            NotFoundError: no such record.  StoreError: the record is damaged.
+        """
+        path = self.extraction_path(report_id)
+        try:
+            return Extraction.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError as exc:
+            raise NotFoundError(f"report {report_id} has no extraction in {path.parent}") from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{path}: damaged extraction record: {exc}") from exc
 
     # ---------------------------------------------------------------- lock
     @contextlib.contextmanager

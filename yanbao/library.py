@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from .errors import InputError, YanbaoError
 from .home import Home, ReportEntry, now_iso
-from .records import IngestOutcome, Report
+from .records import Extraction, IngestOutcome, Report
 from .settings import Settings, load_settings
 
 __all__ = ["Library", "ProgressCallback"]
@@ -78,7 +78,7 @@ class Library:
             entries = self.home.entries()
             by_id = {e.id: e for e in entries}
             by_origin = {os.path.realpath(e.origin): e for e in entries if e.origin}
-            parsed: list[tuple[Report, ReportEntry | None]] = []
+            parsed: list[tuple[Report, ReportEntry | None, Extraction, object]] = []
             for n, path in enumerate(files):
                 if progress:
                     progress("parse", n, len(files))
@@ -90,19 +90,24 @@ class Library:
                 except YanbaoError as exc:
                     outcomes.append(IngestOutcome(path=str(path), status="refused", reason=_one_line(exc)))
                     continue
-                if report.id in by_id or any(r.id == report.id for r, _ in parsed):
+                if report.id in by_id or any(p[0].id == report.id for p in parsed):
                     outcomes.append(
                         IngestOutcome(path=str(path), status="unchanged", report_id=report.id,
                                       title=report.title, sentences=len(report.sentences))
                     )
                     continue
                 previous = by_origin.get(os.path.realpath(path))
-                parsed.append((report, previous))
+                try:
+                    extraction, graph = self._build(report)
+                except YanbaoError as exc:
+                    outcomes.append(IngestOutcome(path=str(path), status="refused", reason=_one_line(exc)))
+                    continue
+                parsed.append((report, previous, extraction, graph))
             if progress:
                 progress("parse", len(files), len(files))
             if parsed:
                 self._commit(entries, parsed, progress)
-            for report, previous in parsed:
+            for report, previous, _, _ in parsed:
                 outcomes.append(
                     IngestOutcome(
                         path=report.origin,
@@ -116,12 +121,24 @@ class Library:
                 self.home.write_entries(entries)
         return outcomes
 
-    def _commit(self, entries: list[ReportEntry], parsed: list[tuple[Report, ReportEntry | None]],
-                progress: ProgressCallback | None) -> None:
-        """Write reports, then derived stores, then the manifest (the commit point)."""
-        removed = {prev.id for _, prev in parsed if prev is not None}
-        for report, _ in parsed:
+    def _build(self, report: Report):
+        """Extract a report's claims and build its validated graph (nothing written)."""
+        from kg.extract import extract
+        from kg.rdf import report_graph_for
+        from kg.shapes import validate_report_graph
+
+        extraction = extract(report)
+        graph = report_graph_for(report, extraction)
+        if self.settings.validate_shapes:
+            validate_report_graph(graph, report.id)
+        return extraction, graph
+
+    def _commit(self, entries: list[ReportEntry], parsed, progress: ProgressCallback | None) -> None:
+        """Write records, then the graph, then the indexes, then the manifest (the commit point)."""
+        removed = {prev.id for _, prev, _, _ in parsed if prev is not None}
+        for report, _, extraction, _ in parsed:
             self.home.save_report(report)
+            self.home.save_extraction(extraction)
         kept = [e for e in entries if e.id not in removed]
         kept += [
             ReportEntry(
@@ -133,11 +150,101 @@ class Library:
                 sidebar_questions=len(r.sidebar_questions),
                 related_reports=len(r.related_reports),
             )
-            for r, _ in parsed
+            for r, _, _, _ in parsed
         ]
+        store = self._graph_store(read_only=False)
+        try:
+            live = {e.id for e in kept}
+            for orphan in store.report_ids() - live:  # left by an interrupted write
+                store.remove_report(orphan)
+            for n, (report, _, _, graph) in enumerate(parsed):
+                if progress:
+                    progress("graph", n, len(parsed))
+                store.replace_report(report.id, graph)
+        finally:
+            store.close()
+        self._rebuild_index(kept, progress)
         self.home.write_entries(kept)
         for report_id in removed:
             self.home.delete_report_file(report_id)
+
+    def _rebuild_index(self, entries: list[ReportEntry], progress: ProgressCallback | None) -> None:
+        from retrieval.index import build_index
+
+        build_index(self.home, [e.id for e in entries], self.embedder(), self.settings, progress=progress)
+
+    def _graph_store(self, read_only: bool = True):
+        from kg.store import open_graph_store
+
+        return open_graph_store(self.settings.store, self.home.graph_dir, read_only=read_only)
+
+    def graph(self):
+        """Open the graph store read-only (works beside a running ingest).
+
+        Returns a :class:`kg.store.GraphStore`; close it when done.
+        """
+        self.ensure_initialised()
+        return self._graph_store(read_only=True)
+
+    def embedder(self):
+        """The embedding backend the settings name (built once per library)."""
+        if getattr(self, "_embedder", None) is None:
+            from retrieval.embedders import make_embedder
+
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    # ---------------------------------------------------------------- ask
+    def answerer(self):
+        """The loaded index and answerer (loaded once per library; never rebuilds).
+
+        Raises:
+            NotFoundError: nothing indexed.  IndexMismatchError: another model built the index.
+        """
+        if getattr(self, "_answerer", None) is None:
+            from retrieval.answer import Answerer
+            from retrieval.index import SearchIndex
+
+            self.ensure_initialised()
+            index = SearchIndex.load(self.home)
+            embedder = self.embedder()
+            if index.meta["model"] != embedder.name:
+                from .errors import IndexMismatchError
+
+                raise IndexMismatchError(
+                    f"the index was built with {index.meta['model']}, but the embedder is {embedder.name}; "
+                    "re-ingest with this embedder or choose the index's one"
+                )
+            self._answerer = Answerer(index, embedder, self.home)
+        return self._answerer
+
+    def ask(self, question: str, top_k: int | None = None, mode: str = "hybrid", qid: str | None = None, log: bool = True):
+        """Answer one question with cited evidence, or abstain.
+
+        Returns an :class:`~yanbao.records.Answer`.  The question is recorded
+        in ``questions.jsonl`` unless ``log`` is false.
+
+        Raises:
+            InputError: an empty question or an unknown mode.
+        """
+        from retrieval.answer import MODES
+
+        if not question or not question.strip():
+            raise InputError("the question is empty")
+        if mode not in MODES:
+            raise InputError(f"unknown retriever mode {mode!r}; valid: {', '.join(MODES)}")
+        answerer = self.answerer()
+        answer = answerer.answer(question, top_k=top_k or self.settings.top_k, mode=mode, qid=qid)
+        if log:
+            qa = answerer.analyse(question)
+            self.home.log_question(
+                {
+                    "time": now_iso(), "id": qid, "region": qa.region, "question": question,
+                    "coverage": [c.report_id for c in answer.coverage], "abstained": answer.abstained,
+                    "confidence": answer.confidence,
+                }
+            )
+        return answer
 
     def remove(self, ref: str) -> ReportEntry:
         """Remove one report (its record and everything derived from it).
@@ -147,7 +254,14 @@ class Library:
         """
         with self.home.writing():
             entry = self.home.resolve(ref)
-            self.home.write_entries([e for e in self.home.entries() if e.id != entry.id])
+            kept = [e for e in self.home.entries() if e.id != entry.id]
+            store = self._graph_store(read_only=False)
+            try:
+                store.remove_report(entry.id)
+            finally:
+                store.close()
+            self._rebuild_index(kept, None)
+            self.home.write_entries(kept)
             self.home.delete_report_file(entry.id)
         return entry
 

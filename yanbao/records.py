@@ -220,6 +220,35 @@ class Extraction:
     claims: tuple[Claim, ...]
     relations: tuple[Relation, ...]
     topics: tuple[str, ...] = ()
+    section_roles: tuple[tuple[tuple[str, ...], str], ...] = ()  # (section path, role)
+    section_about: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # (path, entity ids)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Extraction":
+        """Rebuild an extraction from :func:`to_dict` output."""
+        return cls(
+            report_id=data["report_id"],
+            entities=tuple(
+                Entity(**{**e, "aliases": tuple(e["aliases"]), "merges": tuple(e["merges"])})
+                for e in data["entities"]
+            ),
+            claims=tuple(
+                Claim(
+                    **{
+                        **c,
+                        "section_path": tuple(c["section_path"]),
+                        "numbers": tuple(c["numbers"]),
+                        "entity_ids": tuple(c["entity_ids"]),
+                        "about": tuple(c["about"]),
+                    }
+                )
+                for c in data["claims"]
+            ),
+            relations=tuple(Relation(**r) for r in data["relations"]),
+            topics=tuple(data.get("topics", ())),
+            section_roles=tuple((tuple(p), r) for p, r in data.get("section_roles", ())),
+            section_about=tuple((tuple(p), tuple(ids)) for p, ids in data.get("section_about", ())),
+        )
 
 
 # -------------------------------------------------------------- retrieval ---

@@ -1,0 +1,600 @@
+"""Deterministic extraction of claims, entities and relations from a report.
+
+The public entry point is :func:`extract`.  No model, no LLM: section roles
+from heading cue words, entities from the domain lexicons plus patterns of
+industry-report language (organisation phrases, technology phrases, quoted
+coined terms, enumerations of scenarios, regions, laws), claims from body
+sentences, relations from cue verbs between two mentions and from the topic
+of the section a claim sits in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from corpus.script import normalise
+from yanbao.records import Claim, Extraction, Relation, Report
+
+from .lexicon import Lexicon, load_lexicon
+from .resolve import Mention, resolve
+from .segment import Token, tokens
+from .topics import report_topics
+
+__all__ = ["extract", "Mention"]
+
+_ROLE_TO_CLAIM = {
+    "actor": "actor-fact",
+    "driver": "driver",
+    "challenge": "challenge",
+    "trend": "trend",
+    "strategy": "strategy",
+}
+_ROLE_TO_CLASS = {"driver": "Driver", "challenge": "Challenge", "trend": "Trend", "strategy": "Strategy"}
+# Function words and common verbs that never start an organisation/technology phrase.
+_STOP_POS = {"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "r", "x", "y", "e", "o", "w", "q"}
+_STOP_WORDS = frozenset(
+    normalise(w)
+    for w in (
+        "的 之 与 和 及 或 等 为 以 将 把 被 在 对 向 从 由 使 让 其 如 给 是 有 了 也 都 则 而 并 但 又 即 且 "
+        "委托 利用 通过 采用 引入 推出 提供 帮助 形成 成为 输出 联合 共建 搭建 开发 建立 依托 借助 面向 针对 "
+        "包括 例如 输出 整合 优化 推动 促进 要求 需要 具备 实现 提升 降低 整合 处理 设计 支持 参与 覆盖 服务于 聚焦 作为 "
+        "部分头部 这种 这些 那些 各类 大量 更多 众多 许多 所有 单一"
+    ).split()
+)
+_STRONG_TECH_HEADS = frozenset(normalise(w) for w in "系统 工具 模型 大模型 机器人 算法 引擎 软件 芯片 传感器 操作系统".split())
+# Heads that only extend a known technology term (区块链技术), never make a phrase alone,
+# and heads that are activities rather than artefacts.
+_EXTENSION_ONLY_HEADS = frozenset(
+    normalise(w)
+    for w in "技术 应用 产品 方案 网络 架构 框架 中台 中心 催收 外呼 质检 审核 识别 监测 诊断 风控 投顾 驾驶 座舱 接口 系统集成".split()
+)
+_AMBIGUOUS_HEADS = frozenset(normalise(w) for w in "平台".split())  # organisation or technology
+_WEAK_ORG_SUFFIXES = frozenset(normalise(w) for w in "中心 资本 基金 联盟 部门 事务所".split())
+_QUALIFIER_DROP = frozenset(normalise(w) for w in "部分 单一 各 各类 该 这些 其他 相关 多家 一些 众多 其".split())
+_TRIM_TAIL_RE = re.compile(r"的(博弈|困境|挑战|难题|问题|压力|风险|局面|矛盾|变化|影响|作用|机遇|趋势)$")
+_QUOTE_RE = re.compile(r"[“\"「『]([^”\"」』]{2,16})[”\"」』]")
+_TITLE_RE = re.compile(r"《([^》]{2,40})》")
+_ENUM_SCENARIO_RE = re.compile(
+    r"((?:[\u4e00-\u9fffA-Za-z]{2,8}、)+[\u4e00-\u9fffA-Za-z]{2,8})等[\u4e00-\u9fff]{0,6}?场景"
+)
+_APPLIED_TO_RE = re.compile(r"(?:应用于|应用在|运用于|用于)([\u4e00-\u9fffA-Za-z]{2,10}?)(?=[，,。；;、]|$)")
+_STRATEGY_HEADS = "竞争|服务|合作|转型|策略|模式|方案|布局|创新|经营|运营|发展"
+_MEANS_RE = re.compile(r"通过([\u4e00-\u9fff]{1,6}化?(?:" + _STRATEGY_HEADS + r"))(?=[\u4e00-\u9fff])")
+_STRATEGY_SENTENCE_RE = re.compile(r"破局|之道|关键在于|出路在于|唯有|建议|应当|对策")
+_BUILD_RE = re.compile(r"(?:共建|开发|搭建|建立|构建|打造|推出|实施|推行|引入)")
+_NUMBER_RE = re.compile(
+    r"(?:约|超|近|逾)?\d[\d,，]*(?:\.\d+)?\s*(?:%|％|个百分点|万亿|亿元|万元|亿|万|元|倍|家|GWh|GW|MW|吨|辆|台|人|年|个)?"
+)
+_SPLIT_TITLE_RE = re.compile(r"\s*(?:与|和|及|以及|、|/)\s*")
+_HEADING_TAIL_SPLIT_RE = re.compile(r"[:：]")
+
+
+@dataclass
+class _Context:
+    lex: Lexicon
+    report: Report
+
+
+def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
+    """Extract the claims, entities and relations of one report.
+
+    Returns an :class:`~yanbao.records.Extraction`; deterministic for a given
+    report and lexicon.  Sidebar questions and related reports are never read.
+    """
+    lex = lexicon or load_lexicon()
+    section_roles = _section_roles(report, lex)
+    mentions: list[Mention] = []
+    section_topics: dict[tuple[str, ...], list[Mention]] = {}
+
+    # 1. Entities named by headings (a Driver section's subsection names a Driver).
+    for sec in report.sections:
+        role = section_roles.get(sec.path)
+        found = _heading_entities(sec.title, sec.start, report, role, lex, has_children=_has_children(report, sec.path))
+        section_topics[sec.path] = found
+        mentions.extend(found)
+
+    # 2. Entities mentioned in body sentences.
+    per_sentence: list[list[Mention]] = []
+    for sent in report.sentences:
+        found = _sentence_mentions(sent.text, sent.start, sent.index, lex)
+        per_sentence.append(found)
+        mentions.extend(found)
+
+    entities, mention_to_entity = resolve(mentions, lex)
+    ent_by_id = {e.id: e for e in entities}
+
+    # 3. Claims and relations.
+    claims: list[Claim] = []
+    relations: list[Relation] = []
+    for sent, found in zip(report.sentences, per_sentence):
+        norm = normalise(sent.text)
+        if len(norm.strip()) < 6 or not re.search(r"[\u4e00-\u9fff]", norm):
+            continue
+        role = _ROLE_TO_CLAIM.get(section_roles.get(sent.section_path) or "", "fact")
+        hedged = _is_hedged(norm, lex)
+        if _is_strategy_sentence(norm, lex):
+            role = "strategy"
+        numbers = tuple(dict.fromkeys(m.group(0).strip() for m in _NUMBER_RE.finditer(sent.text) if _meaningful_number(m.group(0))))
+        if role == "fact":
+            role = "forecast" if hedged else ("number" if numbers else "fact")
+        ent_ids = tuple(dict.fromkeys(mention_to_entity[id(m)] for m in found if id(m) in mention_to_entity))
+        about: list[str] = []
+        for depth in range(len(sent.section_path), 0, -1):
+            for m in section_topics.get(sent.section_path[:depth], []):
+                eid = mention_to_entity.get(id(m))
+                if eid and eid not in about:
+                    about.append(eid)
+        claim_id = f"{report.id}-{sent.index}"
+        claims.append(
+            Claim(
+                id=claim_id,
+                report_id=report.id,
+                sentence_index=sent.index,
+                text=sent.text,
+                start=sent.start,
+                end=sent.end,
+                section_path=sent.section_path,
+                role=role,
+                hedged=hedged,
+                numbers=numbers,
+                entity_ids=ent_ids,
+                about=tuple(about),
+            )
+        )
+        relations.extend(_cue_relations(norm, sent.start, found, mention_to_entity, ent_by_id, lex, claim_id))
+        relations.extend(_topic_relations(about, ent_ids, ent_by_id, claim_id, norm))
+
+    unique_rel = list(dict.fromkeys(r for r in relations if r.subject != r.object))
+    return Extraction(
+        report_id=report.id,
+        entities=tuple(entities),
+        claims=tuple(claims),
+        relations=tuple(unique_rel),
+        topics=tuple(report_topics(report, lex)),
+        section_roles=tuple(section_roles.items()),
+        section_about=tuple(
+            (path, tuple(dict.fromkeys(mention_to_entity[id(m)] for m in found if id(m) in mention_to_entity)))
+            for path, found in section_topics.items()
+            if found
+        ),
+    )
+
+
+# ------------------------------------------------------------- sections ---
+
+
+def _section_roles(report: Report, lex: Lexicon) -> dict[tuple[str, ...], str]:
+    roles: dict[tuple[str, ...], str] = {}
+    for sec in report.sections:
+        own = lex.role_of_heading(sec.title)
+        inherited = roles.get(sec.path[:-1]) if len(sec.path) > 1 else None
+        role = inherited or own if sec.level > 1 else own
+        if role:
+            roles[sec.path] = role
+    return roles
+
+
+def _has_children(report: Report, path: tuple[str, ...]) -> bool:
+    return any(len(s.path) > len(path) and s.path[: len(path)] == path for s in report.sections)
+
+
+def _heading_entities(
+    title: str, offset: int, report: Report, role: str | None, lex: Lexicon, has_children: bool
+) -> list[Mention]:
+    """Entities a heading names: the subject of a role section's subsection."""
+    heading_line_start = offset + report.text[offset:].find(title) if title in report.text[offset:] else offset
+    out: list[Mention] = []
+    norm = normalise(title)
+    # Coined terms in quotes and known entities in the heading count wherever it is.
+    out.extend(_sentence_mentions(title, heading_line_start, -1, lex, heading=True))
+    if not role or has_children:
+        return out
+    if role == "actor":
+        head = norm.split("的")[0]
+        phrase = _phrase_mentions(head, title[: len(head)], heading_line_start, -1, lex, only_class="Actor")
+        out.extend(m for m in phrase if m.end - heading_line_start == len(head))
+        return out
+    cls = _ROLE_TO_CLASS[role]
+    main = _HEADING_TAIL_SPLIT_RE.split(norm, maxsplit=1)
+    name_norm = main[0]
+    alias_norm = main[1] if len(main) > 1 else ""
+    # "X催生Y" / "X重塑Y": the subject before a driving verb is the entity.
+    for cue, pred in sorted(lex.relation_cues.items(), key=lambda kv: -len(kv[0])):
+        if pred in ("drives", "hinders") and cue in name_norm[2:]:
+            name_norm = name_norm[: name_norm.index(cue, 2)]
+            alias_norm = ""
+            break
+    name_norm = _TRIM_TAIL_RE.sub("", name_norm).strip()
+    parts = [p for p in _SPLIT_TITLE_RE.split(name_norm) if p]
+    if len(parts) > 1 and all(len(_strip_quotes(p)) >= 3 for p in parts):
+        names = parts
+    else:
+        names = [name_norm]
+    for name in names:
+        clean = _strip_quotes(name)
+        if len(clean) < 2 or len(clean) > 16 or _generic_heading(clean, lex):
+            continue
+        start = norm.find(name)
+        surface = title[start : start + len(name)] if len(title) == len(norm) and start >= 0 else name
+        out.append(Mention(_strip_quotes(surface), cls, heading_line_start + max(start, 0), heading_line_start + max(start, 0) + len(name), -1, "heading"))
+        if alias_norm and len(names) == 1 and 2 <= len(alias_norm) <= 16:
+            a_start = norm.find(alias_norm)
+            a_surface = title[a_start : a_start + len(alias_norm)] if len(title) == len(norm) else alias_norm
+            out.append(Mention(_strip_quotes(a_surface), cls, heading_line_start + a_start, heading_line_start + a_start + len(alias_norm), -1, "heading-alias", alias_of=_strip_quotes(surface)))
+    return out
+
+
+_GENERIC_HEADING_WORDS = tuple(
+    normalise(w) for w in "行业 产业 发展 分析 主要 市场 因素 核心 关键 面临 当前 未来 中国 我国 全球 新 的 及 与 和 之".split()
+)
+_SURVEY_RE = re.compile(r"分析|概述|综述|概况|研究|总结|小结|结论|摘要|要点|观点")
+
+
+def _generic_heading(name: str, lex: Lexicon) -> bool:
+    """Headings like 行业驱动因素 or 发展趋势分析 name the role, not an entity."""
+    if _SURVEY_RE.search(name):
+        return True
+    rest = name
+    for _, cue in lex.role_cues:
+        rest = rest.replace(cue, "")
+    for w in _GENERIC_HEADING_WORDS:
+        rest = rest.replace(w, "")
+    return len(rest) < 2
+
+
+def _strip_quotes(text: str) -> str:
+    return re.sub(r"[“”\"「」『』‘’]", "", text).strip()
+
+
+# -------------------------------------------------------------- mentions ---
+
+
+def _sentence_mentions(text: str, offset: int, sent_index: int, lex: Lexicon, heading: bool = False) -> list[Mention]:
+    norm = normalise(text)
+    if len(norm) != len(text):  # NFKC changed lengths: match on the original's shape
+        norm = text
+    found: list[Mention] = []
+    found.extend(_quoted_mentions(norm, text, offset, sent_index))
+    found.extend(_phrase_mentions(norm, text, offset, sent_index, lex))
+    found.extend(_lexicon_mentions(norm, text, offset, sent_index, lex))
+    found.extend(_scenario_mentions(norm, text, offset, sent_index, lex))
+    found.extend(_regulation_mentions(norm, text, offset, sent_index, lex))
+    found.extend(_strategy_mentions(norm, text, offset, sent_index))
+    # A noun phrase that is exactly a quoted span is a figure of speech (从“成本中心”升级)
+    # unless the quote itself was recognised as a coined strategy or trend.
+    quoted_spans = {(m.start(1), m.end(1)) for m in _QUOTE_RE.finditer(norm)}
+    recognised = {(m.start - offset, m.end - offset) for m in found if m.source == "quoted"}
+    found = [
+        m for m in found
+        if m.source != "phrase" or (m.start - offset, m.end - offset) not in quoted_spans - recognised
+        or m.surface in lex.actor_nouns
+    ]
+    return _non_overlapping(found)
+
+
+_PRIORITY = {"quoted": 0, "heading": 0, "strategy": 1, "phrase": 2, "lexicon": 3, "scenario": 1, "regulation": 1}
+
+
+def _non_overlapping(found: list[Mention]) -> list[Mention]:
+    """Keep the longest mention where spans overlap (ties: the surer source)."""
+    ordered = sorted(found, key=lambda m: (-(m.end - m.start), _PRIORITY.get(m.source, 5), m.start))
+    kept: list[Mention] = []
+    for m in ordered:
+        if any(m.start < k.end and k.start < m.end for k in kept):
+            continue
+        kept.append(m)
+    return sorted(kept, key=lambda m: m.start)
+
+
+def _quoted_mentions(norm: str, text: str, offset: int, sent_index: int) -> list[Mention]:
+    """Coined terms in quotes: a strategy when adopted, a trend when evolved towards."""
+    out = []
+    for m in _QUOTE_RE.finditer(norm):
+        inner = m.group(1)
+        if re.search(r"[，,。；;！？!?]", inner):
+            continue
+        before = norm[max(0, m.start() - 6) : m.start()]
+        after = norm[m.end() : m.end() + 8]
+        cls = None
+        if re.match(r"^(模式|策略|战略|方案|机制|服务)?[^，,。；;]{0,3}(演进|演变|迈进|发展)", after) or re.search(r"向$", before) and re.search(r"^(模式|方向)", after):
+            cls = "Trend"
+        elif re.search(r"(引入|推出|采用|采取|实施|开展|转向|推行|构建|打造)[^，,。；;]{0,4}$", before) or re.match(r"^(等)?(模式|策略|方案|机制)", after) or re.search(r"(策略|模式|方案)$", inner):
+            cls = "Strategy"
+        elif inner.endswith(("联盟",)):
+            cls = "Challenge" if re.search(r"反", inner) else "Actor"
+        if cls is None:
+            continue
+        s, e = m.start(1), m.end(1)
+        out.append(Mention(text[s:e], cls, offset + s, offset + e, sent_index, "quoted"))
+    # A run of quoted terms ending in 等方案/等模式 shares the class of the last one.
+    return out
+
+
+def _left_modifier(toks: list[Token], head_start: int, norm: str, tech_head: bool = False) -> int:
+    """Return where the modifier of a head starting at ``head_start`` begins."""
+    idx = next((i for i, t in enumerate(toks) if t.start <= head_start < t.end), None)
+    if idx is None:
+        return head_start
+    begin = toks[idx].start  # a head inside a token keeps the token's left part
+    used = 1 if begin < head_start else 0
+    i = idx - 1
+    while i >= 0 and used < 3 and head_start - toks[i].start <= 8:
+        t = toks[i]
+        if t.pos in _STOP_POS or t.text in _STOP_WORDS or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", t.text):
+            break
+        if t.pos == "m" and re.search(r"\d", t.text):
+            break
+        if t.pos == "v" and not tech_head and (used > 0 or t.end != head_start):
+            break  # a verb belongs to an organisation's name only right before its head (催收机构)
+        begin = t.start
+        used += 1
+        i -= 1
+    return begin
+
+
+def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon, only_class: str | None = None) -> list[Mention]:
+    """Organisation and technology noun phrases: modifiers + a head noun."""
+    toks = tokens(norm)
+    heads = sorted((lex.org_suffixes | lex.tech_heads) - _EXTENSION_ONLY_HEADS, key=len, reverse=True)
+    out: list[Mention] = []
+    taken: list[tuple[int, int]] = []
+    for head in heads:
+        for hm in re.finditer(re.escape(head), norm):
+            hs, he = hm.start(), hm.end()
+            if any(hs < e and s < he for s, e in taken):
+                continue
+            begin = _left_modifier(toks, hs, norm, tech_head=head in lex.tech_heads and head not in lex.org_suffixes)
+            modifier = norm[begin:hs]
+            # Drop non-specific leading words (部分, 各类 ...), then judge the phrase.
+            for q in sorted(lex.nonspecific | _QUALIFIER_DROP, key=len, reverse=True):
+                if modifier.startswith(q) and len(modifier) > len(q):
+                    begin += len(q)
+                    modifier = modifier[len(q) :]
+                    break
+                if modifier == q:
+                    begin, modifier = hs, ""
+                    break
+            phrase = norm[begin:he]
+            cls = _classify_phrase(phrase, modifier, head, toks, lex)
+            if cls is None or (only_class and cls != only_class):
+                continue
+            taken.append((begin, he))
+            out.append(Mention(text[begin:he], cls, offset + begin, offset + he, sent_index, "phrase"))
+    return out
+
+
+def _classify_phrase(phrase: str, modifier: str, head: str, toks: list[Token], lex: Lexicon) -> str | None:
+    if phrase in lex.actor_nouns:
+        return "Actor"
+    if phrase in lex.technology:
+        return "Technology"
+    if not modifier:
+        return None
+    techy = any(t in modifier for t in lex.tech_modifiers) or any(t.lower() in modifier.lower() for t in lex.technology if len(t) >= 2)
+    if head in lex.tech_heads and head not in lex.org_suffixes:
+        if techy or (head in _STRONG_TECH_HEADS and len(modifier) >= 2):
+            return "Technology"
+        return None
+    if head in _AMBIGUOUS_HEADS:
+        if techy or modifier.endswith(("共享", "服务", "管理", "交易", "监测", "信息")):
+            return "Technology"
+        return "Actor"
+    if head in lex.org_suffixes:
+        if head in _WEAK_ORG_SUFFIXES and len(modifier) < 2:
+            return None
+        if len(modifier) < 2 and not re.fullmatch(r"[A-Za-z]+", modifier):
+            return None
+        return "Actor"
+    return None
+
+
+def _lexicon_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    out = []
+    for pattern, cls in ((_tech_re(lex), "Technology"), (_actor_re(lex), "Actor"), (_region_re(lex), "Region")):
+        for m in pattern.finditer(norm):
+            s, e = m.start(), m.end()
+            if cls == "Technology" and re.fullmatch(r"[A-Za-z0-9]+", m.group(0)):
+                # An acronym must stand alone, not inside a longer Latin word.
+                if (s and norm[s - 1].isascii() and norm[s - 1].isalnum()) or (e < len(norm) and norm[e].isascii() and norm[e].isalnum()):
+                    continue
+            # A technology term followed by a technology head forms one mention (区块链技术).
+            if cls == "Technology":
+                for head in sorted(lex.tech_heads, key=len, reverse=True):
+                    if norm.startswith(head, e) and len(head) <= 4:
+                        e += len(head)
+                        break
+            out.append(Mention(text[s:e], cls, offset + s, offset + e, sent_index, "lexicon"))
+    return out
+
+
+_PATTERN_CACHE: dict[tuple[int, str], re.Pattern[str]] = {}
+
+
+def _cached(lex: Lexicon, name: str, terms, flags: int = 0) -> re.Pattern[str]:
+    key = (id(lex), name)
+    if key not in _PATTERN_CACHE:
+        ordered = sorted((t for t in terms if len(t) >= 2 or t.isascii()), key=lambda t: (-len(t), t))
+        _PATTERN_CACHE[key] = re.compile("|".join(re.escape(t) for t in ordered), flags)
+    return _PATTERN_CACHE[key]
+
+
+def _tech_re(lex: Lexicon) -> re.Pattern[str]:
+    return _cached(lex, "tech", lex.technology, re.I)
+
+
+def _actor_re(lex: Lexicon) -> re.Pattern[str]:
+    return _cached(lex, "actor", lex.actor_nouns)
+
+
+def _region_re(lex: Lexicon) -> re.Pattern[str]:
+    return _cached(lex, "region", lex.regions)
+
+
+def _scenario_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    """Business scenarios: enumerations before 等…场景, prefixed activities, 应用于 X."""
+    out = []
+    toks = None
+    for m in _ENUM_SCENARIO_RE.finditer(norm):
+        pos = m.start(1)
+        for n, item in enumerate(m.group(1).split("、")):
+            start = pos
+            if n == 0:  # the regex may have swallowed a verb before the first item (催生电商消费贷)
+                toks = toks or tokens(norm)
+                start = _skip_leading_verbs(toks, pos, pos + len(item))
+            if pos + len(item) - start >= 2:
+                out.append(Mention(text[start : pos + len(item)], "Scenario", offset + start, offset + pos + len(item), sent_index, "scenario"))
+            pos += len(item) + 1
+    for prefix in lex.scenario_prefixes:
+        for m in re.finditer(re.escape(prefix) + r"([\u4e00-\u9fff]{2})(?=需求|业务|场景|模式|服务|市场)", norm):
+            out.append(Mention(text[m.start() : m.end()], "Scenario", offset + m.start(), offset + m.end(), sent_index, "scenario"))
+    for m in _APPLIED_TO_RE.finditer(norm):
+        item = m.group(1)
+        if 2 <= len(item) <= 10 and not any(item.startswith(w) for w in ("提升", "提高", "降低", "改善", "优化", "实现")):
+            s = m.start(1)
+            out.append(Mention(text[s : s + len(item)], "Scenario", offset + s, offset + s + len(item), sent_index, "scenario"))
+    return out
+
+
+_NOUNISH = {"n", "nz", "vn", "l", "j", "eng", "b", "ns", "nt", "an", "ng"}
+
+
+def _skip_leading_verbs(toks: list[Token], begin: int, end: int) -> int:
+    """Move ``begin`` past verbs and function words that open the span."""
+    for t in toks:
+        if t.start < begin:
+            continue
+        if t.start >= end or end - t.start <= 2 or t.pos not in ("v", "p", "c", "d", "u", "uj"):
+            return t.start if t.start >= begin else begin
+    return begin
+
+
+def _strategy_mentions(norm: str, text: str, offset: int, sent_index: int) -> list[Mention]:
+    """Means and measures: 通过差异化竞争…, and what a strategy sentence builds (共建X)."""
+    out = []
+    toks: list[Token] | None = None
+    for m in _MEANS_RE.finditer(norm):
+        s, e = m.start(1), m.end(1)
+        toks = toks or tokens(norm)
+        inside = [t for t in toks if s <= t.start < e]
+        # Only a noun phrase is a means (差异化竞争), not a clause (资本并购扩大服务, 与高校合作).
+        if inside and inside[0].start == s and inside[-1].end == e and all(t.pos in _NOUNISH | {"a", "ad"} for t in inside):
+            out.append(Mention(text[s:e], "Strategy", offset + s, offset + e, sent_index, "strategy"))
+    if _STRATEGY_SENTENCE_RE.search(norm):
+        toks = tokens(norm)
+        for m in _BUILD_RE.finditer(norm):
+            s = m.end()
+            run = [t for t in toks if t.start >= s]
+            end = s
+            for t in run:
+                if t.pos not in _NOUNISH and not (t.pos == "v" and t.end - s <= 6 and end > s):
+                    break
+                end = t.end
+                if end - s >= 12:
+                    break
+            if end - s >= 4:
+                out.append(Mention(text[s:end], "Strategy", offset + s, offset + end, sent_index, "strategy"))
+    return out
+
+
+def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    out = []
+    for m in _TITLE_RE.finditer(norm):
+        inner = m.group(1)
+        if inner.endswith(lex.regulation_suffixes) and "报告" not in inner:
+            out.append(Mention(text[m.start(1) : m.end(1)], "Regulation", offset + m.start(1), offset + m.end(1), sent_index, "regulation"))
+    for term in lex.regulation_terms:
+        for m in re.finditer(re.escape(term), norm):
+            out.append(Mention(text[m.start() : m.end()], "Regulation", offset + m.start(), offset + m.end(), sent_index, "regulation"))
+    return out
+
+
+# ---------------------------------------------------------------- claims ---
+
+
+def _is_hedged(norm: str, lex: Lexicon) -> bool:
+    for cue in lex.hedges:
+        if len(cue) >= 2 and cue in norm:
+            return True
+    # A lone 将 is a hedge only as an adverb before a verb (将迎来), not as 把 (将X转化为).
+    return any(t.text == "将" and t.pos == "d" for t in tokens(norm)) if "将" in norm else False
+
+
+def _is_strategy_sentence(norm: str, lex: Lexicon) -> bool:
+    return any(len(cue) >= 3 and cue in norm for cue in lex.strategy_cues) or bool(
+        re.search(r"唯有|建议|应当|破局", norm)
+    )
+
+
+def _meaningful_number(raw: str) -> bool:
+    digits = re.sub(r"\D", "", raw)
+    return bool(digits) and (len(digits) >= 2 or not raw.strip().isdigit())
+
+
+# ------------------------------------------------------------- relations ---
+
+_PAIRS = {
+    "uses": ({"Actor"}, {"Technology", "Strategy"}),
+    "partnersWith": ({"Actor"}, {"Actor"}),
+    "drives": ({"Driver", "Technology", "Regulation", "Trend"}, {"Scenario", "Trend", "Actor", "Technology", "Strategy"}),
+    "hinders": ({"Challenge", "Regulation"}, {"Actor", "Scenario", "Trend"}),
+    "addresses": ({"Strategy", "Technology", "Actor"}, {"Challenge"}),
+    "regulates": ({"Regulation", "Actor"}, {"Actor", "Scenario"}),
+    "operatesIn": ({"Actor", "Scenario", "Technology"}, {"Region"}),
+}
+
+
+def _cue_relations(norm, offset, found, m2e, ents, lex, claim_id) -> list[Relation]:
+    """A relation cue between two mentions of the right classes in one clause."""
+    out: list[Relation] = []
+    located = [(m.start - offset, m.end - offset, m2e.get(id(m))) for m in found if id(m) in m2e]
+    located = [(s, e, ents[eid]) for s, e, eid in located if eid in ents]
+    # 以X、Y为核心的Z: Z uses X and Y.
+    for m in re.finditer(r"以([^，,。；;]{1,30}?)为核心的", norm):
+        users = [ent for s, e, ent in located if s >= m.end() and s - m.end() <= 6 and ent.cls == "Actor"]
+        used = [ent for s, e, ent in located if m.start(1) <= s and e <= m.end(1) and ent.cls == "Technology"]
+        for u in users[:1]:
+            out.extend(Relation(u.id, "uses", t.id, claim_id) for t in used)
+    # A与B合作 / A与B共建: partners.
+    for s, e, ent in located:
+        if ent.cls != "Actor" or s == 0 or norm[s - 1] not in "与和同跟":
+            continue
+        tail = norm[e : e + 6]
+        if any(cue in tail for cue, pred in lex.relation_cues.items() if pred == "partnersWith"):
+            left = [x for x in located if x[1] <= s - 1 and x[2].cls == "Actor" and not re.search(r"[，,。；;]", norm[x[1] : s - 1])]
+            if left:
+                out.append(Relation(left[-1][2].id, "partnersWith", ent.id, claim_id))
+    for cue, pred in lex.relation_cues.items():
+        if len(cue) < 2 and pred != "partnersWith":
+            continue
+        for cm in re.finditer(re.escape(cue), norm):
+            c0, c1 = cm.start(), cm.end()
+            subj_ok, obj_ok = _PAIRS[pred]
+            left = [x for x in located if x[1] <= c0 and c0 - x[1] <= 12 and x[2].cls in subj_ok and not re.search(r"[，,。；;]", norm[x[1] : c0])]
+            right = [x for x in located if x[0] >= c1 and x[0] - c1 <= 10 and x[2].cls in obj_ok and not re.search(r"[，,。；;]", norm[c1 : x[0]])]
+            if left and right:
+                out.append(Relation(left[-1][2].id, pred, right[0][2].id, claim_id))
+    return out
+
+
+def _topic_relations(about, ent_ids, ents, claim_id, norm) -> list[Relation]:
+    """Relations implied by the section a claim sits in (its topic entity)."""
+    out: list[Relation] = []
+    for topic_id in about:
+        topic = ents.get(topic_id)
+        if topic is None:
+            continue
+        for eid in ent_ids:
+            other = ents.get(eid)
+            if other is None or other.id == topic.id:
+                continue
+            if topic.cls == "Driver" and other.cls in ("Scenario", "Trend"):
+                out.append(Relation(topic.id, "drives", other.id, claim_id))
+            elif topic.cls == "Challenge" and other.cls == "Strategy":
+                out.append(Relation(other.id, "addresses", topic.id, claim_id))
+            elif topic.cls == "Challenge" and other.cls == "Actor" and re.search(r"面临|困境|制约|难以", norm):
+                first_actor = next(e for e in ent_ids if ents.get(e) is not None and ents[e].cls == "Actor")
+                if other.id == first_actor:
+                    out.append(Relation(topic.id, "hinders", other.id, claim_id))
+    return out
+

@@ -1,0 +1,105 @@
+"""The domain lexicons of industry-report language (``kg/data/lex_*.txt``).
+
+Entries are stored script-normalised (OpenCC t2s), so they match Traditional,
+Simplified and mixed text alike.  See ``kg/data/LEXICONS.md`` for the files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from corpus.script import normalise
+
+__all__ = ["Lexicon", "load_lexicon", "longest_matches"]
+
+
+def _rows(name: str, columns: int = 1) -> list[tuple[str, ...]]:
+    text = (resources.files("kg") / "data" / name).read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = tuple(p.strip() for p in line.split("\t"))
+        if len(parts) != columns:
+            continue
+        rows.append(tuple(normalise(p) for p in parts))
+    return rows
+
+
+def _words(name: str) -> frozenset[str]:
+    return frozenset(r[0] for r in _rows(name))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """All lexicons, normalised; built once per process by :func:`load_lexicon`."""
+
+    technology: frozenset[str]
+    tech_heads: frozenset[str]
+    tech_modifiers: frozenset[str]
+    actor_nouns: frozenset[str]
+    org_suffixes: frozenset[str]
+    nonspecific: frozenset[str]
+    regions: dict[str, str]
+    role_cues: tuple[tuple[str, str], ...]  # (role, cue), longest cue first
+    relation_cues: dict[str, str]  # cue -> predicate
+    hedges: frozenset[str]
+    strategy_cues: frozenset[str]
+    scenario_heads: frozenset[str]
+    scenario_prefixes: frozenset[str]
+    regulation_terms: frozenset[str]
+    regulation_suffixes: tuple[str, ...]
+    question_stopwords: frozenset[str]
+    intents: tuple[tuple[str, str], ...]  # (intent, cue), longest cue first
+
+    def role_of_heading(self, heading: str) -> str | None:
+        """Return the role a heading's cue words give its section, or None."""
+        norm = normalise(heading)
+        best: tuple[int, str] | None = None
+        for role, cue in self.role_cues:
+            pos = norm.find(cue)
+            if pos >= 0 and (best is None or pos < best[0]):
+                best = (pos, role)
+        return best[1] if best else None
+
+    def tech_pattern(self) -> re.Pattern[str]:
+        return _alternation(self.technology, flags=re.I)
+
+
+def _alternation(terms, flags: int = 0) -> re.Pattern[str]:
+    ordered = sorted(terms, key=lambda t: (-len(t), t))
+    return re.compile("|".join(re.escape(t) for t in ordered), flags)
+
+
+def longest_matches(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, str]]:
+    """Non-overlapping leftmost-longest matches of an alternation pattern."""
+    return [(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text)]
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """Read and normalise every lexicon file of the package (cached per process)."""
+    regulation = _rows("lex_regulation.txt", 2)
+    return Lexicon(
+        technology=_words("lex_technology.txt"),
+        tech_heads=_words("lex_tech_heads.txt"),
+        tech_modifiers=_words("lex_tech_modifiers.txt"),
+        actor_nouns=_words("lex_actor_nouns.txt"),
+        org_suffixes=_words("lex_org_suffixes.txt"),
+        nonspecific=_words("lex_nonspecific_modifiers.txt"),
+        regions={name: kind for name, kind in _rows("lex_regions.txt", 2)},
+        role_cues=tuple(sorted(_rows("lex_role_cues.txt", 2), key=lambda r: -len(r[1]))),
+        relation_cues={cue: pred for pred, cue in _rows("lex_relation_cues.txt", 2)},
+        hedges=_words("lex_hedges.txt"),
+        strategy_cues=_words("lex_strategy_cues.txt"),
+        scenario_heads=_words("lex_scenario_heads.txt"),
+        scenario_prefixes=_words("lex_scenario_prefixes.txt"),
+        regulation_terms=frozenset(t for k, t in regulation if k == "term"),
+        regulation_suffixes=tuple(sorted((t for k, t in regulation if k == "suffix"), key=len, reverse=True)),
+        question_stopwords=_words("lex_question_stopwords.txt"),
+        intents=tuple(sorted(_rows("lex_intent.txt", 2), key=lambda r: -len(r[1]))),
+    )

@@ -1,0 +1,128 @@
+"""Entity resolution: mentions in, entities (with aliases and merge notes) out.
+
+Labels are compared after script normalisation (Traditional and Simplified
+forms of a name are one entity).  Two further merges are made, and recorded
+on the entity as ``merges``: a known technology with a head noun
+(区块链技术 → 区块链), and an actor with a qualifier that does not
+distinguish it (第三方催收机构 → 催收机构, see ``lex_merge_qualifiers.txt``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from corpus.script import match_key, normalise
+from yanbao.records import Entity, content_hash
+
+from .lexicon import Lexicon
+
+__all__ = ["Mention", "resolve", "entity_id"]
+
+# Which class wins when one name is found with several: the surest source first.
+_SOURCE_RANK = {"heading": 0, "heading-alias": 0, "quoted": 1, "strategy": 2, "regulation": 2, "scenario": 3, "phrase": 4, "lexicon": 5}
+
+
+@dataclass(frozen=True, eq=False)
+class Mention:
+    """One surface form found in a report, before resolution (identity-hashed)."""
+
+    surface: str
+    cls: str
+    start: int
+    end: int
+    sentence_index: int  # -1 for headings
+    source: str
+    alias_of: str | None = None
+
+
+def entity_id(cls: str, key: str) -> str:
+    """The id of the entity of class ``cls`` whose match key is ``key``."""
+    return content_hash(f"{cls}|{key}")
+
+
+@lru_cache(maxsize=1)
+def _qualifiers() -> tuple[str, ...]:
+    text = (resources.files("kg") / "data" / "lex_merge_qualifiers.txt").read_text(encoding="utf-8")
+    words = [normalise(l.strip()) for l in text.splitlines() if l.strip() and not l.startswith("#")]
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+def _canonical(key: str, cls: str, keys_by_class: dict[str, set[str]], lex: Lexicon) -> tuple[int, int, str]:
+    """Return ``(cut_left, cut_right, merge reason)``: how much of the mention names the entity.
+
+    Keys and surfaces have the same length (t2s is character for character on
+    matched text), so the cuts apply to the surface form too.
+    """
+    if cls == "Technology":
+        for base in sorted((t for t in lex.technology if key.startswith(t.lower()) and key != t.lower()), key=len, reverse=True):
+            head = key[len(base) :]
+            if head in lex.tech_heads:
+                return 0, len(head), f"a known technology ({base}) with the head noun {head}"
+    if cls == "Actor":
+        quals = list(_qualifiers()) + sorted(lex.regions, key=len, reverse=True)
+        for q in quals:
+            if key.startswith(q) and key[len(q) :] in keys_by_class.get("Actor", ()) and len(key) - len(q) >= 2:
+                return len(q), 0, f"the qualifier {q} does not distinguish it"
+    return 0, 0, ""
+
+
+def resolve(mentions: list[Mention], lex: Lexicon) -> tuple[list[Entity], dict[int, str]]:
+    """Group mentions into entities.
+
+    Returns ``(entities, mention_to_entity)`` where the mapping is keyed by
+    ``id(mention)``.  Deterministic: entities are sorted by class and key.
+    """
+    keys_by_class: dict[str, set[str]] = defaultdict(set)
+    for m in mentions:
+        keys_by_class[m.cls].add(match_key(m.surface))
+
+    # Canonical key and surface per mention; alias mentions follow their main name.
+    canon: dict[int, tuple[str, str]] = {}
+    name_of: dict[int, str] = {}
+    for m in mentions:
+        if m.alias_of:
+            canon[id(m)] = (match_key(m.alias_of), "named with it in the same heading")
+            name_of[id(m)] = m.alias_of
+            continue
+        key = match_key(m.surface)
+        left, right, why = _canonical(key, m.cls, keys_by_class, lex)
+        name = m.surface
+        if why and len(key) == len(m.surface):
+            name = m.surface[left : len(m.surface) - right]
+        canon[id(m)] = (match_key(name) if why else key, why)
+        name_of[id(m)] = name
+
+    # One class per key: the surest source wins, then the most frequent class.
+    votes: dict[str, Counter] = defaultdict(Counter)
+    best_rank: dict[str, dict[str, int]] = defaultdict(dict)
+    for m in mentions:
+        ckey = canon[id(m)][0]
+        votes[ckey][m.cls] += 1
+        rank = _SOURCE_RANK.get(m.source, 9)
+        best_rank[ckey][m.cls] = min(best_rank[ckey].get(m.cls, 9), rank)
+    cls_of = {
+        k: min(v, key=lambda c: (best_rank[k][c], -v[c], c)) for k, v in votes.items()
+    }
+
+    groups: dict[tuple[str, str], list[Mention]] = defaultdict(list)
+    for m in mentions:
+        ckey = canon[id(m)][0]
+        groups[(cls_of[ckey], ckey)].append(m)
+
+    entities: list[Entity] = []
+    mapping: dict[int, str] = {}
+    for (cls, key), ms in sorted(groups.items()):
+        eid = entity_id(cls, key)
+        names = Counter(name_of[id(m)] for m in ms)
+        label = min(names, key=lambda s: (-names[s], len(s), s))
+        aliases = tuple(sorted({m.surface for m in ms} - {label}))
+        merges = tuple(
+            sorted({f"{m.surface}: {canon[id(m)][1]}" for m in ms if canon[id(m)][1] and m.surface != label})
+        )
+        entities.append(Entity(id=eid, cls=cls, label=label, key=key, aliases=aliases, merges=merges))
+        for m in ms:
+            mapping[id(m)] = eid
+    return entities, mapping

@@ -1,0 +1,167 @@
+"""Graph stores: one named graph per report, the ontology in its own graph.
+
+Backends sit behind the small :class:`GraphStore` protocol.  The default is an
+embedded Oxigraph store in the home, used through rdflib's API (oxrdflib);
+readers open it read-only, so they run beside a writer.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from rdflib import Dataset, Graph, URIRef
+from rdflib.query import Result
+
+from yanbao.errors import QueryError, SettingsError, StoreError
+
+from .rdf import bind_prefixes
+from .vocab import GRAPH, ONTOLOGY_GRAPH, ontology_path, report_graph
+
+__all__ = ["GraphStore", "OxigraphGraphStore", "open_graph_store", "check_read_only_query", "STORE_CHOICES"]
+
+STORE_CHOICES = ("oxigraph:PATH (embedded, default)", "sparql:QUERY_URL[,UPDATE_URL]")
+
+
+class GraphStore(Protocol):
+    """What yanbao needs of a triple store."""
+
+    def replace_report(self, report_id: str, graph: Graph) -> None:
+        """Make ``graph`` the whole named graph of ``report_id``."""
+
+    def remove_report(self, report_id: str) -> None:
+        """Drop the named graph of ``report_id`` (no error if absent)."""
+
+    def report_ids(self) -> set[str]:
+        """Ids of the reports that have a named graph."""
+
+    def query(self, sparql: str) -> Result:
+        """Run a read-only SPARQL query over the union of all graphs."""
+
+    def dataset(self) -> Dataset:
+        """The rdflib Dataset view (for exports and analytics)."""
+
+    def close(self) -> None:
+        """Release the store."""
+
+
+class OxigraphGraphStore:
+    """Embedded Oxigraph at a folder, through rdflib (oxrdflib)."""
+
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        import pyoxigraph as ox
+        from oxrdflib import OxigraphStore
+
+        self.path = Path(path)
+        self.read_only = read_only
+        try:
+            if read_only:
+                if not self.path.exists():
+                    inner = ox.Store()  # nothing ingested yet: an empty graph
+                else:
+                    inner = ox.Store.read_only(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                inner = ox.Store(str(self.path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the graph store at {self.path}: {exc}") from exc
+        self._ox = inner
+        self._ds = Dataset(store=OxigraphStore(store=inner), default_union=True)
+        bind_prefixes(self._ds)
+
+    def _ensure_ontology(self) -> None:
+        if not self._ox.contains_named_graph(_ox_node(ONTOLOGY_GRAPH)):
+            onto = Graph().parse(ontology_path(), format="turtle")
+            self._put(ONTOLOGY_GRAPH, onto)
+
+    def _put(self, gid: URIRef, graph: Graph) -> None:
+        ctx = self._ds.graph(gid)
+        self._ds.remove_graph(ctx)
+        ctx = self._ds.graph(gid)
+        self._ds.addN((s, p, o, ctx) for s, p, o in graph)
+
+    def replace_report(self, report_id: str, graph: Graph) -> None:
+        self._writable()
+        self._ensure_ontology()
+        self._put(report_graph(report_id), graph)
+        self._ox.flush()
+
+    def remove_report(self, report_id: str) -> None:
+        self._writable()
+        gid = report_graph(report_id)
+        if self._ox.contains_named_graph(_ox_node(gid)):
+            self._ox.remove_graph(_ox_node(gid))
+        self._ox.flush()
+
+    def report_ids(self) -> set[str]:
+        prefix = GRAPH + "report/"
+        return {g.value[len(prefix) :] for g in self._ox.named_graphs() if g.value.startswith(prefix)}
+
+    def query(self, sparql: str) -> Result:
+        check_read_only_query(sparql)
+        try:
+            return self._ds.query(sparql)
+        except Exception as exc:  # pyoxigraph raises SyntaxError/ValueError/OSError
+            raise QueryError(f"SPARQL query failed: {' '.join(str(exc).split())}") from exc
+
+    def dataset(self) -> Dataset:
+        return self._ds
+
+    def quads(self) -> Iterator[tuple]:
+        """Every quad as rdflib terms, named graphs included."""
+        for s, p, o, g in self._ds.quads((None, None, None, None)):
+            yield s, p, o, g
+
+    def close(self) -> None:
+        self._ds = None  # type: ignore[assignment]
+        self._ox = None
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError("the graph store was opened read-only")
+
+
+def _ox_node(iri: URIRef):
+    import pyoxigraph as ox
+
+    return ox.NamedNode(str(iri))
+
+
+_UPDATE_RE = re.compile(r"(?<![?$\w])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
+_SERVICE_RE = re.compile(r"(?<![?$\w])SERVICE\b", re.I)
+_STRINGS_RE = re.compile(r"'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"|<[^>\s]*>|#[^\n]*", re.S)
+
+
+def check_read_only_query(sparql: str) -> None:
+    """Refuse anything but SELECT/ASK/CONSTRUCT/DESCRIBE without SERVICE.
+
+    Raises:
+        QueryError: an update, a federated SERVICE call, or not a query at all.
+    """
+    bare = _STRINGS_RE.sub(" ", sparql)
+    if _UPDATE_RE.search(bare):
+        raise QueryError("only read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE) are allowed; updates are refused")
+    if _SERVICE_RE.search(bare):
+        raise QueryError("federated SERVICE calls are refused")
+    if not re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", bare, re.I):
+        raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
+
+
+def open_graph_store(spec: str, home_graph_dir: Path, read_only: bool = False) -> GraphStore:
+    """Build the store a setting names: ``""``/``oxigraph[:PATH]`` or ``sparql:URL[,URL]``.
+
+    Raises:
+        SettingsError: an unknown store kind (the message lists the valid ones).
+    """
+    if not spec or spec == "oxigraph":
+        return OxigraphGraphStore(home_graph_dir, read_only=read_only)
+    kind, _, rest = spec.partition(":")
+    if kind == "oxigraph":
+        return OxigraphGraphStore(Path(rest).expanduser(), read_only=read_only)
+    if kind == "sparql":
+        from .remote import SparqlGraphStore
+
+        query_url, _, update_url = rest.partition(",")
+        return SparqlGraphStore(query_url, update_url or query_url, read_only=read_only)
+    raise SettingsError(f"unknown store {spec!r}; valid: {', '.join(STORE_CHOICES)}")

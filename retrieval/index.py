@@ -1,0 +1,319 @@
+"""The persisted search index: units, vectors (FAISS), words (BM25), entities.
+
+The public entry points are :func:`build_index` (at ingest) and
+:meth:`SearchIndex.load` (at ask time; never rebuilds anything).
+
+A *unit* is one retrievable, citable piece of a report: a claim sentence or a
+section heading (headings state drivers and challenges in few words).
+
+Layout under ``HOME/index``::
+
+    CURRENT                 name of the live generation (written atomically, last)
+    gen-<n>/meta.json       model, dimension, counts
+    gen-<n>/units.json      units, reports, entities, relations, related reports
+    gen-<n>/vectors.faiss   one vector per unit
+    gen-<n>/bm25/           bm25s index over the units' tokens
+    embcache/<model>.npz    embeddings by text hash (re-ingest embeds nothing new)
+
+A reader reads CURRENT, then that generation; a writer builds a new
+generation beside it and swaps CURRENT, keeping the previous generation for
+readers still loading it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from corpus.script import match_key, normalise
+from yanbao.errors import IndexMismatchError, NotFoundError, StoreError
+from yanbao.home import Home, atomic_write_bytes, atomic_write_text
+from yanbao.records import content_hash
+
+from .embedders import Embedder
+from .textproc import search_tokens
+
+__all__ = ["Unit", "SearchIndex", "build_index", "INDEX_FORMAT"]
+
+INDEX_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One retrievable piece of a report."""
+
+    uid: int
+    report_id: str
+    kind: str  # claim | heading
+    text: str
+    start: int
+    end: int
+    section: tuple[str, ...]
+    role: str
+    entity_ids: tuple[str, ...]
+    block: str  # paragraph key, for diversity
+    claim_id: str = ""
+
+
+def _passage_text(unit: dict) -> str:
+    # The section title gives a sentence its context (科技公司的技術賦能 → 區塊鏈…).
+    leaf = unit["section"][-1] if unit["section"] else ""
+    return f"{leaf}：{unit['text']}" if leaf and unit["kind"] == "claim" else unit["text"]
+
+
+def build_index(
+    home: Home,
+    report_ids: list[str],
+    embedder: Embedder,
+    settings,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Path:
+    """Build a new index generation for ``report_ids`` and make it live.
+
+    Returns the generation folder.  Raises StoreError if it cannot be written.
+    """
+    units: list[dict] = []
+    reports: dict[str, dict] = {}
+    entities: dict[str, dict] = {}
+    relations: list[list[str]] = []
+    for rid in report_ids:
+        report = home.load_report(rid)
+        ext = home.load_extraction(rid)
+        roles = dict(ext.section_roles)
+        about = dict(ext.section_about)
+        reports[rid] = {
+            "id": rid,
+            "title": report.title,
+            "source": report.source,
+            "topics": list(ext.topics),
+            "text": normalise("\n".join([report.title] + [s.title for s in report.sections] + [s.text for s in report.sentences])),
+            "related": [{"title": r.title, "blurb": r.blurb, "kind": r.kind} for r in report.related_reports],
+        }
+        for n, sec in enumerate(report.sections):
+            line_start = sec.start + report.text[sec.start : sec.heading_end].find(sec.title)
+            if line_start < sec.start:
+                continue
+            units.append(
+                {
+                    "report_id": rid, "kind": "heading", "text": sec.title, "start": line_start,
+                    "end": line_start + len(sec.title), "section": list(sec.path),
+                    "role": _ROLE_NAMES.get(roles.get(sec.path, ""), "fact"),
+                    "entity_ids": list(about.get(sec.path, ())), "block": f"{rid}/h{n}", "claim_id": "",
+                }
+            )
+        paragraph_of = {s.index: s.paragraph for s in report.sentences}
+        for c in ext.claims:
+            units.append(
+                {
+                    "report_id": rid, "kind": "claim", "text": c.text, "start": c.start, "end": c.end,
+                    "section": list(c.section_path), "role": c.role,
+                    "entity_ids": list(dict.fromkeys(c.entity_ids + c.about)),
+                    "block": f"{rid}/p{paragraph_of.get(c.sentence_index, c.sentence_index)}", "claim_id": c.id,
+                }
+            )
+        for e in ext.entities:
+            rec = entities.setdefault(e.id, {"id": e.id, "cls": e.cls, "label": e.label, "keys": [], "reports": []})
+            for form in (e.label, *e.aliases):
+                key = match_key(form)
+                if key not in rec["keys"]:
+                    rec["keys"].append(key)
+            if rid not in rec["reports"]:
+                rec["reports"].append(rid)
+        relations.extend([r.subject, r.predicate, r.object, r.claim_id] for r in ext.relations)
+
+    vectors = _embed_with_cache(home, embedder, [_passage_text(u) for u in units], settings, progress)
+    root = home.index_dir
+    root.mkdir(parents=True, exist_ok=True)
+    current = _current_name(root)
+    n = int(current.split("-")[1]) + 1 if current else 1
+    gen = root / f"gen-{n}"
+    if gen.exists():
+        shutil.rmtree(gen)
+    gen.mkdir(parents=True)
+    if progress:
+        progress("index", 0, 2)
+    try:
+        _write_vectors(gen / "vectors.faiss", vectors, settings.vector_index)
+        _write_bm25(gen / "bm25", [search_tokens(u["text"] + " " + (u["section"][-1] if u["section"] else "")) for u in units])
+        payload = {"units": units, "reports": reports, "entities": entities, "relations": relations}
+        atomic_write_text(gen / "units.json", json.dumps(payload, ensure_ascii=False))
+        meta = {
+            "format": INDEX_FORMAT, "model": embedder.name, "dim": embedder.dim,
+            "units": len(units), "reports": len(reports), "vector_index": settings.vector_index,
+        }
+        atomic_write_text(gen / "meta.json", json.dumps(meta))
+        atomic_write_text(root / "CURRENT", gen.name)
+    except OSError as exc:
+        raise StoreError(f"cannot write the index at {gen}: {exc}") from exc
+    if progress:
+        progress("index", 2, 2)
+    # Keep the live generation and the one before it (a reader may still be loading it).
+    for old in root.glob("gen-*"):
+        if old.name not in (gen.name, current):
+            shutil.rmtree(old, ignore_errors=True)
+    return gen
+
+
+_ROLE_NAMES = {"actor": "actor-fact", "driver": "driver", "challenge": "challenge", "trend": "trend", "strategy": "strategy"}
+
+
+def _current_name(root: Path) -> str:
+    try:
+        return (root / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def _cache_path(home: Home, model: str) -> Path:
+    return home.index_dir / "embcache" / (re.sub(r"[^\w.-]+", "_", model) + ".npz")
+
+
+def _embed_with_cache(home: Home, embedder: Embedder, texts: list[str], settings, progress) -> np.ndarray:
+    """Embed ``texts``, reusing vectors cached by (model, text hash)."""
+    path = _cache_path(home, embedder.name)
+    keys: list[str] = []
+    vecs = np.zeros((0, embedder.dim), dtype=np.float32)
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                keys = [str(k) for k in data["keys"]]
+                vecs = data["vectors"].astype(np.float32)
+        except (OSError, ValueError, KeyError):
+            keys, vecs = [], np.zeros((0, embedder.dim), dtype=np.float32)  # a damaged cache is rebuilt
+    row = {k: i for i, k in enumerate(keys)}
+    hashes = [content_hash(t, 24) for t in texts]
+    missing = list(dict.fromkeys(h for h in hashes if h not in row))
+    if missing:
+        by_hash = dict(zip(hashes, texts))
+        todo = [by_hash[h] for h in missing]
+        batch = max(1, settings.embed_batch)
+        parts = []
+        for i in range(0, len(todo), batch):
+            if progress:
+                progress("embed", i, len(todo))
+            parts.append(embedder.embed_passages(todo[i : i + batch]))
+        if progress:
+            progress("embed", len(todo), len(todo))
+        new = np.vstack(parts).astype(np.float32)
+        for h in missing:
+            row[h] = len(keys)
+            keys.append(h)
+        vecs = np.vstack([vecs, new]) if len(vecs) else new
+        path.parent.mkdir(parents=True, exist_ok=True)
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, keys=np.array(keys), vectors=vecs)
+        atomic_write_bytes(path, buf.getvalue())
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return vecs[[row[h] for h in hashes]]
+
+
+def _write_vectors(path: Path, vectors: np.ndarray, kind: str) -> None:
+    import faiss
+
+    dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[0] else 1
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(path))
+
+
+def _write_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index([toks or ["∅"] for toks in corpus_tokens] or [["∅"]], show_progress=False)
+    retriever.save(str(path))
+
+
+class SearchIndex:
+    """A loaded index generation (read-only)."""
+
+    def __init__(self, root: Path, meta: dict, payload: dict, vectors, bm25) -> None:
+        self.root = root
+        self.meta = meta
+        self.units = [
+            Unit(
+                uid=i, report_id=u["report_id"], kind=u["kind"], text=u["text"], start=u["start"], end=u["end"],
+                section=tuple(u["section"]), role=u["role"], entity_ids=tuple(u["entity_ids"]), block=u["block"],
+                claim_id=u.get("claim_id", ""),
+            )
+            for i, u in enumerate(payload["units"])
+        ]
+        self.reports: dict[str, dict] = payload["reports"]
+        self.entities: dict[str, dict] = payload["entities"]
+        self.relations: list[list[str]] = payload["relations"]
+        self.vectors = vectors
+        self.bm25 = bm25
+        self.units_by_entity: dict[str, list[int]] = {}
+        for u in self.units:
+            for eid in u.entity_ids:
+                self.units_by_entity.setdefault(eid, []).append(u.uid)
+        self.neighbours: dict[str, set[str]] = {}
+        for s, _, o, _ in self.relations:
+            self.neighbours.setdefault(s, set()).add(o)
+            self.neighbours.setdefault(o, set()).add(s)
+        self.entity_keys: list[tuple[str, str]] = sorted(
+            ((k, eid) for eid, e in self.entities.items() for k in e["keys"] if len(k) >= 2),
+            key=lambda kv: -len(kv[0]),
+        )
+
+    @classmethod
+    def load(cls, home: Home, model_name: str | None = None) -> "SearchIndex":
+        """Load the live generation.
+
+        Raises:
+            NotFoundError: nothing has been indexed yet.
+            IndexMismatchError: the index was built with another model than ``model_name``.
+            StoreError: the index files are damaged.
+        """
+        root = home.index_dir
+        name = _current_name(root)
+        if not name:
+            raise NotFoundError(f"no search index in {root}; ingest reports first")
+        gen = root / name
+        try:
+            meta = json.loads((gen / "meta.json").read_text())
+            if model_name and meta["model"] != model_name:
+                raise IndexMismatchError(
+                    f"the index was built with {meta['model']}, not {model_name}; "
+                    f"re-ingest with the new model (or set the embedder back)"
+                )
+            payload = json.loads((gen / "units.json").read_text(encoding="utf-8"))
+            import bm25s
+            import faiss
+
+            vectors = faiss.read_index(str(gen / "vectors.faiss"))
+            bm25 = bm25s.BM25.load(str(gen / "bm25"))
+        except IndexMismatchError:
+            raise
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise StoreError(f"damaged search index at {gen}: {exc}") from exc
+        return cls(gen, meta, payload, vectors, bm25)
+
+    # ------------------------------------------------------------ search
+    def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Top-k units by inner product with the question vector."""
+        if not self.units:
+            return []
+        scores, ids = self.vectors.search(np.ascontiguousarray(qvec.reshape(1, -1), dtype=np.float32), min(k, len(self.units)))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def keyword(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
+        """Top-k units by BM25 over the question's tokens (only those with a positive score)."""
+        if not self.units or not tokens:
+            return []
+        scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)[: len(self.units)]
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

@@ -1,0 +1,61 @@
+"""Text processing shared by indexing and question analysis.
+
+Tokens are jieba words of the script-normalised text (the domain lexicons are
+in jieba's dictionary), lower-cased, punctuation dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from corpus.script import normalise
+
+__all__ = ["search_tokens", "idf_weight", "content_terms"]
+
+_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def search_tokens(text: str) -> list[str]:
+    """Tokens for BM25: jieba words of the normalised text, no punctuation."""
+    from kg.segment import words
+
+    return [w.lower() for w in words(normalise(text)) if _WORD_RE.search(w)]
+
+
+@lru_cache(maxsize=1)
+def _idf_table() -> tuple[dict[str, float], float]:
+    from jieba import analyse
+
+    tfidf = analyse.default_tfidf
+    return tfidf.idf_freq, tfidf.median_idf
+
+
+def idf_weight(term: str) -> float:
+    """How specific a word is in general Chinese (jieba's IDF table; unknown words weigh most)."""
+    table, median = _idf_table()
+    if term in table:
+        return table[term]
+    if re.fullmatch(r"[a-z0-9]+", term):
+        return median * 1.2
+    return max(median * 1.3, 11.0)
+
+
+def content_terms(text: str, stopwords: frozenset[str]) -> list[str]:
+    """The subject words of a question: tokens minus stopwords and single characters.
+
+    ``stopwords`` should include the intent cue words (挑战, 趋势, 机会 ...):
+    they say what is asked about the subject, not what the subject is.
+    """
+    out = []
+    frames = sorted((w for w in stopwords if len(w) >= 2), key=len, reverse=True)
+    for tok in search_tokens(text):
+        if tok in stopwords or (len(tok) < 2 and not tok.isascii()):
+            continue
+        if any(tok.startswith(w) or tok.endswith(w) for w in frames if len(tok) > len(w)):
+            continue  # 哪些地方, 是什么: a question word glued to a frame word
+        if re.fullmatch(r"\d+", tok):
+            continue
+        if tok not in out:
+            out.append(tok)
+    return out

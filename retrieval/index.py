@@ -302,6 +302,13 @@ class SearchIndex:
             raise StoreError(f"damaged search index at {gen}: {exc}") from exc
         return cls(gen, meta, payload, vectors, bm25)
 
+    def report_key_text(self, rid: str) -> str:
+        """A report's text as one match key (normalised, no spaces or quotes), cached."""
+        cache = self.__dict__.setdefault("_key_texts", {})
+        if rid not in cache:
+            cache[rid] = match_key(self.reports[rid]["text"])
+        return cache[rid]
+
     # ------------------------------------------------------------ search
     def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Top-k units by inner product with the question vector."""

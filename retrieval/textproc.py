@@ -36,9 +36,9 @@ def idf_weight(term: str) -> float:
     table, median = _idf_table()
     if term in table:
         return table[term]
-    if re.fullmatch(r"[a-z0-9]+", term):
-        return median * 1.2
-    return max(median * 1.3, 11.0)
+    # Unknown words are often the segmenter's guesses (账龄长): weigh them as a
+    # typical word, not as the rarest.
+    return median
 
 
 def content_terms(text: str, stopwords: frozenset[str]) -> list[str]:

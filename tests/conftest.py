@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,32 @@ def fixtures_dir() -> Path:
 def tmp_home(tmp_path: Path) -> Path:
     """A path for a fresh yanbao home (not created: yanbao creates it on first write)."""
     return tmp_path / "yanbao-home"
+
+
+def _random_bytes(n: int, seed: int = 7) -> bytes:
+    return bytes(random.Random(seed).randrange(256) for _ in range(n))
+
+
+# name -> (content, the yanbao.errors class its refusal raises)
+BAD_FILES = {
+    "empty.txt": (b"", "EmptyInputError"),
+    "blank.txt": (" \n\t\r\n\u3000\n".encode("utf-8"), "EmptyInputError"),
+    "image.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + _random_bytes(4096), "BinaryInputError"),
+    "sheet.xlsx": (b"PK\x03\x04" + _random_bytes(512), "UnsupportedTypeError"),
+    # Every byte 0x80-0xFF: neither UTF-8 nor any CJK legacy encoding reads it.
+    "garbled.txt": (bytes(range(0x80, 0x100)) * 16, "DecodeError"),
+}
+
+
+@pytest.fixture
+def write_bad_files():
+    """Return ``write(folder) -> {file name: expected error class}`` for files yanbao refuses."""
+    from yanbao import errors
+
+    def write(folder: Path) -> dict[str, type]:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, (data, _) in BAD_FILES.items():
+            (folder / name).write_bytes(data)
+        return {name: getattr(errors, err) for name, (_, err) in BAD_FILES.items()}
+
+    return write

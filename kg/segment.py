@@ -24,9 +24,9 @@ class Token:
 
 
 @lru_cache(maxsize=1)
-def _tokenizer():
+def _dictionary():
+    """jieba's default tokenizer with the domain terms added as words (once per process)."""
     import jieba
-    import jieba.posseg
 
     jieba.setLogLevel(logging.WARNING)
     from .lexicon import load_lexicon
@@ -39,6 +39,14 @@ def _tokenizer():
     for term in lex.regions:
         if len(term) >= 2:
             jieba.add_word(term, freq=50000, tag="ns")
+    return jieba.dt
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    _dictionary()
+    import jieba.posseg  # the POS tagger loads its own tables: only extraction needs it
+
     return jieba.posseg.dt
 
 
@@ -59,7 +67,4 @@ def words(text: str) -> list[str]:
     The HMM joins characters of words missing from the dictionary (失联, 账龄)
     instead of leaving them as single characters; it is deterministic.
     """
-    _tokenizer()
-    import jieba
-
-    return [w for w in jieba.cut(text, HMM=True) if w.strip()]
+    return [w for w in _dictionary().cut(text, HMM=True) if w.strip()]

@@ -6,6 +6,7 @@ in jieba's dictionary), lower-cased, punctuation dropped.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 
@@ -25,10 +26,36 @@ def search_tokens(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _idf_table() -> tuple[dict[str, float], float]:
-    from jieba import analyse
+    """jieba's IDF table, read once and kept as a marshal file beside jieba's own cache.
 
-    tfidf = analyse.default_tfidf
-    return tfidf.idf_freq, tfidf.median_idf
+    Parsing the 260k-line text table costs ~0.4 s, too much for a cold ``ask``.
+    """
+    import marshal
+    import tempfile
+    from pathlib import Path
+
+    import jieba
+
+    source = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+    cache = Path(tempfile.gettempdir()) / f"yanbao-idf-{source.stat().st_mtime_ns}.marshal"
+    try:
+        table, median = marshal.loads(cache.read_bytes())
+        return table, median
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    table = {}
+    for line in source.read_text(encoding="utf-8").splitlines():
+        word, _, freq = line.rpartition(" ")
+        if word:
+            table[word] = float(freq)
+    median = sorted(table.values())[len(table) // 2]
+    try:
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps((table, median)))
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only temp folder only costs speed
+    return table, median
 
 
 def idf_weight(term: str) -> float:

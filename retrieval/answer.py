@@ -99,11 +99,14 @@ class Answerer:
         norm = normalise(q).lower()
         terms = content_terms(q, self._frame_words)
         intents = []
+        q_tokens = set(search_tokens(q))
         for intent, cue in self.lex.intents:
             # A bare how-word (如何, 怎么) asks "how", not "what strategy": too weak alone.
             if cue in self.lex.question_stopwords and intent != "number":
                 continue
-            if cue in norm and intent not in intents:
+            # Short cues must be whole words: 风险 in 高风险 is not a question about risks.
+            hit = cue in q_tokens if len(cue) <= 2 else cue in norm
+            if hit and intent not in intents:
                 intents.append(intent)
         # Entities the question names (longest key first, no overlaps).
         taken: list[tuple[int, int]] = []
@@ -132,15 +135,31 @@ class Answerer:
             return []
         total = sum(qa.weights)
         top = max(range(len(qa.terms)), key=lambda i: qa.weights[i])
+        key = match_key(qa.question)
+        heads = [
+            i for i in range(1, len(qa.terms))
+            if (p := key.find(qa.terms[i - 1])) >= 0 and key.find(qa.terms[i], p) == p + len(qa.terms[i - 1])
+        ]
         out = []
         for rid, rep in self.index.reports.items():
-            text = self.index.report_key_text(rid)
-            shares = [_term_share(t, text) for t in qa.terms]
-            matched = [t for t, sh in zip(qa.terms, shares) if sh >= 0.5]
-            strength = sum(w * sh for w, sh in zip(qa.weights, shares)) / total
-            top_ok = shares[top] >= 0.5
-            if strength >= _COVERAGE_MIN and (top_ok or strength >= _COVERAGE_TOP_TERM):
-                out.append(Coverage(rid, rep["title"], round(strength, 3), tuple(matched)))
+            # The terms must meet in one part of the report (a top-level section with
+            # the title), not be scattered over it: a battery report that mentions
+            # 光伏 once and 价格 elsewhere does not cover "光伏组件价格".
+            best: tuple[float, tuple[str, ...]] | None = None
+            for text in self.index.section_key_texts(rid):
+                shares = [_term_share(t, text) for t in qa.terms]
+                for i in heads:
+                    if shares[i - 1] == 0.0:
+                        # The head of a compound whose modifier is absent (组件 of 光伏组件)
+                        # names something broader than the question asks about.
+                        shares[i] *= 0.5
+                strength = sum(w * sh for w, sh in zip(qa.weights, shares)) / total
+                if strength < _COVERAGE_MIN or (shares[top] < 0.5 and strength < _COVERAGE_TOP_TERM):
+                    continue
+                if best is None or strength > best[0]:
+                    best = (strength, tuple(t for t, sh in zip(qa.terms, shares) if sh >= 0.5))
+            if best is not None:
+                out.append(Coverage(rid, rep["title"], round(best[0], 3), best[1]))
         return sorted(out, key=lambda c: (-c.strength, c.report_id))
 
     # ----------------------------------------------------------- retrieval
@@ -155,17 +174,14 @@ class Answerer:
             lists["bm25"] = self.index.keyword(search_tokens(qa.question), _CANDIDATES)
         weights = dict(_WEIGHTS)
         if mode in ("hybrid", "graph"):
-            lists["graph"] = self._graph_candidates(qa)
-            if lists["graph"]:
-                # A question naming only a very common entity gets little from the graph.
-                weights["graph"] *= min(1.0, 2.0 * lists["graph"][0][1])
+            lists["graph"] = self._graph_candidates(qa, reports)
         wanted = {r for i in qa.intents for r in _INTENT_ROLES.get(i, ())}
         fused: dict[int, float] = {}
         ranks: dict[int, dict] = {}
         for name, items in lists.items():
+            if reports is not None:  # rank within the covering reports only
+                items = [(uid, sc) for uid, sc in items if self.index.units[uid].report_id in reports]
             for rank, (uid, _) in enumerate(items):
-                if reports is not None and self.index.units[uid].report_id not in reports:
-                    continue
                 fused[uid] = fused.get(uid, 0.0) + weights[name] / (_RRF_K + rank + 1)
                 ranks.setdefault(uid, {})[name] = rank + 1
         for uid in fused:
@@ -176,25 +192,36 @@ class Answerer:
         order = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         return [(uid, score, ranks[uid]) for uid, score in order]
 
-    def _graph_candidates(self, qa: QuestionAnalysis) -> list[tuple[int, float]]:
+    def _graph_candidates(self, qa: QuestionAnalysis, reports: set[str] | None = None) -> list[tuple[int, float]]:
         scores: dict[int, float] = {}
+
+        n_units = max(1, len(self.index.units))
+
+        def specific(eid: str) -> bool:
+            # A "stop entity" (named in more than √N units, like 债务人 in a debt report)
+            # ranks nothing: every unit of the topic mentions it.
+            return 0 < len(self.index.units_by_entity.get(eid, ())) <= n_units ** 0.5
 
         def add(eid: str, weight: float) -> None:
             units = self.index.units_by_entity.get(eid, ())
-            # An entity named in few places says more about each of them.
             for uid in units:
                 scores[uid] = scores.get(uid, 0.0) + weight / len(units) ** 0.5
 
         for eid in qa.entity_ids:
+            if not specific(eid):
+                continue
             add(eid, 1.0)
             for nb in self.index.neighbours.get(eid, ()):
-                add(nb, 0.25)
+                if specific(nb):
+                    add(nb, 0.25)
         # The graph's structure answers role questions (哪些挑战, 驱动因素有哪些):
-        # the headings of the sections of that role.
-        wanted = {r for i in qa.intents for r in _INTENT_ROLES.get(i, ())}
-        for u in self.index.units:
-            if u.kind == "heading" and u.role in wanted and u.role != "actor-fact":
-                scores[u.uid] = scores.get(u.uid, 0.0) + 0.5
+        # the headings of the sections of that role in the covering reports.
+        wanted = {r for i in qa.intents for r in _INTENT_ROLES.get(i, ())} - {"actor-fact"}
+        if wanted:
+            for u in self.index.units:
+                if u.role in wanted and (reports is None or u.report_id in reports):
+                    if u.kind == "heading":
+                        scores[u.uid] = scores.get(u.uid, 0.0) + 0.5
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:_CANDIDATES]
 
     # -------------------------------------------------------------- answer
@@ -216,8 +243,13 @@ class Answerer:
                 related_reports=tuple(related), brief=self._abstain_brief(reason, related),
                 coverage=(), reason=reason, id=qid,
             )
-        covered = {c.report_id for c in cov}
-        ranked = self.retrieve(qa, mode, reports=covered, qvec=qvec)
+        strength = {c.report_id: c.strength for c in cov}
+        ranked = self.retrieve(qa, mode, reports=set(strength), qvec=qvec)
+        # Evidence from the report that covers the question best comes first.
+        ranked = sorted(
+            ((uid, score * strength[self.index.units[uid].report_id], ranks) for uid, score, ranks in ranked),
+            key=lambda item: (-item[1], item[0]),
+        )
         picked: list[tuple[Unit, float, dict]] = []
         per_block: dict[str, int] = {}
         seen_text: set[str] = set()

@@ -302,12 +302,21 @@ class SearchIndex:
             raise StoreError(f"damaged search index at {gen}: {exc}") from exc
         return cls(gen, meta, payload, vectors, bm25)
 
-    def report_key_text(self, rid: str) -> str:
-        """A report's text as one match key (normalised, no spaces or quotes), cached."""
-        cache = self.__dict__.setdefault("_key_texts", {})
-        if rid not in cache:
-            cache[rid] = match_key(self.reports[rid]["text"])
-        return cache[rid]
+    def section_key_texts(self, rid: str) -> list[str]:
+        """Match keys (normalised, no spaces or quotes) of each top-level section of a
+        report, each prefixed with the report's title; cached."""
+        cache = self.__dict__.setdefault("_section_texts", None)
+        if cache is None:
+            groups: dict[str, dict[str, list[str]]] = {}
+            for u in self.units:
+                top = u.section[0] if u.section else ""
+                groups.setdefault(u.report_id, {}).setdefault(top, []).append(u.text)
+            cache = {
+                r: [match_key(self.reports[r]["title"] + "\n" + "\n".join(texts)) for texts in secs.values()]
+                for r, secs in groups.items()
+            }
+            self.__dict__["_section_texts"] = cache
+        return cache.get(rid, [match_key(self.reports[rid]["title"])])
 
     # ------------------------------------------------------------ search
     def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:

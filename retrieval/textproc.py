@@ -15,6 +15,9 @@ from corpus.script import normalise
 __all__ = ["search_tokens", "idf_weight", "content_terms"]
 
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+_INTERROGATIVES = tuple(
+    normalise(w) for w in "哪些 哪个 哪家 哪种 哪类 哪里 什么 如何 怎么 怎样 为什么 为何 是否 多少 是不是".split()
+)
 
 
 def search_tokens(text: str) -> list[str]:
@@ -75,12 +78,11 @@ def content_terms(text: str, stopwords: frozenset[str]) -> list[str]:
     they say what is asked about the subject, not what the subject is.
     """
     out = []
-    frames = sorted((w for w in stopwords if len(w) >= 2), key=len, reverse=True)
     for tok in search_tokens(text):
         if tok in stopwords or (len(tok) < 2 and not tok.isascii()):
             continue
-        if any(tok.startswith(w) or tok.endswith(w) for w in frames if len(tok) > len(w)):
-            continue  # 哪些地方, 是什么: a question word glued to a frame word
+        if any(tok.startswith(w) or tok.endswith(w) for w in _INTERROGATIVES if len(tok) > len(w)):
+            continue  # 哪些地方, 是什么: the segmenter glued a question word to a frame word
         if re.fullmatch(r"\d+", tok):
             continue
         if tok not in out:

@@ -14,6 +14,7 @@ __all__ = ["normalise", "match_key"]
 
 _SPACE_RE = re.compile(r"\s+")
 _QUOTES_RE = re.compile(r"[\"'“”‘’「」『』《》〈〉]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=1)
@@ -29,6 +30,9 @@ def normalise(text: str) -> str:
     Many Traditional characters map to one Simplified character (``並``/``并``,
     ``後``/``后``), so mixed-script text normalises to one form.
     """
+    # A lone surrogate (from JSON "\\ud800", say) is not encodable and would
+    # crash OpenCC; U+FFFD keeps the length, which callers rely on.
+    text = _SURROGATE_RE.sub("\ufffd", text)
     return _converter().convert(unicodedata.normalize("NFKC", text))
 
 

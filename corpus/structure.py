@@ -16,6 +16,8 @@ from .script import normalise
 __all__ = ["build_report", "split_sentences", "parse_heading"]
 
 _CN_NUM = "一二三四五六七八九十百零〇"
+# A decimal followed by a unit is a quantity (``1.5倍``, ``2.3万辆``), not a heading number.
+_UNITS = "倍万萬亿億元个個家年月日岁歲次台臺辆輛吨噸件项項亩畝米"
 # (style, regex) in priority order; the regex's group 1 is the number, group 2 the title.
 _HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("md", re.compile(r"^(#{1,6})\s+(.+)$")),
@@ -23,7 +25,7 @@ _HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("section", re.compile(rf"^(第[{_CN_NUM}\d]+[节節])[\s:：、]*(.*)$")),
     ("cn", re.compile(rf"^([{_CN_NUM}]+)[、.．]\s*(.+)$")),
     ("cn_paren", re.compile(rf"^([（(][{_CN_NUM}]+[)）])[、.．]?\s*(.+)$")),
-    ("dotted", re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?(?![\d%％])\s*(\S.*)$")),
+    ("dotted", re.compile(rf"^(\d{{1,2}}(?:\.\d{{1,2}})+)\.?(?![\d%％{_UNITS}])\s*(\S.*)$")),
     ("num", re.compile(r"^(\d{1,2})[.、．](?![\d%％])\s*(\S.*)$")),
     ("num_paren", re.compile(r"^([（(]\d{1,2}[)）])\s*(\S.*)$")),
 )

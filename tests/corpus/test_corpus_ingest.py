@@ -107,3 +107,23 @@ def test_all_bad_batch_writes_no_record(tmp_path, tmp_home, library, write_bad_f
     assert _records(tmp_home) == []
     if (tmp_home / "manifest.json").exists():
         assert _manifest_ids(tmp_home) == []
+
+
+def test_symlink_loop_in_an_ingested_folder(tmp_path, tmp_home, library, sample_path):
+    import os
+    import threading
+
+    root = tmp_path / "loopy"
+    (root / "sub").mkdir(parents=True)
+    shutil.copy(sample_path, root / "sub" / "sample.txt")
+    os.symlink(root, root / "sub" / "back")  # sub/back -> root
+    os.symlink("self.txt", root / "self.txt")  # a link to itself
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("out", library.ingest([str(root)])), daemon=True)
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "ingest hung on a symlink loop"
+    by_name = {o.path.rsplit("/", 1)[-1]: o for o in result["out"]}
+    assert by_name["sample.txt"].status == "added"
+    assert by_name["self.txt"].status == "refused" and "self.txt" in by_name["self.txt"].reason
+    assert len(_records(tmp_home)) == 1

@@ -32,7 +32,7 @@ def test_numbers_stay_whole():
 
 
 def test_abbreviation_dot_before_latin_is_not_an_end():
-    assert sentences("約3.5 GWh，見Fig.2與U.S.市場。") == ["約3.5 GWh，見Fig.2與U.S.市場。"]
+    assert sentences("約3.5 GWh，見Fig.2及附表。") == ["約3.5 GWh，見Fig.2及附表。"]
 
 
 def test_never_splits_inside_double_quotes():

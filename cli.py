@@ -261,6 +261,9 @@ def _ask_batch(lib, path: Path, top_k, mode) -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    from yanbao.library import check_ask_options
+
+    check_ask_options(top_k, mode)  # a bad option fails once, not on every line
     lib.answerer()  # load the indexes once, before the first question
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -273,9 +276,9 @@ def _ask_batch(lib, path: Path, top_k, mode) -> None:
         except (ValueError, KeyError, TypeError):
             _print_json({"id": None, "line": n, "error": "not a JSON object with a string 'question'"})
             continue
-        qid = row.get("id")
+        qid = None if row.get("id") is None else str(row.get("id"))
         try:
-            _print_json(answer_json(lib.ask(q, top_k=top_k, mode=mode, qid=None if qid is None else str(qid))))
+            _print_json(answer_json(lib.ask(q, top_k=top_k, mode=mode, qid=qid)))
         except InputError as exc:
             _print_json({"id": qid, "line": n, "error": str(exc)})
 
@@ -356,6 +359,249 @@ def remove(
         _print_json({"removed": to_dict(entry)})
     else:
         typer.echo(f"removed {entry.id} {entry.title}")
+
+
+# ------------------------------------------------------------------- graph ---
+
+graph_app = typer.Typer(help="Explore the knowledge graph: stats, entities, paths, export, drawing.", no_args_is_help=True)
+app.add_typer(graph_app, name="graph")
+
+
+@contextlib.contextmanager
+def _graph_store(lib=None) -> Iterator[object]:
+    store = (lib or _library()).graph()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _entity_graph():
+    from kg.analytics import entity_graph
+
+    with _graph_store() as store:
+        return entity_graph(store)
+
+
+def _cite(c) -> str:
+    section = " › ".join(c.section)
+    return f"{c.report_title}{' · ' + section if section else ''} [{c.start}-{c.end}]"
+
+
+def _claim_json(c) -> dict:
+    from yanbao.records import to_dict
+
+    return to_dict(c)
+
+
+@graph_app.command("stats")
+def graph_stats_cmd(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
+    """Count entities per class, claims, relations, reports, sidebar questions and related reports."""
+    from kg.analytics import graph_stats
+
+    with _errors(), _graph_store() as store:
+        stats = graph_stats(store)
+    if as_json:
+        _print_json(stats)
+        return
+    from rich.table import Table
+
+    table = Table(title="knowledge graph")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for cls, n in stats["entities"].items():
+        table.add_row(f"entities: {cls}", str(n))
+    table.add_row("[bold]entities[/]", f"[bold]{stats['entities_total']}[/]")
+    for key in ("claims", "relations", "relation_statements", "reports", "sections", "questions", "related_reports"):
+        table.add_row(key.replace("_", " "), str(stats[key]))
+    _console().print(table)
+
+
+@graph_app.command("entities")
+def graph_entities_cmd(
+    type_: Optional[str] = typer.Option(None, "--type", "-t", help="Keep one class (Actor, Driver, Challenge, ...)."),
+    limit: int = typer.Option(50, "--limit", "-n", help="How many to list (most central first)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
+    """List entities, most central (PageRank over relations and co-mentions) first."""
+    from kg.analytics import central_entities
+
+    with _errors():
+        G = _entity_graph()
+        ranked = central_entities(G, cls=type_, top=limit)
+    rows = [
+        {
+            "id": n, "label": G.nodes[n]["label"], "class": G.nodes[n]["cls"], "aliases": G.nodes[n]["aliases"],
+            "claims": len(G.nodes[n]["claims"]), "links": G.degree(n), "reports": G.nodes[n]["reports"], "score": score,
+        }
+        for n, score in ranked
+    ]
+    if as_json:
+        _print_json({"entities": rows})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'}" + (f" of class {type_}" if type_ else ""))
+    for col in ("label", "class", "aliases", "claims", "links", "reports", "id"):
+        table.add_column(col, justify="right" if col in ("claims", "links", "reports") else "left")
+    for r in rows:
+        table.add_row(r["label"], r["class"], "、".join(r["aliases"]), str(r["claims"]), str(r["links"]), str(len(r["reports"])), r["id"])
+    _console().print(table)
+
+
+@graph_app.command("entity")
+def graph_entity_cmd(
+    name: str = typer.Argument(..., help="Entity name (label or alias, Traditional or Simplified) or id."),
+    type_: Optional[str] = typer.Option(None, "--type", "-t", help="The class, when the name is ambiguous."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
+    """Show an entity: labels, aliases, merge notes, the claims that mention it (cited), its neighbours."""
+    from kg.analytics import describe_entity
+    from yanbao.records import to_dict
+
+    with _errors():
+        view = describe_entity(_entity_graph(), name, cls=type_)
+    if as_json:
+        _print_json(to_dict(view))
+        return
+    con = _console()
+    con.print(f"[bold]{view.label}[/]  [cyan]{view.cls}[/]  [dim]{view.id}[/]")
+    if view.aliases:
+        con.print(f"aliases: {'、'.join(view.aliases)}")
+    for note in view.merges:
+        con.print(f"[dim]merged: {note}[/]")
+    if view.same_name:
+        con.print(f"[dim]other entities with this name: {', '.join(view.same_name)} (use --type)[/]")
+    con.print(f"[bold]claims ({len(view.claims)})[/]")
+    for c in view.claims:
+        con.print(f"  {c.text}")
+        con.print(f"    [dim]{_cite(c)}[/]")
+    if view.neighbours:
+        from rich.table import Table
+
+        table = Table(title=f"neighbours ({len(view.neighbours)})")
+        for col in ("entity", "class", "links", "claims"):
+            table.add_column(col)
+        for nb in view.neighbours:
+            table.add_row(nb.label, nb.cls, ", ".join(nb.links), str(nb.claims))
+        con.print(table)
+
+
+@graph_app.command("path")
+def graph_path_cmd(
+    a: str = typer.Argument(..., help="From entity (name or id)."),
+    b: str = typer.Argument(..., help="To entity (name or id)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
+    """Explain how two entities are linked: the shortest path, with the claims stating each link."""
+    from kg.analytics import explain_path
+
+    with _errors():
+        G = _entity_graph()
+        steps = explain_path(G, a, b)
+    label = lambda n: G.nodes[n]["label"]  # noqa: E731
+    if as_json:
+        _print_json({"path": [
+            {"source": s.source, "source_label": label(s.source), "target": s.target, "target_label": label(s.target),
+             "predicate": s.predicate, "forward": s.forward, "predicates": list(s.predicates),
+             "claims": [_claim_json(c) for c in s.claims]}
+            for s in steps
+        ]})
+        return
+    con = _console()
+    if not steps:
+        con.print("the two names are the same entity")
+        return
+    con.print(" → ".join([label(steps[0].source)] + [label(s.target) for s in steps]))
+    for s in steps:
+        arrow = f"—{s.predicate}→" if s.forward else f"←{s.predicate}—"
+        con.print(f"[bold]{label(s.source)}[/] {arrow} [bold]{label(s.target)}[/]  [dim]({', '.join(s.predicates)})[/]")
+        for c in s.claims[:3]:
+            con.print(f"  {c.text}")
+            con.print(f"    [dim]{_cite(c)}[/]")
+        if len(s.claims) > 3:
+            con.print(f"  [dim]… {len(s.claims) - 3} more claim(s)[/]")
+
+
+@graph_app.command("export")
+def graph_export_cmd(
+    fmt: str = typer.Option("turtle", "--format", "-f", help="turtle | nquads | trig | jsonld | ntriples | graphml."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file (default: stdout)."),
+) -> None:
+    """Export the graph: RDF (named graphs kept in nquads/trig/jsonld) or GraphML of the entity projection."""
+    from kg.export import export
+
+    with _errors():
+        with _graph_store() as store:
+            text = export(store, fmt)
+        if output is None:
+            sys.stdout.write(text)
+            return
+        from yanbao.home import atomic_write_text
+
+        atomic_write_text(output, text)
+    typer.echo(f"wrote {output} ({len(text.encode('utf-8'))} bytes)", err=True)
+
+
+@graph_app.command("draw")
+def graph_draw_cmd(
+    entity: Optional[str] = typer.Argument(None, help="Draw this entity's neighbourhood (default: the whole graph)."),
+    output: Path = typer.Option(..., "--output", "-o", help="FILE.html (offline page), FILE.svg or FILE.png (needs matplotlib)."),
+    radius: int = typer.Option(1, "--radius", "-r", help="Neighbourhood radius in hops."),
+    limit: int = typer.Option(150, "--limit", "-n", help="Most central entities kept when drawing the whole graph."),
+) -> None:
+    """Draw the graph, or one entity's neighbourhood, coloured by class."""
+    from kg.draw import draw
+
+    with _errors():
+        path = draw(_entity_graph(), output, entity=entity, radius=radius, limit=limit)
+    typer.echo(f"wrote {path}")
+
+
+# ------------------------------------------------------------------ sparql ---
+
+
+@app.command()
+def sparql(
+    query: str = typer.Argument(..., help="A SPARQL query, or a file holding one."),
+    as_json: bool = typer.Option(False, "--json", help="SPARQL 1.1 JSON results."),
+    as_csv: bool = typer.Option(False, "--csv", help="CSV with a header row."),
+) -> None:
+    """Run a read-only SPARQL query over all reports' graphs (updates and SERVICE are refused)."""
+    from kg.export import result_csv, result_json, result_table
+    from yanbao.errors import InputError
+
+    with _errors():
+        if as_json and as_csv:
+            raise InputError("choose one of --json and --csv")
+        text = query
+        if "\n" not in query and len(query) < 4096:
+            candidate = Path(query).expanduser()
+            try:
+                if candidate.is_file():
+                    text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"cannot read the query file {query}: {exc}") from exc
+        lib = _library()
+        with _graph_store(lib) as store:
+            data = result_json(store.query(text), max_rows=lib.settings.sparql_max_rows)
+    if data.get("truncated"):
+        typer.echo(f"yanbao: note: output cut to {lib.settings.sparql_max_rows} rows (setting sparql_max_rows)", err=True)
+    if as_json:
+        _print_json(data)
+        return
+    if as_csv:
+        sys.stdout.write(result_csv(data))
+        return
+    from rich.table import Table
+
+    cols, rows = result_table(data)
+    table = Table(title=f"{len(rows)} row(s)")
+    for col in cols:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    _console().print(table)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -206,6 +206,7 @@ def _heading_entities(
             alias_norm = ""
             break
     name_norm = _TRIM_TAIL_RE.sub("", name_norm).strip()
+    name_norm = _TRAILING_ADVERB_RE.sub("", name_norm)  # 政策与出海共同(驱动): the adverb is not the name
     parts = [p for p in _SPLIT_TITLE_RE.split(name_norm) if p]
     if len(parts) > 1 and all(len(_strip_quotes(p)) >= 3 for p in parts):
         names = parts
@@ -228,7 +229,8 @@ def _heading_entities(
 _GENERIC_HEADING_WORDS = tuple(
     normalise(w) for w in "行业 产业 发展 分析 主要 市场 因素 核心 关键 面临 当前 未来 中国 我国 全球 新 的 及 与 和 之".split()
 )
-_SURVEY_RE = re.compile(r"分析|概述|综述|概况|研究|总结|小结|结论|摘要|要点|观点")
+_SURVEY_RE = re.compile(r"分析|概述|综述|概况|研究|总结|小结|结论|摘要|要点|观点|提示")  # 风险提示 is a disclosure heading
+_TRAILING_ADVERB_RE = re.compile(r"(共同|一同|持续|不断|加速|进一步|逐步|正在|全面)$")
 
 
 def _generic_heading(name: str, lex: Lexicon) -> bool:

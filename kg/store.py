@@ -116,6 +116,14 @@ class OxigraphGraphStore:
     def close(self) -> None:
         self._ds = None  # type: ignore[assignment]
         self._ox = None
+        if not self.read_only:
+            # rdflib's Dataset and its NamespaceManager refer to each other, so the
+            # Oxigraph store (and its write lock) is freed only by the cycle
+            # collector; collect now, or the next writer in this process (ingest,
+            # then remove) finds the lock still held.
+            import gc
+
+            gc.collect()
 
     def _writable(self) -> None:
         if self.read_only:

@@ -57,6 +57,7 @@ _RRF_K = 20  # smaller than the usual 60: the top of each list matters most on s
 # weakest signal on Chinese domain text (see the eval table in the README).
 _WEIGHTS = {"dense": 0.5, "bm25": 1.0, "graph": 1.0}
 _CANDIDATES = 50
+_SPECIFIC_IDF = 6.5  # jieba IDF: common words (扩大 5.3, 服务 5.3) sit below, topic words (咖啡 7.8) above
 _PER_PARAGRAPH = 3  # evidence from one paragraph at most (diversity)
 _COVERAGE_MIN = 0.5  # share of the question's subject weight a report must contain
 _COVERAGE_TOP_TERM = 0.7  # needed when the most specific term is absent
@@ -168,7 +169,7 @@ class Answerer:
         lists: dict[str, list[tuple[int, float]]] = {}
         if mode in ("hybrid", "dense"):
             if qvec is None:
-                qvec = self.embedder.embed_queries([qa.question])[0]
+                qvec = embed_question(self.embedder, qa.question)
             lists["dense"] = self.index.dense(qvec, _CANDIDATES)
         if mode in ("hybrid", "bm25"):
             lists["bm25"] = self.index.keyword(search_tokens(qa.question), _CANDIDATES)
@@ -310,7 +311,9 @@ class Answerer:
         for rid, rep in self.index.reports.items():
             for rr in rep["related"]:
                 hay = normalise(rr["title"] + " " + rr["blurb"]).lower()
-                score = sum(w for t, w in zip(qa.terms, qa.weights) if t in hay) / total
+                matched = [w for t, w in zip(qa.terms, qa.weights) if t in hay]
+                # A teaser must share a specific word (咖啡), not only a common one (扩大).
+                score = sum(matched) / total if matched and max(matched) >= _SPECIFIC_IDF else 0.0
                 if rid in covered and rr["kind"] == "deep_dive":
                     score = max(score, 0.5)
                 if score >= 0.3 and (rr["title"] not in hits or hits[rr["title"]].score < score):
@@ -352,5 +355,5 @@ def _term_share(term: str, text: str) -> float:
 
 
 def embed_question(embedder, question: str) -> np.ndarray:
-    """The question's vector (kept apart so batch callers can time it separately)."""
-    return embedder.embed_queries([question])[0]
+    """The question's vector, from its script-normalised text (as the passages are)."""
+    return embedder.embed_queries([normalise(question)])[0]

@@ -104,7 +104,8 @@ class SentenceTransformerEmbedder:
             hint = "" if allow_download else " (offline: set allow_download / YANBAO_ALLOW_DOWNLOAD=1 to fetch it)"
             raise SettingsError(f"cannot load sentence-transformers model {model!r}: {exc}{hint}") from exc
         self.name = f"sentence-transformers/{os.path.basename(os.path.normpath(model))}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim_of())
         self._e5 = "e5" in model.lower()
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:

@@ -73,7 +73,9 @@ def evaluate(answerer, questions: list[EvalQuestion], modes=MODES, top_k: int = 
     """Score each retriever mode on ``questions`` (the question embedding is computed once)."""
     qvecs = {}
     if answerer.embedder is not None:
-        texts = [answerer.analyse(q.question).question for q in questions]
+        from corpus.script import normalise
+
+        texts = [normalise(answerer.analyse(q.question).question) for q in questions]
         vecs = answerer.embedder.embed_queries(texts)
         qvecs = {q.id: v for q, v in zip(questions, vecs)}
     results = []

@@ -62,9 +62,12 @@ class Unit:
 
 
 def _passage_text(unit: dict) -> str:
-    # The section title gives a sentence its context (科技公司的技術賦能 → 區塊鏈…).
+    """What is embedded for a unit: script-normalised, so a Traditional and a
+    Simplified question meet the same vectors; the section title gives a
+    sentence its context (科技公司的技術賦能 → 區塊鏈…)."""
     leaf = unit["section"][-1] if unit["section"] else ""
-    return f"{leaf}：{unit['text']}" if leaf and unit["kind"] == "claim" else unit["text"]
+    text = f"{leaf}：{unit['text']}" if leaf and unit["kind"] == "claim" else unit["text"]
+    return normalise(text)
 
 
 def build_index(

@@ -37,6 +37,12 @@ __all__ = ["Home", "ReportEntry", "atomic_write_bytes", "atomic_write_text"]
 FORMAT_VERSION = 1
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so readers see the old or the new file, never half.
 
@@ -50,6 +56,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; files follow the umask like any other
         os.replace(tmp, path)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -222,6 +229,22 @@ class Home:
             fh.close()
 
     # ------------------------------------------------------------ questions
+    def read_questions(self) -> list[dict[str, Any]]:
+        """Every recorded question, oldest first (a torn last line is skipped)."""
+        try:
+            lines = self.questions_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.questions_path}: {exc}") from exc
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
     def log_question(self, record: dict[str, Any]) -> None:
         """Append one asked question to ``questions.jsonl`` (one line, one write)."""
         self.root.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,15 @@ from typing import Callable, Iterable
 
 from .errors import InputError, YanbaoError
 from .home import Home, ReportEntry, now_iso
-from .records import Extraction, IngestOutcome, Report
+from .records import AskedQuestion, Extraction, IngestOutcome, Report, Triage
 from .settings import Settings, load_settings
 
 __all__ = ["Library", "ProgressCallback"]
 
 ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
+
+LOW_CONFIDENCE = 0.5  # below this a drafted answer goes to an expert
+MAX_QUESTION_CHARS = 2000
 
 
 class Library:
@@ -165,6 +168,7 @@ class Library:
             store.close()
         self._rebuild_index(kept, progress)
         self.home.write_entries(kept)
+        self._answerer = None  # the next question loads the new index
         for report_id in removed:
             self.home.delete_report_file(report_id)
 
@@ -202,23 +206,36 @@ class Library:
             NotFoundError: nothing indexed.  IndexMismatchError: another model built the index.
         """
         if getattr(self, "_answerer", None) is None:
-            from retrieval.answer import Answerer
-            from retrieval.index import SearchIndex
-
             self.ensure_initialised()
-            index = SearchIndex.load(self.home)
-            embedder = self.embedder()
-            if index.meta["model"] != embedder.name:
-                from .errors import IndexMismatchError
-
-                raise IndexMismatchError(
-                    f"the index was built with {index.meta['model']}, but the embedder is {embedder.name}; "
-                    "re-ingest with this embedder or choose the index's one"
-                )
-            self._answerer = Answerer(index, embedder, self.home)
+            self._answerer = self._load_answerer()
         return self._answerer
 
-    def ask(self, question: str, top_k: int | None = None, mode: str = "hybrid", qid: str | None = None, log: bool = True):
+    def _load_answerer(self):
+        from retrieval.answer import Answerer
+        from retrieval.index import SearchIndex
+
+        index = SearchIndex.load(self.home)
+        embedder = self.embedder()
+        if index.meta["model"] != embedder.name:
+            from .errors import IndexMismatchError
+
+            raise IndexMismatchError(
+                f"the index was built with {index.meta['model']}, but the embedder is {embedder.name}; "
+                "re-ingest with this embedder or choose the index's one"
+            )
+        return Answerer(index, embedder, self.home)
+
+    def reload(self) -> None:
+        """Load the live index again (after a write) and swap it in.
+
+        Callers holding the previous answerer keep a complete, consistent index.
+        """
+        self._answerer = self._load_answerer()
+
+    def ask(
+        self, question: str, top_k: int | None = None, mode: str = "hybrid", qid: str | None = None,
+        log: bool = True, region: str = "",
+    ):
         """Answer one question with cited evidence, or abstain.
 
         Returns an :class:`~yanbao.records.Answer`.  The question is recorded
@@ -227,24 +244,75 @@ class Library:
         Raises:
             InputError: an empty question or an unknown mode.
         """
-        from retrieval.answer import MODES
-
         if not question or not question.strip():
             raise InputError("the question is empty")
-        if mode not in MODES:
-            raise InputError(f"unknown retriever mode {mode!r}; valid: {', '.join(MODES)}")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+        check_ask_options(top_k, mode)
         answerer = self.answerer()
         answer = answerer.answer(question, top_k=top_k or self.settings.top_k, mode=mode, qid=qid)
         if log:
             qa = answerer.analyse(question)
             self.home.log_question(
                 {
-                    "time": now_iso(), "id": qid, "region": qa.region, "question": question,
+                    "time": now_iso(), "id": qid, "region": region or qa.region, "question": question,
                     "coverage": [c.report_id for c in answer.coverage], "abstained": answer.abstained,
                     "confidence": answer.confidence,
                 }
             )
         return answer
+
+    def triage(self, question: str, region: str = "", qid: str | None = None, top_k: int | None = None) -> Triage:
+        """Triage one hotline question: coverage, drafted brief, reports to offer, expert needed?
+
+        A region given here wins over one in a ``北京用戶提問：`` prefix.
+
+        Raises:
+            InputError: an empty question.
+        """
+        answer = self.ask(question, top_k=top_k, qid=qid, region=region)
+        qa_region = region or self.answerer().analyse(question).region
+        recommended = list(answer.related_reports)
+        if answer.abstained:
+            why = answer.reason or "no ingested report covers the question"
+        elif answer.confidence < LOW_CONFIDENCE:
+            why = f"low confidence ({answer.confidence:.2f} < {LOW_CONFIDENCE})"
+        else:
+            why = ""
+        return Triage(
+            answer=answer,
+            region=qa_region,
+            coverage=answer.coverage,
+            recommended_reports=tuple(recommended),
+            needs_expert=bool(why),
+            needs_expert_reason=why,
+        )
+
+    def questions(self, uncovered: bool = False, source: str = "asked") -> list[AskedQuestion]:
+        """Questions asked (from ``questions.jsonl``), or the sample questions of the
+        ingested web pages' sidebars (``source="sidebar"``).
+
+        Raises:
+            InputError: an unknown source.
+        """
+        if source == "sidebar":
+            out = []
+            for e in self.reports():
+                for q in self.home.load_report(e.id).sidebar_questions:
+                    out.append(AskedQuestion(question=q.question, region=q.region, source="sidebar", report_id=e.id))
+            return out
+        if source != "asked":
+            raise InputError(f"unknown question source {source!r}; valid: asked, sidebar")
+        out = []
+        for rec in self.home.read_questions():
+            q = AskedQuestion(
+                question=rec.get("question", ""), region=rec.get("region", ""), time=rec.get("time", ""),
+                id=rec.get("id"), coverage=tuple(rec.get("coverage", ())), abstained=rec.get("abstained"),
+                confidence=rec.get("confidence"),
+            )
+            if not uncovered or q.abstained:
+                out.append(q)
+        return out
 
     def remove(self, ref: str) -> ReportEntry:
         """Remove one report (its record and everything derived from it).
@@ -262,8 +330,23 @@ class Library:
                 store.close()
             self._rebuild_index(kept, None)
             self.home.write_entries(kept)
+            self._answerer = None
             self.home.delete_report_file(entry.id)
         return entry
+
+
+def check_ask_options(top_k: int | None, mode: str) -> None:
+    """Validate ``ask`` options before any question is run.
+
+    Raises:
+        InputError: ``top_k`` below 1, or an unknown retriever mode.
+    """
+    from retrieval.answer import MODES
+
+    if top_k is not None and top_k < 1:
+        raise InputError(f"top_k must be at least 1, not {top_k}")
+    if mode not in MODES:
+        raise InputError(f"unknown retriever mode {mode!r}; valid: {', '.join(MODES)}")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -27,6 +27,8 @@ __all__ = [
     "RelatedReportHit",
     "Coverage",
     "Answer",
+    "Triage",
+    "AskedQuestion",
     "content_hash",
     "to_dict",
 ]
@@ -305,6 +307,33 @@ class Answer:
     coverage: tuple[Coverage, ...] = ()
     reason: str = ""
     id: str | None = None
+
+
+@dataclass(frozen=True)
+class Triage:
+    """The hotline's view of one client question: who covers it, the draft, what to offer."""
+
+    answer: Answer
+    region: str
+    coverage: tuple[Coverage, ...]
+    recommended_reports: tuple[RelatedReportHit, ...]
+    needs_expert: bool
+    needs_expert_reason: str = ""
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """One line of the questions log (``questions.jsonl``) or a sidebar example question."""
+
+    question: str
+    region: str = ""
+    time: str = ""
+    id: str | None = None
+    coverage: tuple[str, ...] = ()
+    abstained: bool | None = None
+    confidence: float | None = None
+    source: str = "asked"  # asked | sidebar
+    report_id: str = ""
 
 
 def to_dict(record: Any) -> Any:

@@ -1,0 +1,183 @@
+"""Question analysis, fusion and evidence selection, on a cheap hashing-embedder home.
+
+The hashing embedder has no model: these tests are about the retrieval logic,
+not about semantic quality.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answer import MODES
+from retrieval.textproc import content_terms, search_tokens
+from yanbao.library import Library
+from yanbao.settings import load_settings
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory) -> Library:
+    library = Library(load_settings({"home": tmp_path_factory.mktemp("hhome"), "embedder": "hashing"}, env={}))
+    library.ensure_initialised()
+    return library
+
+
+@pytest.fixture(scope="module")
+def answerer(lib):
+    return lib.answerer()
+
+
+def _unit_at(answerer, ev):
+    (unit,) = [u for u in answerer.index.units if u.report_id == ev.report_id and u.start == ev.start and u.end == ev.end]
+    return unit
+
+
+# ------------------------------------------------------------- textproc ---
+
+
+def test_search_tokens_are_script_normalised():
+    assert search_tokens("催收機構的監管挑戰") == search_tokens("催收机构的监管挑战")
+    assert all(t.strip("，。？！,.?!") == t for t in search_tokens("催收機構，監管？"))
+    assert search_tokens("AI 技術") == search_tokens("ai 技术")
+
+
+def test_content_terms_drop_stopwords_single_chars_and_numbers():
+    terms = content_terms("2026年催收行业的挑战是什么？", frozenset({"挑战", "什么", "是"}))
+    assert "挑战" not in terms and "什么" not in terms
+    assert "2026" not in terms
+    assert all(len(t) >= 2 for t in terms)
+    assert any("催收" in t for t in terms)
+
+
+# ------------------------------------------------------------- analysis ---
+
+
+def test_analyse_strips_hotline_prefix(answerer):
+    qa = answerer.analyse("江西用戶提問：催收行業面臨哪些挑戰？")
+    assert qa.region == "江西"
+    assert qa.question == "催收行業面臨哪些挑戰？"
+    assert "用户" not in qa.norm and "提问" not in qa.norm
+
+
+def test_analyse_without_prefix_has_no_region(answerer):
+    qa = answerer.analyse("催收行業面臨哪些挑戰？")
+    assert qa.region == ""
+    assert qa.question == "催收行業面臨哪些挑戰？"
+
+
+def test_analyse_is_script_insensitive(answerer):
+    t = answerer.analyse("催收行業面臨哪些監管挑戰？")
+    s = answerer.analyse("催收行业面临哪些监管挑战？")
+    assert (t.terms, t.intents, t.entity_ids, t.norm) == (s.terms, s.intents, s.entity_ids, s.norm)
+    assert len(t.terms) == len(t.weights) and all(w > 0 for w in t.weights)
+
+
+@pytest.mark.parametrize(
+    "question,intent",
+    [("催收行業面臨哪些挑戰？", "challenge"), ("推动催收行业发展的驱动因素有哪些？", "driver"), ("催收行業未來的發展趨勢是什麼？", "trend")],
+)
+def test_intent_detection(answerer, question, intent):
+    assert intent in answerer.analyse(question).intents
+
+
+def test_named_entity_is_detected(answerer):
+    qa = answerer.analyse("区块链在催收里有什么用？")
+    labels = [answerer.index.entities[e]["label"] for e in qa.entity_ids]
+    assert any("區塊鏈" in lab or "区块链" in lab for lab in labels), labels
+
+
+# ------------------------------------------------------------- coverage ---
+
+
+def test_coverage_of_on_and_off_topic(answerer):
+    on = answerer.coverage(answerer.analyse("催收機構如何應對監管？"))
+    assert len(on) == 1 and 0.5 <= on[0].strength <= 1.0
+    assert answerer.coverage(answerer.analyse("咖啡行業的市場規模有多大？")) == []
+    assert answerer.coverage(answerer.analyse("什麼？")) == []  # no subject at all
+
+
+def test_question_without_subject_abstains(lib):
+    a = lib.ask("有哪些？", log=False)
+    assert a.abstained and not a.evidence and a.reason
+
+
+# ---------------------------------------------------------------- fusion ---
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_retrieve_reports_only_the_modes_retrievers(answerer, mode):
+    qa = answerer.analyse("區塊鏈技術在催收中有什麼用？")
+    ranked = answerer.retrieve(qa, mode=mode)
+    assert ranked
+    used = set().union(*(r for _, _, r in ranked))
+    expected = {"dense", "bm25", "graph"} if mode == "hybrid" else {mode}
+    assert used <= expected
+    if mode == "hybrid":
+        assert {"dense", "bm25"} <= used
+    scores = [s for _, s, _ in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(s > 0 for s in scores)
+    assert len({u for u, _, _ in ranked}) == len(ranked)
+
+
+def test_retrieve_respects_the_report_filter(answerer):
+    qa = answerer.analyse("區塊鏈技術在催收中有什麼用？")
+    assert answerer.retrieve(qa, reports=set()) == []
+    rid = next(iter(answerer.index.reports))
+    assert answerer.retrieve(qa, reports={rid})
+
+
+def test_exact_sentence_ranks_first_in_dense_bm25_and_hybrid(answerer):
+    sentence = "區塊鏈技術應用于催收證據存證,提升司法處置效率。"
+    qa = answerer.analyse(sentence)
+    for mode in ("dense", "bm25", "hybrid"):
+        uid, _, _ = answerer.retrieve(qa, mode=mode)[0]
+        assert answerer.index.units[uid].text == sentence, mode
+
+
+def test_unit_first_in_every_list_is_first_in_fusion(answerer):
+    qa = answerer.analyse("RPA機器人自動處理文書、合規審核等流程")
+    ranked = answerer.retrieve(qa, mode="hybrid")
+    top_uid, _, ranks = ranked[0]
+    assert ranks.get("dense") == 1 and ranks.get("bm25") == 1
+    assert "RPA" in answerer.index.units[top_uid].text
+
+
+def test_intent_boosts_the_asked_role(lib):
+    a = lib.ask("催收行業面臨哪些挑戰？", log=False)
+    assert a.evidence[0].role == "challenge"
+    s = lib.ask("推动催收行业发展的主要驱动因素有哪些？", log=False)
+    assert s.evidence[0].role == "driver"
+
+
+def test_evidence_is_diverse_and_unique(lib, answerer):
+    a = lib.ask("催收", top_k=30, log=False)
+    assert not a.abstained
+    texts = [e.text for e in a.evidence]
+    assert len(texts) == len(set(texts))
+    per_block: dict[str, int] = {}
+    for e in a.evidence:
+        block = _unit_at(answerer, e).block
+        per_block[block] = per_block.get(block, 0) + 1
+    assert max(per_block.values()) <= 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_answers_with_verbatim_quotes(lib, mode):
+    a = lib.ask("催收行業面臨哪些監管挑戰？", top_k=5, mode=mode, log=False)
+    assert len(a.evidence) <= 5
+    for e in a.evidence:
+        assert lib.report(e.report_id).text[e.start : e.end] == e.text
+
+
+def test_confidence_range(lib):
+    for q in ("催收行業面臨哪些挑戰？", "區塊鏈技術應用于催收證據存證", "催收"):
+        a = lib.ask(q, log=False)
+        assert 0.0 < a.confidence <= 1.0
+    assert lib.ask("咖啡行業的市場規模有多大？", log=False).confidence == 0.0
+
+
+def test_hashing_answers_are_script_invariant(lib):
+    # With a script-normalising embedder every retriever sees the same question.
+    t = lib.ask("催收行業面臨哪些挑戰？", log=False)
+    s = lib.ask("催收行业面临哪些挑战？", log=False)
+    assert [e.text for e in t.evidence] == [e.text for e in s.evidence]

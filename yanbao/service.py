@@ -1,0 +1,331 @@
+"""The HTTP service for the expert-question hotline (FastAPI; ``yanbao serve``).
+
+Endpoints (JSON; errors are ``{"error": {"type", "message"}}`` with a 4xx/5xx status):
+
+- ``POST /ask``, ``POST /ask/batch`` — the ``ask --json`` contract plus the triage
+  fields (coverage, recommended_reports, needs_expert, needs_expert_reason, region)
+- ``GET /reports``, ``GET /reports/{id}``, ``POST /reports`` (upload; token),
+  ``DELETE /reports/{id}`` (token)
+- ``GET /entities?type=``, ``GET /entities/{id}``, ``GET /questions?source=&uncovered=``
+- ``POST /sparql`` — read-only, time and row limits, SPARQL JSON results
+- ``GET /health``, ``/openapi.json``, ``/docs`` (Swagger UI served locally, no CDN)
+
+Concurrency: answers come from an immutable loaded index; a write builds a new
+index generation and then swaps the loaded one, so readers see the old or the
+new index, never a half-written one.  One write at a time.
+"""
+
+# No "from __future__ import annotations": FastAPI reads the request models from
+# the annotations of the endpoint functions, which are defined inside create_app().
+
+import concurrent.futures
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Optional
+
+from .errors import (
+    EmptyInputError,
+    InputError,
+    LockedError,
+    NotFoundError,
+    OversizeInputError,
+    QueryError,
+    UnsupportedTypeError,
+    YanbaoError,
+)
+from .library import Library
+from .records import to_dict
+
+__all__ = ["create_app", "triage_json", "MAX_JSON_BYTES", "MAX_BATCH"]
+
+MAX_JSON_BYTES = 1024 * 1024
+MAX_BATCH = 200
+_SAFE_NAME_RE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
+
+
+def triage_json(triage) -> dict[str, Any]:
+    """The ``ask --json`` contract of the answer plus the hotline's triage fields."""
+    from cli import answer_json  # one definition of the contract, shared with the CLI
+
+    out = answer_json(triage.answer)
+    out.update(
+        {
+            "region": triage.region,
+            "coverage": [
+                {"report_id": c.report_id, "report_title": c.report_title, "strength": c.strength}
+                for c in triage.coverage
+            ],
+            "recommended_reports": [
+                {"title": r.title, "blurb": r.blurb, "kind": r.kind, "score": r.score, "from_report_id": r.from_report_id}
+                for r in triage.recommended_reports
+            ],
+            "needs_expert": triage.needs_expert,
+            "needs_expert_reason": triage.needs_expert_reason,
+        }
+    )
+    return out
+
+
+def _status_for(exc: YanbaoError) -> int:
+    if isinstance(exc, OversizeInputError):
+        return 413
+    if isinstance(exc, UnsupportedTypeError):
+        return 415
+    if isinstance(exc, (InputError, QueryError)):
+        return 400
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, LockedError):
+        return 409
+    return 500
+
+
+def create_app(library: Library):
+    """Build the FastAPI app around an opened :class:`Library`."""
+    from fastapi import Depends, File, Header, Query, Request, UploadFile
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, PlainTextResponse
+    from pydantic import BaseModel, Field
+
+    try:
+        from fastapi_offline import FastAPIOffline as FastAPI  # Swagger UI assets shipped in the package
+    except ImportError:  # pragma: no cover - the serve extra installs it
+        from fastapi import FastAPI
+
+    settings = library.settings
+    write_lock = threading.Lock()
+    library.answerer()  # load the index before the first request
+    sparql_pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="sparql")
+
+    app = FastAPI(
+        title="yanbao",
+        version="0.1.0",
+        description="Cited answers and a knowledge graph over industry research reports (offline, no LLM).",
+    )
+
+    class AskRequest(BaseModel):
+        question: str = Field(..., min_length=1, max_length=2000)
+        region: str = Field("", max_length=20)
+        id: Optional[str] = Field(None, max_length=200)
+        top_k: Optional[int] = Field(None, ge=1, le=50)
+
+    class BatchRequest(BaseModel):
+        questions: list[AskRequest] = Field(..., min_length=1, max_length=MAX_BATCH)
+
+    class SparqlRequest(BaseModel):
+        query: str = Field(..., min_length=1, max_length=100_000)
+
+    def error(status: int, kind: str, message: str) -> JSONResponse:
+        return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}})
+
+    @app.exception_handler(YanbaoError)
+    async def _yanbao_error(_: Request, exc: YanbaoError):
+        return error(_status_for(exc), type(exc).__name__, " ".join(str(exc).split()))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError):
+        parts = []
+        for e in exc.errors()[:5]:
+            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+            parts.append(f"{where or 'body'}: {e.get('msg', 'invalid')}")
+        return error(422, "ValidationError", "; ".join(parts))
+
+    @app.middleware("http")
+    async def _limit_size(request: Request, call_next):
+        length = request.headers.get("content-length")
+        limit = settings.max_bytes + 64 * 1024 if request.url.path == "/reports" else MAX_JSON_BYTES
+        if length is not None:
+            try:
+                too_big = int(length) > limit
+            except ValueError:
+                return error(400, "InputError", "invalid Content-Length")
+            if too_big:
+                return error(413, "OversizeInputError", f"request body over the {limit} byte limit")
+        return await call_next(request)
+
+    def require_token(authorization: str = Header("", alias="Authorization")) -> None:
+        if not settings.token:
+            raise _Forbidden("writes are disabled: the operator has not set a token (YANBAO_TOKEN)")
+        if authorization != f"Bearer {settings.token}":
+            raise _Unauthorized("a valid bearer token is required for this request")
+
+    class _Unauthorized(Exception):
+        pass
+
+    class _Forbidden(Exception):
+        pass
+
+    @app.exception_handler(_Unauthorized)
+    async def _unauth(_: Request, exc: _Unauthorized):
+        resp = error(401, "Unauthorized", str(exc))
+        resp.headers["WWW-Authenticate"] = "Bearer"
+        return resp
+
+    @app.exception_handler(_Forbidden)
+    async def _forbidden(_: Request, exc: _Forbidden):
+        return error(403, "Forbidden", str(exc))
+
+    # ----------------------------------------------------------- answers
+    @app.get("/health")
+    def health() -> dict:
+        """Liveness and what is loaded."""
+        index = library.answerer().index
+        return {"status": "ok", "reports": len(index.reports), "units": len(index.units), "model": index.meta["model"]}
+
+    @app.post("/ask")
+    def ask(req: AskRequest) -> dict:
+        """Answer one question: the `ask --json` contract plus triage fields."""
+        return triage_json(library.triage(req.question, region=req.region, qid=req.id, top_k=req.top_k))
+
+    @app.post("/ask/batch")
+    def ask_batch(req: BatchRequest) -> dict:
+        """Answer many questions, in order."""
+        return {
+            "results": [
+                triage_json(library.triage(q.question, region=q.region, qid=q.id, top_k=q.top_k))
+                for q in req.questions
+            ]
+        }
+
+    # ----------------------------------------------------------- reports
+    @app.get("/reports")
+    def reports() -> dict:
+        """Ingested reports."""
+        return {"reports": to_dict(library.reports())}
+
+    @app.get("/reports/{report_id}")
+    def report(report_id: str) -> dict:
+        """One report: title, source, outline with sentence counts, sidebar questions, related reports."""
+        r = library.report(report_id)
+        counts: dict[tuple, int] = {}
+        for s in r.sentences:
+            counts[s.section_path] = counts.get(s.section_path, 0) + 1
+        return {
+            "id": r.id, "title": r.title, "subtitle": r.subtitle, "source": r.source, "origin": r.origin,
+            "sentences": len(r.sentences),
+            "sections": [
+                {"title": s.title, "number": s.number, "level": s.level, "path": list(s.path),
+                 "start": s.start, "end": s.end, "sentences": counts.get(s.path, 0)}
+                for s in r.sections
+            ],
+            "sidebar_questions": to_dict(r.sidebar_questions),
+            "related_reports": to_dict(r.related_reports),
+        }
+
+    @app.post("/reports", dependencies=[Depends(require_token)], status_code=201)
+    def upload(file: UploadFile = File(...)) -> dict:
+        """Upload one report file (.txt .md .html .pdf .docx) and ingest it."""
+        name = _SAFE_NAME_RE.sub("_", Path(file.filename or "upload").name).lstrip(".") or "upload"
+        from corpus.loaders import SUPPORTED_SUFFIXES
+
+        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise UnsupportedTypeError(f"{name}: unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+        uploads = library.home.root / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=uploads, prefix=".upload-", delete=False) as tmp:
+            size = 0
+            while chunk := file.file.read(1024 * 1024):
+                size += len(chunk)
+                if size > settings.max_bytes:
+                    tmp.close()
+                    Path(tmp.name).unlink(missing_ok=True)
+                    raise OversizeInputError(f"{name}: over the {settings.max_file_mb:g} MB limit")
+                tmp.write(chunk)
+        if size == 0:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise EmptyInputError(f"{name}: empty file")
+        target = uploads / name
+        with write_lock:
+            shutil.move(tmp.name, target)
+            outcome = library.ingest([str(target)])[0]
+            library.reload()
+        if outcome.status == "refused":
+            target.unlink(missing_ok=True)
+            raise InputError(outcome.reason)
+        return {"outcome": to_dict(outcome)}
+
+    @app.delete("/reports/{report_id}", dependencies=[Depends(require_token)])
+    def delete(report_id: str) -> dict:
+        """Remove a report, its graph and its index entries."""
+        with write_lock:
+            entry = library.remove(report_id)
+            library.reload()
+        return {"removed": to_dict(entry)}
+
+    # ---------------------------------------------------------- entities
+    @app.get("/entities")
+    def entities(type: Optional[str] = Query(None), limit: int = Query(200, ge=1, le=5000)) -> dict:
+        """Entities of the knowledge graph, optionally of one class."""
+        from kg.vocab import ENTITY_CLASSES
+
+        if type is not None and type not in ENTITY_CLASSES:
+            raise InputError(f"unknown entity type {type!r}; valid: {', '.join(ENTITY_CLASSES)}")
+        index = library.answerer().index
+        rows = [
+            {"id": e["id"], "type": e["cls"], "label": e["label"], "reports": e["reports"],
+             "mentions": len(index.units_by_entity.get(e["id"], ()))}
+            for e in index.entities.values()
+            if type is None or e["cls"] == type
+        ]
+        rows.sort(key=lambda r: (-r["mentions"], r["label"]))
+        return {"entities": rows[:limit], "total": len(rows)}
+
+    @app.get("/entities/{entity_id}")
+    def entity(entity_id: str) -> dict:
+        """One entity: labels, the claims that mention it (with citations), its neighbours."""
+        index = library.answerer().index
+        e = index.entities.get(entity_id)
+        if e is None:
+            raise NotFoundError(f"no entity {entity_id!r}")
+        units = [index.units[uid] for uid in index.units_by_entity.get(entity_id, ())]
+        neighbours = []
+        for s, p, o, claim in index.relations:
+            if entity_id in (s, o):
+                other = o if s == entity_id else s
+                if other in index.entities:
+                    neighbours.append({"predicate": p, "direction": "out" if s == entity_id else "in",
+                                       "id": other, "label": index.entities[other]["label"], "claim_id": claim})
+        return {
+            "id": entity_id, "type": e["cls"], "label": e["label"], "keys": e["keys"], "reports": e["reports"],
+            "mentions": [
+                {"text": u.text, "report_id": u.report_id, "report_title": index.reports[u.report_id]["title"],
+                 "section": list(u.section), "start": u.start, "end": u.end, "role": u.role}
+                for u in units
+            ],
+            "neighbours": neighbours,
+        }
+
+    @app.get("/questions")
+    def questions(source: str = Query("asked"), uncovered: bool = Query(False)) -> dict:
+        """Questions asked (``source=asked``) or the web pages' sidebar questions (``source=sidebar``)."""
+        return {"questions": to_dict(library.questions(uncovered=uncovered, source=source))}
+
+    # ------------------------------------------------------------ sparql
+    @app.post("/sparql")
+    def sparql(req: SparqlRequest):
+        """Read-only SPARQL (SELECT/ASK/CONSTRUCT/DESCRIBE) with a time and a row limit."""
+        from kg.results import result_to_json
+        from kg.store import check_read_only_query
+
+        check_read_only_query(req.query)
+
+        def run():
+            store = library.graph()
+            try:
+                return result_to_json(store.query(req.query), settings.sparql_max_rows)
+            finally:
+                store.close()
+
+        future = sparql_pool.submit(run)
+        try:
+            body = future.result(timeout=settings.sparql_timeout_s)
+        except concurrent.futures.TimeoutError:
+            return error(504, "QueryError", f"query cut off after {settings.sparql_timeout_s:g} s")
+        if isinstance(body, str):
+            return PlainTextResponse(body, media_type="application/n-triples")
+        return JSONResponse(body, media_type="application/sparql-results+json")
+
+    return app

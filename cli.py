@@ -345,6 +345,140 @@ def eval_cmd(
     _console().print(table)
 
 
+# ---------------------------------------------------------------- hotline ---
+
+
+def triage_json(triage) -> dict:
+    """The ``ask --json`` contract plus the hotline's triage fields."""
+    out = answer_json(triage.answer)
+    out.update(
+        {
+            "region": triage.region,
+            "recommended_reports": [
+                {"title": r.title, "blurb": r.blurb, "kind": r.kind, "score": r.score, "from_report_id": r.from_report_id}
+                for r in triage.recommended_reports
+            ],
+            "needs_expert": triage.needs_expert,
+            "needs_expert_reason": triage.needs_expert_reason,
+        }
+    )
+    return out
+
+
+_TRIAGE_CSV_FIELDS = (
+    "id", "region", "question", "abstained", "needs_expert", "needs_expert_reason", "confidence",
+    "coverage", "recommended_reports", "top_evidence", "top_citation",
+)
+
+
+@app.command()
+def triage(
+    questions: Path = typer.Argument(..., help="JSONL of {question, id?, region?} (a day's incoming questions)."),
+    as_csv: bool = typer.Option(False, "--csv", help="CSV instead of JSONL."),
+    top_k: Optional[int] = typer.Option(None, "--top-k"),
+) -> None:
+    """Triage hotline questions: covering reports, drafted brief, reports to offer, expert needed?"""
+    import csv
+
+    from yanbao.errors import InputError
+
+    with _errors():
+        try:
+            lines = questions.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"{questions}: cannot read: {exc.strerror or exc}") from exc
+        lib = _library()
+        from yanbao.library import check_ask_options
+
+        check_ask_options(top_k, "hybrid")
+        lib.answerer()
+        writer = csv.DictWriter(sys.stdout, fieldnames=_TRIAGE_CSV_FIELDS) if as_csv else None
+        if writer:
+            writer.writeheader()
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                q = row["question"]
+                if not isinstance(q, str):
+                    raise TypeError("question")
+            except (ValueError, KeyError, TypeError):
+                record = {"id": None, "line": n, "error": "not a JSON object with a string 'question'"}
+                writer.writerow({"id": "", "question": f"(line {n}: {record['error']})"}) if writer else _print_json(record)
+                continue
+            qid = None if row.get("id") is None else str(row.get("id"))
+            try:
+                t = lib.triage(q, region=str(row.get("region") or ""), qid=qid, top_k=top_k)
+            except InputError as exc:
+                writer.writerow({"id": qid or "", "question": q, "needs_expert_reason": str(exc)}) if writer else _print_json({"id": qid, "line": n, "error": str(exc)})
+                continue
+            if writer:
+                ev = t.answer.evidence[0] if t.answer.evidence else None
+                writer.writerow(
+                    {
+                        "id": qid or "", "region": t.region, "question": q, "abstained": t.answer.abstained,
+                        "needs_expert": t.needs_expert, "needs_expert_reason": t.needs_expert_reason,
+                        "confidence": t.answer.confidence,
+                        "coverage": "; ".join(f"{c.report_title} ({c.strength:.2f})" for c in t.coverage),
+                        "recommended_reports": "; ".join(r.title for r in t.recommended_reports),
+                        "top_evidence": ev.text if ev else "",
+                        "top_citation": f"{ev.report_title} | {' > '.join(ev.section)} | {ev.start}-{ev.end}" if ev else "",
+                    }
+                )
+            else:
+                _print_json(triage_json(t))
+
+
+@app.command("questions")
+def questions_cmd(
+    uncovered: bool = typer.Option(False, "--uncovered", help="Only questions no report covered."),
+    source: str = typer.Option("asked", "--source", help="asked (the questions log) | sidebar (web pages' client questions)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
+    """Questions clients asked (which topics they ask about, which the corpus does not cover)."""
+    from yanbao.records import to_dict
+
+    with _errors():
+        rows = _library().questions(uncovered=uncovered, source=source)
+    if as_json:
+        _print_json({"questions": to_dict(rows)})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} question(s) ({source}{', uncovered' if uncovered else ''})")
+    for col in ("time", "region", "question", "covered by", "abstained"):
+        table.add_column(col)
+    for q in rows:
+        table.add_row(
+            q.time, q.region, q.question, ", ".join(q.coverage) or ("" if q.abstained is None else "—"),
+            "" if q.abstained is None else ("yes" if q.abstained else "no"),
+        )
+    _console().print(table)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8000, "--port"),
+    token: Optional[str] = typer.Option(None, "--token", help="Bearer token for writes (env YANBAO_TOKEN); none = writes disabled."),
+) -> None:
+    """Run the HTTP service (FastAPI): /ask, /ask/batch, /reports, /entities, /questions, /sparql, /docs."""
+    from yanbao.errors import SettingsError
+
+    with _errors():
+        try:
+            import uvicorn
+
+            from yanbao.service import create_app
+        except ImportError as exc:
+            raise SettingsError("the service needs the optional extra: pip install 'yanbao[serve]'") from exc
+        lib = _library(token=token)
+        app_ = create_app(lib)
+    typer.echo(f"yanbao: serving {lib.home.root} on http://{host}:{port} (docs at /docs)", err=True)
+    uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
 @app.command()
 def remove(
     report: str = typer.Argument(..., help="Report id, id prefix or title."),

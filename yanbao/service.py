@@ -39,34 +39,11 @@ from .errors import (
 from .library import Library
 from .records import to_dict
 
-__all__ = ["create_app", "triage_json", "MAX_JSON_BYTES", "MAX_BATCH"]
+__all__ = ["create_app", "MAX_JSON_BYTES", "MAX_BATCH"]
 
 MAX_JSON_BYTES = 1024 * 1024
 MAX_BATCH = 200
 _SAFE_NAME_RE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
-
-
-def triage_json(triage) -> dict[str, Any]:
-    """The ``ask --json`` contract of the answer plus the hotline's triage fields."""
-    from cli import answer_json  # one definition of the contract, shared with the CLI
-
-    out = answer_json(triage.answer)
-    out.update(
-        {
-            "region": triage.region,
-            "coverage": [
-                {"report_id": c.report_id, "report_title": c.report_title, "strength": c.strength}
-                for c in triage.coverage
-            ],
-            "recommended_reports": [
-                {"title": r.title, "blurb": r.blurb, "kind": r.kind, "score": r.score, "from_report_id": r.from_report_id}
-                for r in triage.recommended_reports
-            ],
-            "needs_expert": triage.needs_expert,
-            "needs_expert_reason": triage.needs_expert_reason,
-        }
-    )
-    return out
 
 
 def _status_for(exc: YanbaoError) -> int:
@@ -85,6 +62,7 @@ def _status_for(exc: YanbaoError) -> int:
 
 def create_app(library: Library):
     """Build the FastAPI app around an opened :class:`Library`."""
+    from cli import triage_json  # one definition of the JSON contract, shared with the CLI
     from fastapi import Depends, File, Header, Query, Request, UploadFile
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, PlainTextResponse

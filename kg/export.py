@@ -50,16 +50,15 @@ def export(store, fmt: str) -> str:
 
     from .rdf import bind_prefixes
 
-    source = store.dataset()
     try:
         if quads:
             data = bind_prefixes(Dataset())
-            for s, p, o, g in source.quads((None, None, None, None)):
+            for s, p, o, g in store.quads():
                 gid = getattr(g, "identifier", g)
                 data.graph(gid).add((s, p, _plain(o)))
         else:
             data = bind_prefixes(Graph())
-            for s, p, o, _ in source.quads((None, None, None, None)):
+            for s, p, o, _ in store.quads():
                 data.add((s, p, _plain(o)))
         text = data.serialize(format=serializer)
     except Exception as exc:  # rdflib raises plain Exceptions from its plugins

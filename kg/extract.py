@@ -337,33 +337,56 @@ def _left_modifier(toks: list[Token], head_start: int, norm: str, tech_head: boo
 
 def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon, only_class: str | None = None) -> list[Mention]:
     """Organisation and technology noun phrases: modifiers + a head noun."""
+    heads_re = _cached(lex, "heads", (lex.org_suffixes | lex.tech_heads) - _EXTENSION_ONLY_HEADS)
+    if not heads_re.search(norm):
+        return []
     toks = tokens(norm)
-    heads = sorted((lex.org_suffixes | lex.tech_heads) - _EXTENSION_ONLY_HEADS, key=len, reverse=True)
     out: list[Mention] = []
     taken: list[tuple[int, int]] = []
-    for head in heads:
-        for hm in re.finditer(re.escape(head), norm):
-            hs, he = hm.start(), hm.end()
-            if any(hs < e and s < he for s, e in taken):
-                continue
-            begin = _left_modifier(toks, hs, norm, tech_head=head in lex.tech_heads and head not in lex.org_suffixes)
-            modifier = norm[begin:hs]
-            # Drop non-specific leading words (部分, 各类 ...), then judge the phrase.
-            for q in sorted(lex.nonspecific | _QUALIFIER_DROP, key=len, reverse=True):
-                if modifier.startswith(q) and len(modifier) > len(q):
-                    begin += len(q)
-                    modifier = modifier[len(q) :]
-                    break
-                if modifier == q:
-                    begin, modifier = hs, ""
-                    break
-            phrase = norm[begin:he]
-            cls = _classify_phrase(phrase, modifier, head, toks, lex)
-            if cls is None or (only_class and cls != only_class):
-                continue
-            taken.append((begin, he))
-            out.append(Mention(text[begin:he], cls, offset + begin, offset + he, sent_index, "phrase"))
+    for hm in _overlapping_longest(heads_re, norm):
+        head = hm.group(0)
+        hs, he = hm.start(), hm.end()
+        if any(hs < e and s < he for s, e in taken):
+            continue
+        begin = _left_modifier(toks, hs, norm, tech_head=head in lex.tech_heads and head not in lex.org_suffixes)
+        modifier = norm[begin:hs]
+        # Drop non-specific leading words (部分, 各类 ...), then judge the phrase.
+        for q in _drop_words(lex):
+            if modifier.startswith(q) and len(modifier) > len(q):
+                begin += len(q)
+                modifier = modifier[len(q) :]
+                break
+            if modifier == q:
+                begin, modifier = hs, ""
+                break
+        phrase = norm[begin:he]
+        cls = _classify_phrase(phrase, modifier, head, toks, lex)
+        if cls is None or (only_class and cls != only_class):
+            continue
+        taken.append((begin, he))
+        out.append(Mention(text[begin:he], cls, offset + begin, offset + he, sent_index, "phrase"))
     return out
+
+
+def _drop_words(lex: Lexicon) -> tuple[str, ...]:
+    key = (id(lex), "drop")
+    if key not in _PATTERN_CACHE:
+        _PATTERN_CACHE[key] = tuple(sorted(lex.nonspecific | _QUALIFIER_DROP, key=len, reverse=True))  # type: ignore[assignment]
+    return _PATTERN_CACHE[key]  # type: ignore[return-value]
+
+
+def _overlapping_longest(pattern: re.Pattern[str], text: str):
+    """Matches of an alternation (longest first) at every position, overlaps allowed.
+
+    The caller keeps the first match it accepts at a span, so a longer head
+    (运营商) wins over a shorter one inside it (商) as with one regex per head.
+    """
+    found = []
+    for start in range(len(text)):
+        m = pattern.match(text, start)
+        if m:
+            found.append(m)
+    return sorted(found, key=lambda m: (-(m.end() - m.start()), m.start()))
 
 
 def _classify_phrase(phrase: str, modifier: str, head: str, toks: list[Token], lex: Lexicon) -> str | None:
@@ -402,10 +425,9 @@ def _lexicon_mentions(norm: str, text: str, offset: int, sent_index: int, lex: L
                     continue
             # A technology term followed by a technology head forms one mention (区块链技术).
             if cls == "Technology":
-                for head in sorted(lex.tech_heads, key=len, reverse=True):
-                    if norm.startswith(head, e) and len(head) <= 4:
-                        e += len(head)
-                        break
+                hm = _cached(lex, "tech_heads", [h for h in lex.tech_heads if len(h) <= 4]).match(norm, e)
+                if hm:
+                    e = hm.end()
             out.append(Mention(text[s:e], cls, offset + s, offset + e, sent_index, "lexicon"))
     return out
 
@@ -447,9 +469,9 @@ def _scenario_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
             if pos + len(item) - start >= 2:
                 out.append(Mention(text[start : pos + len(item)], "Scenario", offset + start, offset + pos + len(item), sent_index, "scenario"))
             pos += len(item) + 1
-    for prefix in lex.scenario_prefixes:
-        for m in re.finditer(re.escape(prefix) + r"([\u4e00-\u9fff]{2})(?=需求|业务|场景|模式|服务|市场)", norm):
-            out.append(Mention(text[m.start() : m.end()], "Scenario", offset + m.start(), offset + m.end(), sent_index, "scenario"))
+    prefixes = _cached(lex, "scenario_prefixes", lex.scenario_prefixes)
+    for m in re.finditer(f"(?:{prefixes.pattern})" + r"[\u4e00-\u9fff]{2}(?=需求|业务|场景|模式|服务|市场)", norm):
+        out.append(Mention(text[m.start() : m.end()], "Scenario", offset + m.start(), offset + m.end(), sent_index, "scenario"))
     for m in _APPLIED_TO_RE.finditer(norm):
         item = m.group(1)
         if 2 <= len(item) <= 10 and not any(item.startswith(w) for w in ("提升", "提高", "降低", "改善", "优化", "实现")):
@@ -505,9 +527,8 @@ def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex
         inner = m.group(1)
         if inner.endswith(lex.regulation_suffixes) and "报告" not in inner:
             out.append(Mention(text[m.start(1) : m.end(1)], "Regulation", offset + m.start(1), offset + m.end(1), sent_index, "regulation"))
-    for term in lex.regulation_terms:
-        for m in re.finditer(re.escape(term), norm):
-            out.append(Mention(text[m.start() : m.end()], "Regulation", offset + m.start(), offset + m.end(), sent_index, "regulation"))
+    for m in _cached(lex, "regulation", lex.regulation_terms).finditer(norm):
+        out.append(Mention(text[m.start() : m.end()], "Regulation", offset + m.start(), offset + m.end(), sent_index, "regulation"))
     return out
 
 
@@ -566,10 +587,9 @@ def _cue_relations(norm, offset, found, m2e, ents, lex, claim_id) -> list[Relati
             left = [x for x in located if x[1] <= s - 1 and x[2].cls == "Actor" and not re.search(r"[，,。；;]", norm[x[1] : s - 1])]
             if left:
                 out.append(Relation(left[-1][2].id, "partnersWith", ent.id, claim_id))
-    for cue, pred in lex.relation_cues.items():
-        if len(cue) < 2 and pred != "partnersWith":
-            continue
-        for cm in re.finditer(re.escape(cue), norm):
+    cues = _cached(lex, "relation_cues", lex.relation_cues)
+    for cm in _overlapping_longest(cues, norm):
+            pred = lex.relation_cues[cm.group(0)]
             c0, c1 = cm.start(), cm.end()
             subj_ok, obj_ok = _PAIRS[pred]
             left = [x for x in located if x[1] <= c0 and c0 - x[1] <= 12 and x[2].cls in subj_ok and not re.search(r"[，,。；;]", norm[x[1] : c0])]

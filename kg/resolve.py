@@ -57,16 +57,28 @@ def _canonical(key: str, cls: str, keys_by_class: dict[str, set[str]], lex: Lexi
     matched text), so the cuts apply to the surface form too.
     """
     if cls == "Technology":
-        for base in sorted((t for t in lex.technology if key.startswith(t.lower()) and key != t.lower()), key=len, reverse=True):
-            head = key[len(base) :]
-            if head in lex.tech_heads:
+        techs = _lower_set(lex)
+        for cut in range(len(key) - 1, 0, -1):  # the longest known technology first
+            base, head = key[:cut], key[cut:]
+            if base in techs and head in lex.tech_heads:
                 return 0, len(head), f"a known technology ({base}) with the head noun {head}"
     if cls == "Actor":
-        quals = list(_qualifiers()) + sorted(lex.regions, key=len, reverse=True)
-        for q in quals:
-            if key.startswith(q) and key[len(q) :] in keys_by_class.get("Actor", ()) and len(key) - len(q) >= 2:
-                return len(q), 0, f"the qualifier {q} does not distinguish it"
+        actors = keys_by_class.get("Actor", ())
+        quals = set(_qualifiers()) | set(lex.regions)
+        for cut in range(len(key) - 2, 0, -1):  # the longest qualifier first
+            q = key[:cut]
+            if q in quals and key[cut:] in actors:
+                return cut, 0, f"the qualifier {q} does not distinguish it"
     return 0, 0, ""
+
+
+@lru_cache(maxsize=4)
+def _lower_set_cached(terms: frozenset[str]) -> frozenset[str]:
+    return frozenset(t.lower() for t in terms)
+
+
+def _lower_set(lex: Lexicon) -> frozenset[str]:
+    return _lower_set_cached(lex.technology)
 
 
 def resolve(mentions: list[Mention], lex: Lexicon) -> tuple[list[Entity], dict[int, str]]:

@@ -50,15 +50,19 @@ def _tokenizer():
     return jieba.posseg.dt
 
 
-def tokens(text: str) -> list[Token]:
-    """Segment normalised ``text`` into :class:`Token` spans (no HMM, deterministic)."""
+@lru_cache(maxsize=4096)
+def tokens(text: str) -> tuple[Token, ...]:
+    """Segment normalised ``text`` into :class:`Token` spans (no HMM, deterministic).
+
+    Cached: extraction asks for the same sentence's tokens from several rules.
+    """
     out: list[Token] = []
     pos = 0
     for pair in _tokenizer().cut(text, HMM=False):
         word, flag = pair.word, pair.flag
         out.append(Token(word, pos, pos + len(word), flag))
         pos += len(word)
-    return out
+    return tuple(out)
 
 
 def words(text: str) -> list[str]:

@@ -2,14 +2,16 @@
 
 Backends sit behind the small :class:`GraphStore` protocol.  The default is an
 embedded Oxigraph store in the home, used through rdflib's API (oxrdflib);
-readers open it read-only, so they run beside a writer.
+readers open it read-only, so they run beside a writer.  The other backend,
+:class:`kg.remote.SparqlGraphStore`, keeps the graph on a SPARQL 1.1 server.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator, Mapping, Protocol
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.query import Result
@@ -39,8 +41,8 @@ class GraphStore(Protocol):
     def query(self, sparql: str) -> Result:
         """Run a read-only SPARQL query over the union of all graphs."""
 
-    def dataset(self) -> Dataset:
-        """The rdflib Dataset view (for exports and analytics)."""
+    def quads(self) -> Iterator[tuple]:
+        """Every quad ``(s, p, o, graph)`` of the named graphs (for exports)."""
 
     def close(self) -> None:
         """Release the store."""
@@ -48,6 +50,8 @@ class GraphStore(Protocol):
 
 class OxigraphGraphStore:
     """Embedded Oxigraph at a folder, through rdflib (oxrdflib)."""
+
+    shared = False  # the home owns the folder: a graph it has no record of is an orphan
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         import pyoxigraph as ox
@@ -106,6 +110,7 @@ class OxigraphGraphStore:
             raise QueryError(f"SPARQL query failed: {' '.join(str(exc).split())}") from exc
 
     def dataset(self) -> Dataset:
+        """The rdflib Dataset view of the store."""
         return self._ds
 
     def quads(self) -> Iterator[tuple]:
@@ -156,11 +161,22 @@ def check_read_only_query(sparql: str) -> None:
         raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
 
 
-def open_graph_store(spec: str, home_graph_dir: Path, read_only: bool = False) -> GraphStore:
+def open_graph_store(
+    spec: str,
+    home_graph_dir: Path,
+    read_only: bool = False,
+    timeout: float = 60.0,
+    env: Mapping[str, str] | None = None,
+) -> GraphStore:
     """Build the store a setting names: ``""``/``oxigraph[:PATH]`` or ``sparql:URL[,URL]``.
 
+    A SPARQL server store takes HTTP basic credentials from ``env`` (default:
+    the process environment) ``YANBAO_SPARQL_USER`` / ``YANBAO_SPARQL_PASSWORD``
+    and gives up on a request after ``timeout`` seconds.
+
     Raises:
-        SettingsError: an unknown store kind (the message lists the valid ones).
+        SettingsError: an unknown store kind (the message lists the valid ones),
+            or a URL that is not http(s).
     """
     if not spec or spec == "oxigraph":
         return OxigraphGraphStore(home_graph_dir, read_only=read_only)
@@ -168,8 +184,11 @@ def open_graph_store(spec: str, home_graph_dir: Path, read_only: bool = False) -
     if kind == "oxigraph":
         return OxigraphGraphStore(Path(rest).expanduser(), read_only=read_only)
     if kind == "sparql":
-        from .remote import SparqlGraphStore
+        from .remote import SparqlGraphStore, credentials_from_env
 
         query_url, _, update_url = rest.partition(",")
-        return SparqlGraphStore(query_url, update_url or query_url, read_only=read_only)
+        return SparqlGraphStore(
+            query_url.strip(), update_url.strip() or query_url.strip(), read_only=read_only, timeout=timeout,
+            auth=credentials_from_env(os.environ if env is None else env),
+        )
     raise SettingsError(f"unknown store {spec!r}; valid: {', '.join(STORE_CHOICES)}")

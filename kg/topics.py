@@ -1,4 +1,4 @@
-"""A report's topics: title words and unsupervised keyphrases (TF-IDF with jieba).
+"""A report's topics: title words and unsupervised keyphrases (TF-IDF over jieba words).
 
 Topics route a question to the reports that cover it; they come from the
 report's own title and body, never from its sidebar or teasers.
@@ -28,17 +28,24 @@ def report_topics(report: Report, lex: Lexicon, top_k: int = 25) -> list[str]:
     """Return the report's topic terms (normalised script), title words first.
 
     Title words are the title's nouns that are not generic report words; the
-    keyphrases are jieba's TF-IDF top terms over the body sentences.
+    keyphrases are the body's top nouns by TF-IDF (jieba's IDF table).
     """
     topics: list[str] = []
     title = normalise(report.title)
     for t in tokens(re.sub(r"\d{4}(-\d{4})?年?", " ", title)):
         if len(t.text) >= 2 and t.text not in _GENERIC and t.pos in _TOPIC_POS | {"v", "vn"}:
             topics.append(t.text)
-    body = "\n".join(normalise(s.text) for s in report.sentences)
-    from jieba import analyse  # noqa: PLC0415 - jieba's TF-IDF model loads on first use
+    # TF-IDF over the body's nouns, with jieba's general-Chinese IDF table (the
+    # same tokens extraction already computed, so this costs almost nothing).
+    from retrieval.textproc import idf_weight
 
-    for term in analyse.extract_tags(body, topK=top_k, allowPOS=tuple(_TOPIC_POS)):
-        if term not in _GENERIC and len(term) >= 2 and term not in topics:
+    counts: dict[str, int] = {}
+    for s in report.sentences:
+        for t in tokens(normalise(s.text)):
+            if t.pos in _TOPIC_POS and len(t.text) >= 2 and t.text not in _GENERIC:
+                counts[t.text] = counts.get(t.text, 0) + 1
+    ranked = sorted(counts, key=lambda w: (-counts[w] * idf_weight(w), w))
+    for term in ranked[:top_k]:
+        if term not in topics:
             topics.append(term)
     return topics

@@ -6,7 +6,12 @@ the report and its extraction, so the same inputs give isomorphic graphs.
 
 from __future__ import annotations
 
+import unicodedata
+from functools import lru_cache
+
 from rdflib import Graph, Literal, URIRef
+
+from corpus.script import normalise
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
 from yanbao.records import Extraction, Report, content_hash
@@ -28,6 +33,32 @@ def entity_node(entity_id: str) -> URIRef:
 
 def claim_node(claim_id: str) -> URIRef:
     return node("claim", claim_id)
+
+
+def script_tag(text: str) -> str:
+    """The BCP 47 tag of a Chinese label: zh-hant, zh-hans, or zh when the script
+    cannot be told (AI, 5G).
+
+    One entity named in a Traditional and in a Simplified report then has one
+    prefLabel per script in the union graph, as SKOS allows, not two "zh" ones.
+    """
+    # Lower case, as stores normalise BCP 47 tags (tags are case-insensitive).
+    if normalise(text) != unicodedata.normalize("NFKC", text):
+        return "zh-hant"
+    if _to_traditional(text) != text:
+        return "zh-hans"
+    return "zh"
+
+
+@lru_cache(maxsize=1)
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def _to_traditional(text: str) -> str:
+    return _s2t().convert(text)
 
 
 def bind_prefixes(g: Graph) -> Graph:
@@ -69,10 +100,10 @@ def report_graph_for(report: Report, extraction: Extraction) -> Graph:
     for e in extraction.entities:
         en = entity_node(e.id)
         g.add((en, RDF.type, getattr(YB, e.cls)))
-        g.add((en, SKOS.prefLabel, Literal(e.label, lang="zh")))
+        g.add((en, SKOS.prefLabel, Literal(e.label, lang=script_tag(e.label))))
         g.add((en, YB.key, Literal(e.key)))
         for alias in e.aliases:
-            g.add((en, SKOS.altLabel, Literal(alias, lang="zh")))
+            g.add((en, SKOS.altLabel, Literal(alias, lang=script_tag(alias))))
         for note in e.merges:
             g.add((en, YB.mergeNote, Literal(note)))
 

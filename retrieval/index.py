@@ -76,11 +76,17 @@ def build_index(
     embedder: Embedder,
     settings,
     progress: Callable[[str, int, int], None] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Path:
     """Build a new index generation for ``report_ids`` and make it live.
 
-    Returns the generation folder.  Raises StoreError if it cannot be written.
+    ``timings`` (if given) receives the seconds spent embedding (``embed``) and
+    building the rest of the index (``index``).  Returns the generation folder.
+    Raises StoreError if it cannot be written.
     """
+    import time
+
+    began = time.perf_counter()
     units: list[dict] = []
     reports: dict[str, dict] = {}
     entities: dict[str, dict] = {}
@@ -130,7 +136,9 @@ def build_index(
                 rec["reports"].append(rid)
         relations.extend([r.subject, r.predicate, r.object, r.claim_id] for r in ext.relations)
 
+    embed_began = time.perf_counter()
     vectors = _embed_with_cache(home, embedder, [_passage_text(u) for u in units], settings, progress)
+    embed_seconds = time.perf_counter() - embed_began
     root = home.index_dir
     root.mkdir(parents=True, exist_ok=True)
     current = _current_name(root)
@@ -156,6 +164,9 @@ def build_index(
         raise StoreError(f"cannot write the index at {gen}: {exc}") from exc
     if progress:
         progress("index", 2, 2)
+    if timings is not None:
+        timings["embed"] = timings.get("embed", 0.0) + embed_seconds
+        timings["index"] = timings.get("index", 0.0) + time.perf_counter() - began - embed_seconds
     # Keep the live generation and the one before it (a reader may still be loading it).
     for old in root.glob("gen-*"):
         if old.name not in (gen.name, current):

@@ -6,11 +6,13 @@ so every way in behaves the same.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from .errors import InputError, YanbaoError
+from .errors import InputError, NotFoundError, YanbaoError
 from .home import Home, ReportEntry, now_iso
 from .records import AskedQuestion, Extraction, IngestOutcome, Report, Triage
 from .settings import Settings, load_settings
@@ -77,71 +79,85 @@ class Library:
         outcomes: list[IngestOutcome] = [
             IngestOutcome(path=p, status="refused", reason=why) for p, why in problems
         ]
+        clock = _Stopwatch()
         with self.home.writing():
             entries = self.home.entries()
             by_id = {e.id: e for e in entries}
             by_origin = {os.path.realpath(e.origin): e for e in entries if e.origin}
-            parsed: list[tuple[Report, ReportEntry | None, Extraction, object]] = []
+            per_file: list[IngestOutcome | Report] = []  # in input order
+            first_of: dict[str, str] = {}
             for n, path in enumerate(files):
                 if progress:
                     progress("parse", n, len(files))
                 try:
-                    report = parse_document(path, max_bytes=self.settings.max_bytes)
-                except InputError as exc:
-                    outcomes.append(IngestOutcome(path=str(path), status="refused", reason=_one_line(exc)))
-                    continue
+                    with clock("parse"):
+                        report = parse_document(path, max_bytes=self.settings.max_bytes)
                 except YanbaoError as exc:
-                    outcomes.append(IngestOutcome(path=str(path), status="refused", reason=_one_line(exc)))
+                    per_file.append(IngestOutcome(path=str(path), status="refused", reason=_one_line(exc)))
                     continue
-                if report.id in by_id or any(p[0].id == report.id for p in parsed):
-                    outcomes.append(
-                        IngestOutcome(path=str(path), status="unchanged", report_id=report.id,
-                                      title=report.title, sentences=len(report.sentences))
+                if report.id in by_id or report.id in first_of:
+                    same = by_id[report.id].origin if report.id in by_id else first_of[report.id]
+                    per_file.append(
+                        IngestOutcome(path=str(path), status="unchanged", report_id=report.id, title=report.title,
+                                      sentences=len(report.sentences), reason=f"same content as {same}")
                     )
                     continue
-                previous = by_origin.get(os.path.realpath(path))
-                try:
-                    extraction, graph = self._build(report)
-                except YanbaoError as exc:
-                    outcomes.append(IngestOutcome(path=str(path), status="refused", reason=_one_line(exc)))
-                    continue
-                parsed.append((report, previous, extraction, graph))
+                first_of[report.id] = str(path)
+                per_file.append(report)
             if progress:
                 progress("parse", len(files), len(files))
-            if parsed:
-                self._commit(entries, parsed, progress)
-            for report, previous, _, _ in parsed:
-                outcomes.append(
-                    IngestOutcome(
-                        path=report.origin,
-                        status="replaced" if previous else "added",
-                        report_id=report.id,
-                        title=report.title,
-                        sentences=len(report.sentences),
+            parsed: list[tuple[Report, ReportEntry | None, Extraction, object]] = []
+            reports = [r for r in per_file if isinstance(r, Report)]
+            for n, report in enumerate(reports):
+                if progress:
+                    progress("extract", n, len(reports))
+                try:
+                    extraction, graph = self._build(report, clock)
+                except YanbaoError as exc:
+                    per_file[per_file.index(report)] = IngestOutcome(
+                        path=report.origin, status="refused", reason=_one_line(exc)
                     )
-                )
+                    continue
+                parsed.append((report, by_origin.get(os.path.realpath(report.origin)), extraction, graph))
+            if parsed:
+                self._commit(entries, parsed, progress, clock)
+            previous_of = {r.id: prev for r, prev, _, _ in parsed}
+            for item in per_file:
+                if isinstance(item, Report):
+                    item = IngestOutcome(
+                        path=item.origin,
+                        status="replaced" if previous_of[item.id] else "added",
+                        report_id=item.id,
+                        title=item.title,
+                        sentences=len(item.sentences),
+                    )
+                outcomes.append(item)
             if not self.home.exists():
                 self.home.write_entries(entries)
+        self.last_timings = clock.totals
         return outcomes
 
-    def _build(self, report: Report):
+    def _build(self, report: Report, clock: "_Stopwatch"):
         """Extract a report's claims and build its validated graph (nothing written)."""
         from kg.extract import extract
         from kg.rdf import report_graph_for
         from kg.shapes import validate_report_graph
 
-        extraction = extract(report)
-        graph = report_graph_for(report, extraction)
-        if self.settings.validate_shapes:
-            validate_report_graph(graph, report.id)
+        with clock("extract"):
+            extraction = extract(report)
+        with clock("graph build"):
+            graph = report_graph_for(report, extraction)
+            if self.settings.validate_shapes:
+                validate_report_graph(graph, report.id)
         return extraction, graph
 
-    def _commit(self, entries: list[ReportEntry], parsed, progress: ProgressCallback | None) -> None:
+    def _commit(self, entries: list[ReportEntry], parsed, progress: ProgressCallback | None, clock: "_Stopwatch") -> None:
         """Write records, then the graph, then the indexes, then the manifest (the commit point)."""
         removed = {prev.id for _, prev, _, _ in parsed if prev is not None}
-        for report, _, extraction, _ in parsed:
-            self.home.save_report(report)
-            self.home.save_extraction(extraction)
+        with clock("records"):
+            for report, _, extraction, _ in parsed:
+                self.home.save_report(report)
+                self.home.save_extraction(extraction)
         kept = [e for e in entries if e.id not in removed]
         kept += [
             ReportEntry(
@@ -155,10 +171,13 @@ class Library:
             )
             for r, _, _, _ in parsed
         ]
+        clock.start("graph write")
         store = self._graph_store(read_only=False)
         try:
             live = {e.id for e in kept}
-            for orphan in store.report_ids() - live:  # left by an interrupted write
+            # Graphs left by an interrupted write go; but a server's dataset may be
+            # shared with other homes, whose reports are not orphans.
+            for orphan in set() if getattr(store, "shared", False) else store.report_ids() - live:
                 store.remove_report(orphan)
             for n, (report, _, _, graph) in enumerate(parsed):
                 if progress:
@@ -166,21 +185,28 @@ class Library:
                 store.replace_report(report.id, graph)
         finally:
             store.close()
-        self._rebuild_index(kept, progress)
-        self.home.write_entries(kept)
+            clock.stop("graph write")
+        self._rebuild_index(kept, progress, clock)
+        with clock("manifest"):
+            self.home.write_entries(kept)
         self._answerer = None  # the next question loads the new index
         for report_id in removed:
             self.home.delete_report_file(report_id)
 
-    def _rebuild_index(self, entries: list[ReportEntry], progress: ProgressCallback | None) -> None:
+    def _rebuild_index(self, entries: list[ReportEntry], progress: ProgressCallback | None, clock: "_Stopwatch | None" = None) -> None:
         from retrieval.index import build_index
 
-        build_index(self.home, [e.id for e in entries], self.embedder(), self.settings, progress=progress)
+        build_index(
+            self.home, [e.id for e in entries], self.embedder(), self.settings, progress=progress,
+            timings=clock.totals if clock else None,
+        )
 
     def _graph_store(self, read_only: bool = True):
         from kg.store import open_graph_store
 
-        return open_graph_store(self.settings.store, self.home.graph_dir, read_only=read_only)
+        return open_graph_store(
+            self.settings.store, self.home.graph_dir, read_only=read_only, timeout=self.settings.store_timeout_s
+        )
 
     def graph(self):
         """Open the graph store read-only (works beside a running ingest).
@@ -314,14 +340,19 @@ class Library:
                 out.append(q)
         return out
 
-    def remove(self, ref: str) -> ReportEntry:
+    def remove(self, ref: str, exact: bool = False) -> ReportEntry:
         """Remove one report (its record and everything derived from it).
+
+        ``ref`` is an id, a unique id prefix or a title; with ``exact`` only a
+        full id.  A file the HTTP service stored for an upload goes too.
 
         Raises:
             NotFoundError: no such report.  LockedError: another writer is active.
         """
         with self.home.writing():
             entry = self.home.resolve(ref)
+            if exact and entry.id != ref:
+                raise NotFoundError(f"no report with the id {ref!r}")
             kept = [e for e in self.home.entries() if e.id != entry.id]
             store = self._graph_store(read_only=False)
             try:
@@ -332,7 +363,32 @@ class Library:
             self.home.write_entries(kept)
             self._answerer = None
             self.home.delete_report_file(entry.id)
+            uploads = self.home.root / "uploads"
+            if entry.origin and Path(entry.origin).parent == uploads.resolve():
+                Path(entry.origin).unlink(missing_ok=True)
         return entry
+
+
+class _Stopwatch:
+    """Seconds spent per ingest stage (``Library.last_timings``; the benchmark reads it)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self._started: dict[str, float] = {}
+
+    def start(self, stage: str) -> None:
+        self._started[stage] = time.perf_counter()
+
+    def stop(self, stage: str) -> None:
+        self.totals[stage] = self.totals.get(stage, 0.0) + time.perf_counter() - self._started.pop(stage)
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        self.start(stage)
+        try:
+            yield
+        finally:
+            self.stop(stage)
 
 
 def check_ask_options(top_k: int | None, mode: str) -> None:

@@ -19,6 +19,8 @@ new index, never a half-written one.  One write at a time.
 # the annotations of the endpoint functions, which are defined inside create_app().
 
 import concurrent.futures
+import hashlib
+import hmac
 import re
 import shutil
 import tempfile
@@ -103,6 +105,15 @@ def create_app(library: Library):
     async def _yanbao_error(_: Request, exc: YanbaoError):
         return error(_status_for(exc), type(exc).__name__, " ".join(str(exc).split()))
 
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException):
+        resp = error(exc.status_code, "HTTPError", str(exc.detail))
+        for key, value in (exc.headers or {}).items():
+            resp.headers[key] = value
+        return resp
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError):
         parts = []
@@ -127,7 +138,7 @@ def create_app(library: Library):
     def require_token(authorization: str = Header("", alias="Authorization")) -> None:
         if not settings.token:
             raise _Forbidden("writes are disabled: the operator has not set a token (YANBAO_TOKEN)")
-        if authorization != f"Bearer {settings.token}":
+        if not hmac.compare_digest(authorization.encode(), f"Bearer {settings.token}".encode()):
             raise _Unauthorized("a valid bearer token is required for this request")
 
     class _Unauthorized(Exception):
@@ -215,21 +226,30 @@ def create_app(library: Library):
         if size == 0:
             Path(tmp.name).unlink(missing_ok=True)
             raise EmptyInputError(f"{name}: empty file")
-        target = uploads / name
+        digest = hashlib.sha256(Path(tmp.name).read_bytes()).hexdigest()[:16]
+        # Named by content: two different files both called notes.txt are two reports,
+        # and a refused upload never touches another upload's file.
+        target = uploads / f"{digest}-{name}"
         with write_lock:
             shutil.move(tmp.name, target)
-            outcome = library.ingest([str(target)])[0]
+            try:
+                outcome = library.ingest([str(target)])[0]
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
             library.reload()
         if outcome.status == "refused":
             target.unlink(missing_ok=True)
-            raise InputError(outcome.reason)
+            raise InputError(outcome.reason.replace(str(target), name))
+        if outcome.status == "unchanged":
+            target.unlink(missing_ok=True)  # the report is already there, from another file
         return {"outcome": to_dict(outcome)}
 
     @app.delete("/reports/{report_id}", dependencies=[Depends(require_token)])
     def delete(report_id: str) -> dict:
         """Remove a report, its graph and its index entries."""
         with write_lock:
-            entry = library.remove(report_id)
+            entry = library.remove(report_id, exact=True)  # over HTTP, never by prefix or title
             library.reload()
         return {"removed": to_dict(entry)}
 

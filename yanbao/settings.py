@@ -41,6 +41,7 @@ class Settings:
     embed_batch: int = 32
     store: str = ""  # "" = embedded Oxigraph in the home; sparql:QUERY[,UPDATE] for a server
     sparql_timeout_s: float = 10.0
+    store_timeout_s: float = 120.0  # HTTP timeout of one request to a sparql: store
     sparql_max_rows: int = 10000
     token: str = ""  # bearer token for the HTTP service's write endpoints
     validate_shapes: bool = True

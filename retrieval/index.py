@@ -13,6 +13,7 @@ Layout under ``HOME/index``::
     gen-<n>/units.json      units, reports, entities, relations, related reports
     gen-<n>/vectors.faiss   one vector per unit
     gen-<n>/bm25/           bm25s index over the units' tokens
+    parts/<report id>.json  one report's units, tokens, entities (computed once per report)
     embcache/<model>.npz    embeddings by text hash (re-ingest embeds nothing new)
 
 A reader reads CURRENT, then that generation; a writer builds a new
@@ -88,56 +89,29 @@ def build_index(
 
     began = time.perf_counter()
     units: list[dict] = []
+    tokens: list[list[str]] = []
+    passages: list[str] = []
     reports: dict[str, dict] = {}
     entities: dict[str, dict] = {}
     relations: list[list[str]] = []
-    for rid in report_ids:
-        report = home.load_report(rid)
-        ext = home.load_extraction(rid)
-        roles = dict(ext.section_roles)
-        about = dict(ext.section_about)
-        reports[rid] = {
-            "id": rid,
-            "title": report.title,
-            "source": report.source,
-            "topics": list(ext.topics),
-            "text": normalise("\n".join([report.title] + [s.title for s in report.sections] + [s.text for s in report.sentences])),
-            "related": [{"title": r.title, "blurb": r.blurb, "kind": r.kind} for r in report.related_reports],
-        }
-        for n, sec in enumerate(report.sections):
-            line_start = sec.start + report.text[sec.start : sec.heading_end].find(sec.title)
-            if line_start < sec.start:
-                continue
-            units.append(
-                {
-                    "report_id": rid, "kind": "heading", "text": sec.title, "start": line_start,
-                    "end": line_start + len(sec.title), "section": list(sec.path),
-                    "role": _ROLE_NAMES.get(roles.get(sec.path, ""), "fact"),
-                    "entity_ids": list(about.get(sec.path, ())), "block": f"{rid}/h{n}", "claim_id": "",
-                }
-            )
-        paragraph_of = {s.index: s.paragraph for s in report.sentences}
-        for c in ext.claims:
-            units.append(
-                {
-                    "report_id": rid, "kind": "claim", "text": c.text, "start": c.start, "end": c.end,
-                    "section": list(c.section_path), "role": c.role,
-                    "entity_ids": list(dict.fromkeys(c.entity_ids + c.about)),
-                    "block": f"{rid}/p{paragraph_of.get(c.sentence_index, c.sentence_index)}", "claim_id": c.id,
-                }
-            )
-        for e in ext.entities:
-            rec = entities.setdefault(e.id, {"id": e.id, "cls": e.cls, "label": e.label, "keys": [], "reports": []})
-            for form in (e.label, *e.aliases):
-                key = match_key(form)
+    for n, rid in enumerate(report_ids):
+        if progress and n % 50 == 0:
+            progress("index", n, len(report_ids))
+        part = _report_part(home, rid)
+        reports[rid] = part["report"]
+        units.extend(part["units"])
+        tokens.extend(part["tokens"])
+        passages.extend(part["passages"])
+        for e in part["entities"]:
+            rec = entities.setdefault(e["id"], {"id": e["id"], "cls": e["cls"], "label": e["label"], "keys": [], "reports": []})
+            for key in e["keys"]:
                 if key not in rec["keys"]:
                     rec["keys"].append(key)
-            if rid not in rec["reports"]:
-                rec["reports"].append(rid)
-        relations.extend([r.subject, r.predicate, r.object, r.claim_id] for r in ext.relations)
+            rec["reports"].append(rid)
+        relations.extend(part["relations"])
 
     embed_began = time.perf_counter()
-    vectors = _embed_with_cache(home, embedder, [_passage_text(u) for u in units], settings, progress)
+    vectors = _embed_with_cache(home, embedder, passages, settings, progress)
     embed_seconds = time.perf_counter() - embed_began
     root = home.index_dir
     root.mkdir(parents=True, exist_ok=True)
@@ -151,7 +125,7 @@ def build_index(
         progress("index", 0, 2)
     try:
         _write_vectors(gen / "vectors.faiss", vectors, settings.vector_index)
-        _write_bm25(gen / "bm25", [search_tokens(u["text"] + " " + (u["section"][-1] if u["section"] else "")) for u in units])
+        _write_bm25(gen / "bm25", tokens)
         payload = {"units": units, "reports": reports, "entities": entities, "relations": relations}
         atomic_write_text(gen / "units.json", json.dumps(payload, ensure_ascii=False))
         meta = {
@@ -172,6 +146,68 @@ def build_index(
         if old.name not in (gen.name, current):
             shutil.rmtree(old, ignore_errors=True)
     return gen
+
+
+def _report_part(home: Home, rid: str) -> dict:
+    """One report's share of the index: units, their BM25 tokens and passage texts,
+    entities, relations, and the report's normalised text.
+
+    Computed once per report id (a report's content never changes under its id)
+    and kept in ``index/parts/<id>.json``, so a rebuild after adding one report
+    does not segment the whole corpus again.
+    """
+    path = home.index_dir / "parts" / f"{rid}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass  # absent or damaged: rebuilt below
+    report = home.load_report(rid)
+    ext = home.load_extraction(rid)
+    roles = dict(ext.section_roles)
+    about = dict(ext.section_about)
+    units: list[dict] = []
+    for n, sec in enumerate(report.sections):
+        line_start = sec.start + report.text[sec.start : sec.heading_end].find(sec.title)
+        if line_start < sec.start:
+            continue
+        units.append(
+            {
+                "report_id": rid, "kind": "heading", "text": sec.title, "start": line_start,
+                "end": line_start + len(sec.title), "section": list(sec.path),
+                "role": _ROLE_NAMES.get(roles.get(sec.path, ""), "fact"),
+                "entity_ids": list(about.get(sec.path, ())), "block": f"{rid}/h{n}", "claim_id": "",
+            }
+        )
+    paragraph_of = {s.index: s.paragraph for s in report.sentences}
+    for c in ext.claims:
+        units.append(
+            {
+                "report_id": rid, "kind": "claim", "text": c.text, "start": c.start, "end": c.end,
+                "section": list(c.section_path), "role": c.role,
+                "entity_ids": list(dict.fromkeys(c.entity_ids + c.about)),
+                "block": f"{rid}/p{paragraph_of.get(c.sentence_index, c.sentence_index)}", "claim_id": c.id,
+            }
+        )
+    part = {
+        "report": {
+            "id": rid,
+            "title": report.title,
+            "source": report.source,
+            "topics": list(ext.topics),
+            "text": normalise("\n".join([report.title] + [s.title for s in report.sections] + [s.text for s in report.sentences])),
+            "related": [{"title": r.title, "blurb": r.blurb, "kind": r.kind} for r in report.related_reports],
+        },
+        "units": units,
+        "tokens": [search_tokens(u["text"] + " " + (u["section"][-1] if u["section"] else "")) for u in units],
+        "passages": [_passage_text(u) for u in units],
+        "entities": [
+            {"id": e.id, "cls": e.cls, "label": e.label, "keys": list(dict.fromkeys(match_key(f) for f in (e.label, *e.aliases)))}
+            for e in ext.entities
+        ],
+        "relations": [[r.subject, r.predicate, r.object, r.claim_id] for r in ext.relations],
+    }
+    atomic_write_text(path, json.dumps(part, ensure_ascii=False))
+    return part
 
 
 _ROLE_NAMES = {"actor": "actor-fact", "driver": "driver", "challenge": "challenge", "trend": "trend", "strategy": "strategy"}

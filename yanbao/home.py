@@ -178,7 +178,11 @@ class Home:
             raise StoreError(f"{path}: damaged report record: {exc}") from exc
 
     def delete_report_file(self, report_id: str) -> None:
-        for path in (self.report_path(report_id), self.extraction_path(report_id)):
+        for path in (
+            self.report_path(report_id),
+            self.extraction_path(report_id),
+            self.index_dir / "parts" / f"{report_id}.json",
+        ):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 

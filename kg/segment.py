@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Token", "tokens", "words"]
+__all__ = ["Token", "tokens", "words", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,8 @@ def words(text: str) -> list[str]:
     instead of leaving them as single characters; it is deterministic.
     """
     return [w for w in _dictionary().cut(text, HMM=True) if w.strip()]
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary, the domain lexicons and the POS tagger now."""
+    _tokenizer()

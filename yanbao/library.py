@@ -108,6 +108,11 @@ class Library:
                 progress("parse", len(files), len(files))
             parsed: list[tuple[Report, ReportEntry | None, Extraction, object]] = []
             reports = [r for r in per_file if isinstance(r, Report)]
+            if reports:
+                with clock("setup"):  # dictionaries and lexicons, loaded once per process
+                    from kg.segment import warm_up
+
+                    warm_up()
             for n, report in enumerate(reports):
                 if progress:
                     progress("extract", n, len(reports))

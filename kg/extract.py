@@ -38,7 +38,7 @@ _STOP_WORDS = frozenset(
     for w in (
         "的 之 与 和 及 或 等 为 以 将 把 被 在 对 向 从 由 使 让 其 如 给 是 有 了 也 都 则 而 并 但 又 即 且 "
         "委托 利用 通过 采用 引入 推出 提供 帮助 形成 成为 输出 联合 共建 搭建 开发 建立 依托 借助 面向 针对 "
-        "包括 例如 输出 整合 优化 推动 促进 要求 需要 具备 实现 提升 降低 整合 处理 设计 支持 参与 覆盖 服务于 聚焦 作为 "
+        "包括 例如 输出 整合 优化 导入 导致 走向 熟悉 建议 推动 促进 要求 需要 具备 实现 提升 降低 整合 处理 设计 支持 参与 覆盖 服务于 聚焦 作为 "
         "部分头部 这种 这些 那些 各类 大量 更多 众多 许多 所有 单一"
     ).split()
 )
@@ -47,7 +47,8 @@ _STRONG_TECH_HEADS = frozenset(normalise(w) for w in "系统 工具 模型 大�
 # and heads that are activities rather than artefacts.
 _EXTENSION_ONLY_HEADS = frozenset(
     normalise(w)
-    for w in "技术 应用 产品 方案 网络 架构 框架 中台 中心 催收 外呼 质检 审核 识别 监测 诊断 风控 投顾 驾驶 座舱 接口 系统集成".split()
+    for w in "技术 应用 产品 方案 网络 架构 框架 中台 中心 催收 外呼 质检 审核 识别 监测 诊断 风控 投顾 驾驶 座舱 接口 系统集成 "
+    "资本 基金".split()
 )
 _AMBIGUOUS_HEADS = frozenset(normalise(w) for w in "平台".split())  # organisation or technology
 _WEAK_ORG_SUFFIXES = frozenset(normalise(w) for w in "中心 资本 基金 联盟 部门 事务所".split())
@@ -208,7 +209,9 @@ def _heading_entities(
     name_norm = _TRIM_TAIL_RE.sub("", name_norm).strip()
     name_norm = _TRAILING_ADVERB_RE.sub("", name_norm)  # 政策与出海共同(驱动): the adverb is not the name
     parts = [p for p in _SPLIT_TITLE_RE.split(name_norm) if p]
-    if len(parts) > 1 and all(len(_strip_quotes(p)) >= 3 for p in parts):
+    # "A与B" names two things when both sides are full phrases (监管压力与成本攀升);
+    # a short side shares the predicate (零部件与材料国产化提速 is one trend).
+    if len(parts) > 1 and all(len(_strip_quotes(p)) >= 4 for p in parts):
         names = parts
     else:
         names = [name_norm]
@@ -234,8 +237,9 @@ _TRAILING_ADVERB_RE = re.compile(r"(共同|一同|持续|不断|加速|进一步
 
 
 def _generic_heading(name: str, lex: Lexicon) -> bool:
-    """Headings like 行业驱动因素 or 发展趋势分析 name the role, not an entity."""
-    if _SURVEY_RE.search(name):
+    """Headings like 行业驱动因素 or 发展趋势分析 name the role, not an entity;
+    nor do headings addressed to someone (对企业的建议)."""
+    if _SURVEY_RE.search(name) or re.match(r"^(对|关于|针对|面向|给)", name):
         return True
     rest = name
     for _, cue in lex.role_cues:
@@ -313,26 +317,65 @@ def _quoted_mentions(norm: str, text: str, offset: int, sent_index: int) -> list
     return out
 
 
-def _left_modifier(toks: list[Token], head_start: int, norm: str, tech_head: bool = False) -> int:
-    """Return where the modifier of a head starting at ``head_start`` begins."""
+def _left_modifier(
+    toks: list[Token], head_start: int, norm: str, tech_head: bool = False, lex: Lexicon | None = None,
+    head_is_actor: bool = False,
+) -> int:
+    """Return where the modifier of a head starting at ``head_start`` begins.
+
+    Modifiers are up to three content tokens.  They stop at function words,
+    numbers and ordinals (第二), cue verbs of the lexicons (带动, 导致), and at
+    a verb that takes an object: a verb joins an organisation's name only right
+    before its head (催收机构), and a technology's only in a chain of verbs
+    ending at the head (失联修复工具, not 导入国产设备).
+    """
     idx = next((i for i, t in enumerate(toks) if t.start <= head_start < t.end), None)
     if idx is None:
         return head_start
     begin = toks[idx].start  # a head inside a token keeps the token's left part
     used = 1 if begin < head_start else 0
+    only_verbs_since = True  # every token between this one and the head is a verb
+    cue_words = _cue_words(lex) if lex is not None else frozenset()
     i = idx - 1
     while i >= 0 and used < 3 and head_start - toks[i].start <= 8:
         t = toks[i]
-        if t.pos in _STOP_POS or t.text in _STOP_WORDS or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", t.text):
+        if t.pos in _STOP_POS or t.text in _STOP_WORDS or t.text in cue_words:
             break
-        if t.pos == "m" and re.search(r"\d", t.text):
+        if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", t.text):
             break
-        if t.pos == "v" and not tech_head and (used > 0 or t.end != head_start):
-            break  # a verb belongs to an organisation's name only right before its head (催收机构)
+        if t.pos == "m" and (re.search(r"\d", t.text) or len(t.text) < 3):
+            break  # 2025年, 第二, 两家; but 第三方 stays
+        if t.pos == "v":
+            if head_is_actor:
+                break  # 导致高校: a complete actor noun takes no verb
+            if not tech_head and (used > 0 or t.end != head_start):
+                break
+            if tech_head and not only_verbs_since:
+                break
+        else:
+            only_verbs_since = False
         begin = t.start
         used += 1
         i -= 1
+    # A lone character at the left edge, right after another lone character the
+    # modifier could not take, is the tail of a word cut in two (本|土设备厂商):
+    # leave it out.  (冷|链运输企业 after a full word keeps its 冷.)
+    k = next((j for j, t in enumerate(toks) if t.start == begin), None)
+    if (
+        k is not None and k > 0 and begin < head_start - 1
+        and len(toks[k].text) == 1 and len(toks[k - 1].text) == 1
+        and re.fullmatch(r"[\u4e00-\u9fff]", toks[k].text) and re.fullmatch(r"[\u4e00-\u9fff]", toks[k - 1].text)
+    ):
+        begin = toks[k].end
     return begin
+
+
+def _cue_words(lex: Lexicon) -> frozenset[str]:
+    key = (id(lex), "cue_words")
+    if key not in _PATTERN_CACHE:
+        words = {c for c in lex.relation_cues if len(c) >= 2} | {c for c in lex.strategy_cues if len(c) >= 2}
+        _PATTERN_CACHE[key] = frozenset(words)  # type: ignore[assignment]
+    return _PATTERN_CACHE[key]  # type: ignore[return-value]
 
 
 def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon, only_class: str | None = None) -> list[Mention]:
@@ -348,11 +391,15 @@ def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Le
         hs, he = hm.start(), hm.end()
         if any(hs < e and s < he for s, e in taken):
             continue
-        begin = _left_modifier(toks, hs, norm, tech_head=head in lex.tech_heads and head not in lex.org_suffixes)
+        begin = _left_modifier(
+            toks, hs, norm, tech_head=head in lex.tech_heads and head not in lex.org_suffixes, lex=lex,
+            head_is_actor=head in lex.actor_nouns,
+        )
         modifier = norm[begin:hs]
         # Drop non-specific leading words (部分, 各类 ...), then judge the phrase.
+        boundaries = {t.start for t in toks}
         for q in _drop_words(lex):
-            if modifier.startswith(q) and len(modifier) > len(q):
+            if modifier.startswith(q) and len(modifier) > len(q) and begin + len(q) in boundaries:
                 begin += len(q)
                 modifier = modifier[len(q) :]
                 break

@@ -31,9 +31,12 @@ class _State:
 def _root(
     home: Optional[Path] = typer.Option(None, "--home", help="yanbao home folder (env YANBAO_HOME; default ~/.local/share/yanbao)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Config file (TOML); default HOME/config.toml."),
+    store: Optional[str] = typer.Option(
+        None, "--store", help="Graph store: oxigraph:PATH (embedded, default) or sparql:QUERY_URL[,UPDATE_URL] (env YANBAO_STORE)."
+    ),
 ) -> None:
     """yanbao: ingest reports, explore their knowledge graph, ask cited questions."""
-    _State.overrides = {"home": home, "_config": config}
+    _State.overrides = {"home": home, "store": store, "_config": config}
 
 
 def _library(**extra):

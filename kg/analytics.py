@@ -69,13 +69,26 @@ PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 _CLASS_VALUES = " ".join(f"yb:{c}" for c in ENTITY_CLASSES)
 _PRED_VALUES = " ".join(f"yb:{p}" for p in RELATION_PREDICATES)
 
+# One query per multi-valued attribute: joined in one query (with OPTIONALs)
+# they multiply into labels x aliases x notes x reports rows per entity, which
+# grows with the square of the reports sharing an entity.
 _ENTITIES_Q = _PREFIXES + f"""
-SELECT ?e ?cls ?label ?alias ?note ?report WHERE {{
+SELECT DISTINCT ?e ?cls ?label WHERE {{
   VALUES ?cls {{ {_CLASS_VALUES} }}
   ?e a ?cls ; skos:prefLabel ?label .
-  OPTIONAL {{ ?e skos:altLabel ?alias }}
-  OPTIONAL {{ ?e yb:mergeNote ?note }}
-  OPTIONAL {{ GRAPH ?g {{ ?e a ?cls }} BIND(STR(?g) AS ?report) }}
+}}"""
+
+_ENTITY_ATTRS_Q = _PREFIXES + f"""
+SELECT DISTINCT ?e ?attr ?value WHERE {{
+  VALUES ?cls {{ {_CLASS_VALUES} }}
+  VALUES ?attr {{ skos:altLabel yb:mergeNote }}
+  ?e a ?cls ; ?attr ?value .
+}}"""
+
+_ENTITY_REPORTS_Q = _PREFIXES + f"""
+SELECT DISTINCT ?e ?report WHERE {{
+  VALUES ?cls {{ {_CLASS_VALUES} }}
+  GRAPH ?report {{ ?e a ?cls }}
 }}"""
 
 _RELATIONS_Q = _PREFIXES + f"""
@@ -164,12 +177,12 @@ def entity_graph(store) -> nx.MultiGraph:
         iris[eid] = str(row.e)
         classes[eid] = _cls(row.cls)
         labels[eid].add(str(row.label))
-        if row.alias is not None:
-            aliases[eid].add(str(row.alias))
-        if row.note is not None:
-            notes[eid].add(str(row.note))
-        if row.report is not None and "/graph/report/" in str(row.report):
-            reports[eid].add(str(row.report).rsplit("/", 1)[-1])
+    for row in store.query(_ENTITY_ATTRS_Q):
+        eid = _local(row.e)
+        (aliases if str(row.attr).endswith("altLabel") else notes)[eid].add(str(row.value))
+    for row in store.query(_ENTITY_REPORTS_Q):
+        if "/graph/report/" in str(row.report):
+            reports[_local(row.e)].add(str(row.report).rsplit("/", 1)[-1])
 
     sections: dict[str, tuple[str, str | None]] = {}
     for row in store.query(_SECTIONS_Q):

@@ -60,3 +60,105 @@ def store(lib):
 def select(store, body: str) -> list:
     """Run a SELECT (the kg prefixes declared) and return its rows."""
     return list(store.query(PREFIXES + body))
+
+
+# ------------------------------------------------------ a real SPARQL server ---
+# `pip install oxigraph` (in the test extra) ships the `oxigraph` server binary.
+# Each server runs on a free loopback port in a temporary folder, and is
+# stopped by its pid when the session ends.
+
+
+def _oxigraph_binary() -> str | None:
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "oxigraph"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("oxigraph")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    from urllib.error import URLError
+    from urllib.request import urlopen
+
+    try:
+        with urlopen(url + "?query=ASK%7B%7D", timeout=1) as res:
+            return res.status == 200
+    except (URLError, OSError):
+        return False
+
+
+def _start_server(tmp_path_factory, union: bool):
+    import subprocess
+    import time
+
+    binary = _oxigraph_binary()
+    if binary is None:
+        pytest.skip("the oxigraph server binary is not installed (pip install oxigraph, or the 'test' extra)")
+    location = tmp_path_factory.mktemp("oxigraph-server")
+    port = _free_port()
+    cmd = [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    if union:
+        cmd.append("--union-default-graph")
+    log = open(location.parent / f"{location.name}.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not _answers(base + "/query"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            log.close()
+            text = (location.parent / f"{location.name}.log").read_text(errors="replace")
+            raise RuntimeError(f"the oxigraph server did not start on port {port}: {text[-500:]}")
+        time.sleep(0.1)
+    return proc, log, {"query": base + "/query", "update": base + "/update", "union": union}
+
+
+def _stop_server(proc, log) -> None:
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+@pytest.fixture(scope="session", params=["union", "plain"])
+def sparql_server(request, tmp_path_factory):
+    """A running Oxigraph server: ``{"query": URL, "update": URL, "union": bool}``.
+
+    Run twice: with ``--union-default-graph`` (the recommended setup) and
+    without it (a server whose default graph is its own, as Fuseki's by default).
+    """
+    proc, log, urls = _start_server(tmp_path_factory, union=request.param == "union")
+    try:
+        yield urls
+    finally:
+        _stop_server(proc, log)
+
+
+def server_store_spec(server: dict) -> str:
+    """The ``store`` setting for a :func:`sparql_server`."""
+    return f"sparql:{server['query']},{server['update']}"
+
+
+def clear_server(server: dict) -> None:
+    """Drop every graph on the server (tests share one server per session)."""
+    from urllib.request import Request, urlopen
+
+    req = Request(server["update"], data=b"DROP ALL", headers={"Content-Type": "application/sparql-update"})
+    with urlopen(req, timeout=10):
+        pass

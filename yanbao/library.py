@@ -345,6 +345,18 @@ class Library:
                 out.append(q)
         return out
 
+    def reindex(self, progress: ProgressCallback | None = None) -> int:
+        """Rebuild the search index of the ingested reports (after an upgrade, or to
+        switch embedders); embeddings already computed for a model are reused.
+
+        Returns the number of reports indexed.  Raises LockedError if another writer is active.
+        """
+        with self.home.writing():
+            entries = self.home.entries()
+            self._rebuild_index(entries, progress)
+            self._answerer = None
+        return len(entries)
+
     def remove(self, ref: str, exact: bool = False) -> ReportEntry:
         """Remove one report (its record and everything derived from it).
 

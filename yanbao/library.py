@@ -202,7 +202,7 @@ class Library:
         from retrieval.index import build_index
 
         build_index(
-            self.home, [e.id for e in entries], self.embedder(), self.settings, progress=progress,
+            self.home, [e.id for e in entries], self.embedder(batch=True), self.settings, progress=progress,
             timings=clock.totals if clock else None,
         )
 
@@ -221,13 +221,18 @@ class Library:
         self.ensure_initialised()
         return self._graph_store(read_only=True)
 
-    def embedder(self):
-        """The embedding backend the settings name (built once per library)."""
-        if getattr(self, "_embedder", None) is None:
+    def embedder(self, batch: bool = False):
+        """The embedding backend the settings name (built once per library and use).
+
+        ``batch`` embedders (ingest) use every core; question embedders use one
+        thread, which answers a single short question fastest (no thread start-up).
+        """
+        attr = "_batch_embedder" if batch else "_embedder"
+        if getattr(self, attr, None) is None:
             from retrieval.embedders import make_embedder
 
-            self._embedder = make_embedder(self.settings)
-        return self._embedder
+            setattr(self, attr, make_embedder(self.settings, threads=None if batch else 1))
+        return getattr(self, attr)
 
     # ---------------------------------------------------------------- ask
     def answerer(self):

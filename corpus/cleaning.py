@@ -156,8 +156,13 @@ def clean_page(text: str) -> CleanedPage:
     )
 
 
+# Zero-width characters and bidirectional controls: invisible, they split words
+# for matching and can make a cited title display reversed ("Trojan Source").
+_INVISIBLE_RE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+
+
 def _tidy(line: str) -> str:
-    return line.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "").strip()
+    return _INVISIBLE_RE.sub("", line.replace("\u00a0", " ").replace("\u3000", " ")).strip()
 
 
 def _classify(line: str, norm: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
         UnsupportedTypeError: the suffix is not one of :data:`SUPPORTED_SUFFIXES`.
         OversizeInputError: the file is larger than ``max_bytes``.
         EmptyInputError, BinaryInputError, DecodeError: unusable content.
+        InputError: not a regular file, unreadable, damaged, or a line over
+            :data:`MAX_LINE_CHARS` characters.
     """
     p = Path(path)
     suffix = p.suffix.lower()
@@ -63,20 +66,7 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
             f"{p}: unsupported file type {suffix or '(none)'!r}; "
             f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
         )
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError as exc:
-        raise NotFoundError(f"{p}: no such file") from exc
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from exc
-    if size > max_bytes:
-        raise OversizeInputError(f"{p}: {_size(size)} is over the {_size(max_bytes)} limit")
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError as exc:
-        raise NotFoundError(f"{p}: file vanished while being read") from exc
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from exc
+    data = _read_regular_file(p, max_bytes)
     if not data.strip():
         raise EmptyInputError(f"{p}: empty file")
     if suffix == ".pdf":
@@ -93,7 +83,59 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
             loaded = LoadedText(text, "text/plain", encoding)
     if not loaded.text.strip():
         raise EmptyInputError(f"{p}: no text content")
+    _check_line_lengths(p, loaded.text)
     return loaded
+
+
+# A whole report is 5,000-50,000 characters; a single line many times that is a
+# dump, not prose, and every later stage (sentences, extraction, embedding) would
+# spend minutes on it as one "sentence".
+MAX_LINE_CHARS = 100_000
+
+
+def _check_line_lengths(p: Path, text: str) -> None:
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    for n, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise InputError(
+                f"{p}: line {n} is {len(line):,} characters long, over the {MAX_LINE_CHARS:,}-character limit for one line"
+            )
+
+
+def _read_regular_file(p: Path, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes`` of a regular file, or raise a one-line InputError naming it."""
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"{p}: no such file (or it vanished before it was read)") from exc
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            # A FIFO, a socket or a device (a link to /dev/zero, say) never ends or never starts.
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(f"{p}: not a regular file ({_file_kind(info.st_mode)}); refused")
+            if info.st_size > max_bytes:
+                raise OversizeInputError(f"{p}: {_size(info.st_size)} is over the {_size(max_bytes)} limit")
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:  # it grew while being read
+        raise OversizeInputError(f"{p}: over the {_size(max_bytes)} limit")
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
 
 
 def _size(n: int) -> str:
@@ -113,8 +155,10 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
+            codec = encoding.replace("-sig", "")
             try:
-                return data.decode(encoding), encoding.replace("-sig", "")
+                # The mark is not content: utf-16-le/-be and utf-32-* would keep it as U+FEFF.
+                return data[len(bom) :].decode(codec), codec
             except UnicodeDecodeError as exc:
                 raise DecodeError(f"{name}: invalid {encoding} after its byte-order mark") from exc
     head = data[:8192]
@@ -124,12 +168,51 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mended = _decode_mostly_utf8(data)
+    if mended is not None:
+        return mended
     from charset_normalizer import from_bytes  # third-party detector, imported when needed
 
     best = from_bytes(data).best()
     if best is None:
         raise DecodeError(f"{name}: cannot determine the text encoding")
     return str(best), best.encoding
+
+
+def _decode_mostly_utf8(data: bytes) -> tuple[str, str] | None:
+    """Decode UTF-8 text with a few damaged bytes, or with some lines in a legacy
+    encoding (a GBK paragraph pasted into a UTF-8 file); ``None`` if it is not that.
+
+    Whole-file detection reads such a file as one legacy encoding and garbles
+    every UTF-8 line, or gives up; line by line, each line keeps its own encoding.
+    """
+    lines = data.splitlines(keepends=True)
+    utf8_lines = 0  # non-ASCII lines that are valid UTF-8
+    damaged: list[int] = []  # UTF-8 lines with a stray bad byte or two
+    legacy: list[int] = []  # lines in some other encoding
+    for i, line in enumerate(lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad = line.decode("utf-8", errors="replace").count("\ufffd") - line.count(b"\xef\xbf\xbd")
+            high = sum(1 for b in line if b >= 0x80)
+            (damaged if bad * 10 <= high else legacy).append(i)
+        else:
+            utf8_lines += not line.isascii()
+    # A legacy file has (almost) no line that happens to be valid non-ASCII UTF-8.
+    if utf8_lines < 2 or utf8_lines * 10 < utf8_lines + len(damaged) + len(legacy):
+        return None
+    out = [line.decode("utf-8", errors="replace") for line in lines]
+    encoding = "utf-8"
+    if legacy:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(b"".join(lines[i] for i in legacy)).best()
+        other = best.encoding if best is not None else "gb18030"
+        for i in legacy:
+            out[i] = lines[i].decode(other, errors="replace")
+        encoding = f"utf-8+{other}"
+    return "".join(out), encoding
 
 
 def _looks_like_html(text: str) -> bool:
@@ -142,6 +225,7 @@ _BLOCK_TAGS = {
     "article", "header", "footer", "aside", "nav", "ul", "ol", "table", "blockquote",
     "pre", "dd", "dt", "title", "main", "figure", "figcaption", "hr",
 }
+_BLANK_AFTER = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "ul", "ol", "table"}
 _SKIPPED_STRINGS: tuple[type, ...] = ()
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "template", "svg", "canvas", "object", "embed", "form", "button", "select")
 
@@ -170,37 +254,41 @@ def _html_to_text(markup: str) -> str:
             out.append(re.sub(r"[ \t\r\f\v]+", " ", line))
         buf.clear()
 
-    def walk(node) -> None:  # iterative depth would be nicer, but HTML depth is bounded below
-        for child in node.children:
-            name = getattr(child, "name", None)
+    # An explicit stack, not recursion: a page nested 50,000 <div>s deep is read
+    # like any other, and no thread has to raise the interpreter's recursion limit.
+    stack: list[tuple[str, object]] = []
+
+    def push_children(node) -> None:
+        for child in reversed(list(node.children)):
             if isinstance(child, _SKIPPED_STRINGS):
                 continue  # <!DOCTYPE html>, comments, CDATA, processing instructions
+            name = getattr(child, "name", None)
             if name is None:
-                text = str(child)
-                if text.strip():
-                    buf.append(text.replace("\n", " "))
-                continue
-            if name in _BLOCK_TAGS:
-                flush()
-                if name == "li":
-                    buf.append("• ")
-                walk(child)
-                flush()
-                if name in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "ul", "ol", "table"):
-                    out.append("")
+                stack.append(("text", child))
+            elif name in _BLOCK_TAGS:
+                stack.append(("close", name))  # popped after the block's children
+                stack.append(("block", child))
             else:
-                walk(child)
+                stack.append(("inline", child))
 
-    import sys
-
-    old_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old_limit, 20000))
-    try:
-        walk(soup)
-    except RecursionError as exc:
-        raise InputError("HTML nested too deeply to read") from exc
-    finally:
-        sys.setrecursionlimit(old_limit)
+    push_children(soup)
+    while stack:
+        op, item = stack.pop()
+        if op == "text":
+            text = str(item)
+            if text.strip():
+                buf.append(text.replace("\n", " "))
+        elif op == "close":
+            flush()
+            if item in _BLANK_AFTER:
+                out.append("")
+        elif op == "block":
+            flush()
+            if item.name == "li":
+                buf.append("• ")
+            push_children(item)
+        else:
+            push_children(item)
     flush()
     return "\n".join(out)
 

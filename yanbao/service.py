@@ -18,9 +18,12 @@ new index, never a half-written one.  One write at a time.
 # No "from __future__ import annotations": FastAPI reads the request models from
 # the annotations of the endpoint functions, which are defined inside create_app().
 
-import concurrent.futures
+import asyncio
+import contextlib
 import hashlib
 import hmac
+import multiprocessing
+import queue
 import re
 import shutil
 import tempfile
@@ -35,6 +38,7 @@ from .errors import (
     NotFoundError,
     OversizeInputError,
     QueryError,
+    StoreError,
     UnsupportedTypeError,
     YanbaoError,
 )
@@ -45,6 +49,10 @@ __all__ = ["create_app", "MAX_JSON_BYTES", "MAX_BATCH"]
 
 MAX_JSON_BYTES = 1024 * 1024
 MAX_BATCH = 200
+SPARQL_WORKERS = 2
+_DRAIN_MAX_BYTES = 64 * 1024 * 1024  # an oversize body up to this is read before the 413...
+_DRAIN_MAX_SECONDS = 2.0  # ...unless it takes longer than this (a client lying about its length)
+_WORKER_START_TIMEOUT_S = 120.0
 _SAFE_NAME_RE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 
@@ -78,7 +86,7 @@ def create_app(library: Library):
     settings = library.settings
     write_lock = threading.Lock()
     library.answerer()  # load the index before the first request
-    sparql_pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="sparql")
+    sparql_workers = _SparqlWorkers(settings, size=SPARQL_WORKERS)
 
     app = FastAPI(
         title="yanbao",
@@ -132,6 +140,12 @@ def create_app(library: Library):
             except ValueError:
                 return error(400, "InputError", "invalid Content-Length")
             if too_big:
+                if int(length) <= _DRAIN_MAX_BYTES:
+                    # Read (and drop) the body first, for a few seconds at most: answering
+                    # before it is read makes the server close the connection under a client
+                    # still sending, which then sees a broken pipe instead of this 413.
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(_drain(request), _DRAIN_MAX_SECONDS)
                 return error(413, "OversizeInputError", f"request body over the {limit} byte limit")
         return await call_next(request)
 
@@ -305,25 +319,123 @@ def create_app(library: Library):
     @app.post("/sparql")
     def sparql(req: SparqlRequest):
         """Read-only SPARQL (SELECT/ASK/CONSTRUCT/DESCRIBE) with a time and a row limit."""
-        from kg.results import result_to_json
         from kg.store import check_read_only_query
 
         check_read_only_query(req.query)
-
-        def run():
-            store = library.graph()
-            try:
-                return result_to_json(store.query(req.query), settings.sparql_max_rows)
-            finally:
-                store.close()
-
-        future = sparql_pool.submit(run)
         try:
-            body = future.result(timeout=settings.sparql_timeout_s)
-        except concurrent.futures.TimeoutError:
-            return error(504, "QueryError", f"query cut off after {settings.sparql_timeout_s:g} s")
+            body = sparql_workers.run(req.query, settings.sparql_timeout_s, settings.sparql_max_rows)
+        except _QueryTimeout:
+            return error(504, "QueryError", f"query cut off after {settings.sparql_timeout_s:g} s (the time limit)")
+        except _WorkersBusy:
+            resp = error(503, "Busy", "every SPARQL worker is busy with another query; try again shortly")
+            resp.headers["Retry-After"] = "1"
+            return resp
         if isinstance(body, str):
             return PlainTextResponse(body, media_type="application/n-triples")
         return JSONResponse(body, media_type="application/sparql-results+json")
 
     return app
+
+
+async def _drain(request) -> None:
+    async for _ in request.stream():
+        pass
+
+
+# ------------------------------------------------------------------ SPARQL workers
+class _QueryTimeout(Exception):
+    pass
+
+
+class _WorkersBusy(Exception):
+    pass
+
+
+def _sparql_worker(conn, settings) -> None:
+    """Worker process: answer ``(query, max_rows)`` messages until the pipe closes."""
+    from kg.results import result_to_json
+
+    lib = Library(settings)
+    conn.send(("ready",))
+    while True:
+        try:
+            sparql, max_rows = conn.recv()
+        except (EOFError, OSError):
+            return  # the server went away
+        try:
+            store = lib.graph()
+            try:
+                reply = ("ok", result_to_json(store.query(sparql), max_rows))
+            finally:
+                store.close()
+        except YanbaoError as exc:
+            reply = ("error", type(exc).__name__, " ".join(str(exc).split()))
+        except Exception as exc:  # noqa: BLE001 - the store failed (the query's own errors are QueryError)
+            reply = ("error", "StoreError", f"the graph store failed: {type(exc).__name__}: {' '.join(str(exc).split())}")
+        conn.send(reply)
+
+
+class _Worker:
+    def __init__(self, ctx, settings) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_sparql_worker, args=(child, settings), daemon=True, name="yanbao-sparql")
+        self.proc.start()
+        child.close()
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        if not self.ready:
+            if not self.conn.poll(_WORKER_START_TIMEOUT_S):
+                raise StoreError("the SPARQL worker did not start")
+            self.conn.recv()
+            self.ready = True
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+class _SparqlWorkers:
+    """SPARQL queries run in worker processes, so a query over the time limit is
+    killed, not merely abandoned: a thread cannot stop a running Oxigraph query,
+    and an abandoned one keeps a core busy and a worker taken for as long as it
+    runs (for ever, for a COUNT over a cross product of all triples)."""
+
+    def __init__(self, settings, size: int) -> None:
+        self._ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
+        self._settings = settings
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        for _ in range(size):
+            self._idle.put(_Worker(self._ctx, settings))
+
+    def run(self, sparql: str, timeout: float, max_rows: int):
+        """The query's SPARQL JSON dict (or N-Triples text).
+
+        Raises:
+            QueryError, StoreError: the query failed.  _QueryTimeout: over ``timeout``
+            seconds (the worker is killed and replaced).  _WorkersBusy: no worker free
+            within ``timeout``.
+        """
+        try:
+            worker = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise _WorkersBusy() from None
+        try:
+            worker.wait_ready()  # start-up (imports) is not query time
+            worker.conn.send((sparql, max_rows))
+            if not worker.conn.poll(timeout):
+                worker.kill()
+                worker = _Worker(self._ctx, self._settings)
+                raise _QueryTimeout()
+            reply = worker.conn.recv()
+        except (EOFError, OSError) as exc:
+            worker.kill()
+            worker = _Worker(self._ctx, self._settings)
+            raise StoreError(f"the SPARQL worker failed: {exc or type(exc).__name__}") from exc
+        finally:
+            self._idle.put(worker)
+        if reply[0] == "ok":
+            return reply[1]
+        kind, message = reply[1], reply[2]
+        raise (QueryError if kind in ("QueryError", "InputError") else StoreError)(message)

@@ -334,8 +334,6 @@ def test_asks_during_deletes_and_uploads(api):
     assert after[0] == before[0] and set(after) <= set(before)  # the sample is kept; the logistics report is gone
 
 
-@pytest.mark.xfail(strict=False, reason="BUG (racy): POST /sparql opens the Oxigraph store read-only while a write "
-                   "compacts it -> RuntimeError 'Corruption: ... .sst: No such file or directory' -> 500")
 def test_sparql_during_deletes_and_uploads(api):
     def read():
         resp = api.post_json("/sparql", {"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"})

@@ -34,12 +34,16 @@ def result_to_json(result: Result, max_rows: int) -> dict[str, Any] | str:
     if result.type == "ASK":
         return {"head": {}, "boolean": bool(result.askAnswer)}
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        lines = []
-        for n, (s, p, o) in enumerate(result.graph):
+        from rdflib import Graph
+
+        capped = Graph()
+        for n, triple in enumerate(result.graph):
             if n >= max_rows:
                 break
-            lines.append(f"{s.n3()} {p.n3()} {o.n3()} .")
-        return "\n".join(lines) + ("\n" if lines else "")
+            capped.add(triple)
+        # rdflib's N-Triples writer escapes line breaks (Term.n3() would write
+        # Turtle long strings, which are not N-Triples).
+        return capped.serialize(format="nt", encoding="utf-8").decode("utf-8")
     names = [str(v) for v in result.vars or ()]
     rows = []
     truncated = False

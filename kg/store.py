@@ -100,14 +100,31 @@ class OxigraphGraphStore:
         if self._ox.contains_named_graph(_ox_node(gid)):
             self._ox.remove_graph(_ox_node(gid))
 
+    def restrict_to(self, report_ids: set[str]) -> None:
+        """Show readers only these reports' graphs (and the ontology).
+
+        The manifest is the commit point: a graph written by an ingest that was
+        killed before its manifest must not be seen until a writer cleans it up.
+        """
+        self._visible = {str(report_graph(r)) for r in report_ids} | {str(ONTOLOGY_GRAPH)}
+
     def report_ids(self) -> set[str]:
         prefix = GRAPH + "report/"
-        return {g.value[len(prefix) :] for g in self._ox.named_graphs() if g.value.startswith(prefix)}
+        visible = getattr(self, "_visible", None)
+        return {
+            g.value[len(prefix) :]
+            for g in self._ox.named_graphs()
+            if g.value.startswith(prefix) and (visible is None or g.value in visible)
+        }
 
     def query(self, sparql: str) -> Result:
         check_read_only_query(sparql)
+        visible = getattr(self, "_visible", None)
         try:
-            return self._ds.query(sparql)
+            if visible is None:
+                return self._ds.query(sparql)
+            graphs = [_ox_node(URIRef(g)) for g in sorted(visible)]
+            return _as_rdflib_result(self._ox.query(sparql, default_graph=graphs, named_graphs=graphs))
         except Exception as exc:  # pyoxigraph raises SyntaxError/ValueError/OSError
             raise QueryError(f"SPARQL query failed: {' '.join(str(exc).split())}") from exc
 
@@ -116,9 +133,11 @@ class OxigraphGraphStore:
         return self._ds
 
     def quads(self) -> Iterator[tuple]:
-        """Every quad as rdflib terms, named graphs included."""
+        """Every quad as rdflib terms, named graphs included (only visible graphs)."""
+        visible = getattr(self, "_visible", None)
         for s, p, o, g in self._ds.quads((None, None, None, None)):
-            yield s, p, o, g
+            if visible is None or str(getattr(g, "identifier", g)) in visible:
+                yield s, p, o, g
 
     def close(self) -> None:
         if not self.read_only and self._ox is not None:
@@ -137,6 +156,26 @@ class OxigraphGraphStore:
     def _writable(self) -> None:
         if self.read_only:
             raise StoreError("the graph store was opened read-only")
+
+
+def _as_rdflib_result(result) -> Result:
+    """A pyoxigraph query result as an rdflib Result (as oxrdflib builds it)."""
+    import pyoxigraph as ox
+    from oxrdflib._converter import from_ox
+    from rdflib.term import Variable
+
+    if isinstance(result, ox.QueryBoolean):
+        out = Result("ASK")
+        out.askAnswer = bool(result)
+    elif isinstance(result, ox.QuerySolutions):
+        out = Result("SELECT")
+        out.vars = [Variable(v.value) for v in result.variables]
+        out.bindings = ({v: from_ox(val) for v, val in zip(out.vars, row) if val is not None} for row in result)
+    else:
+        out = Result("CONSTRUCT")
+        out.graph = Graph()
+        out.graph += (from_ox(t) for t in result)
+    return out
 
 
 def _open_read_only(ox, path: Path):

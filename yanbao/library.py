@@ -219,7 +219,10 @@ class Library:
         Returns a :class:`kg.store.GraphStore`; close it when done.
         """
         self.ensure_initialised()
-        return self._graph_store(read_only=True)
+        store = self._graph_store(read_only=True)
+        if not getattr(store, "shared", False) and hasattr(store, "restrict_to"):
+            store.restrict_to({e.id for e in self.home.entries()})  # the last complete state only
+        return store
 
     def embedder(self, batch: bool = False):
         """The embedding backend the settings name (built once per library and use).

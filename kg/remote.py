@@ -151,6 +151,11 @@ class SparqlGraphStore:
         self._union: bool | None = None  # learnt at the first query over the union
 
     # ------------------------------------------------------------- writes
+    def replace_reports(self, graphs: dict[str, Graph]) -> None:
+        """Each report's graph in turn (each is already sent in batches of triples)."""
+        for report_id, graph in graphs.items():
+            self.replace_report(report_id, graph)
+
     def replace_report(self, report_id: str, graph: Graph) -> None:
         """Make ``graph`` the whole named graph of ``report_id`` (drop, then insert in batches).
 

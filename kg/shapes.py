@@ -183,6 +183,11 @@ def violations_pyshacl(graph: Graph) -> list[str]:
     """Violations found by pyshacl (the reference engine), in the same format."""
     import pyshacl  # heavy: only when needed
 
+    if not graph.store.context_aware:  # pyshacl needs a context-aware store (report graphs use SimpleMemory)
+        copy = Graph()
+        for triple in graph:
+            copy.add(triple)
+        graph = copy
     conforms, results, _ = pyshacl.validate(
         graph, shacl_graph=_shapes(), inference="none", abort_on_first=False, allow_warnings=True
     )

@@ -184,10 +184,15 @@ class Library:
             # shared with other homes, whose reports are not orphans.
             for orphan in set() if getattr(store, "shared", False) else store.report_ids() - live:
                 store.remove_report(orphan)
-            for n, (report, _, _, graph) in enumerate(parsed):
-                if progress:
-                    progress("graph", n, len(parsed))
-                store.replace_report(report.id, graph)
+            if progress:
+                progress("graph", 0, 1)
+            if hasattr(store, "replace_reports"):
+                store.replace_reports({report.id: graph for report, _, _, graph in parsed})
+            else:
+                for report, _, _, graph in parsed:
+                    store.replace_report(report.id, graph)
+            if progress:
+                progress("graph", 1, 1)
         finally:
             store.close()
             clock.stop("graph write")

@@ -114,3 +114,19 @@ def test_loading_an_empty_home_is_not_found(tmp_path):
     with pytest.raises(NotFoundError):
         SearchIndex.load(lib.home)
     assert not os.path.exists(tmp_path / "empty" / "index")
+
+
+def test_bm25_scores_read_from_the_saved_arrays_equal_bm25s(tmp_path):
+    """Ask reads BM25 weights straight from bm25s's saved arrays (no scipy at ask
+    time); the scores must be bm25s's own, repeated query words included."""
+    import bm25s
+    import numpy as np
+
+    from retrieval.index import _Bm25Scores, _write_bm25
+
+    corpus = [["催收", "机构", "合规"], ["区块链", "存证"], ["催收", "催收", "监管", "政策"], ["银行"]]
+    _write_bm25(tmp_path / "bm25", corpus)
+    reference = bm25s.BM25.load(str(tmp_path / "bm25"))
+    ours = _Bm25Scores(tmp_path / "bm25")
+    for query in (["催收"], ["监管", "政策", "政策"], ["区块链", "银行"], ["不存在"]):
+        assert np.allclose(np.asarray(reference.get_scores(query)), ours.scores(query)), query

@@ -106,27 +106,38 @@ class Library:
                 per_file.append(report)
             if progress:
                 progress("parse", len(files), len(files))
-            parsed: list[tuple[Report, ReportEntry | None, Extraction, object]] = []
+            parsed: list[tuple[Report, ReportEntry | None]] = []
             reports = [r for r in per_file if isinstance(r, Report)]
             if reports:
                 with clock("setup"):  # dictionaries and lexicons, loaded once per process
                     from kg.segment import warm_up
 
                     warm_up()
-            for n, report in enumerate(reports):
-                if progress:
-                    progress("extract", n, len(reports))
-                try:
-                    extraction, graph = self._build(report, clock)
-                except YanbaoError as exc:
-                    per_file[per_file.index(report)] = IngestOutcome(
-                        path=report.origin, status="refused", reason=_one_line(exc)
-                    )
-                    continue
-                parsed.append((report, by_origin.get(os.path.realpath(report.origin)), extraction, graph))
+            writer = _ChunkWriter(self, entries, clock)
+            try:
+                for n, report in enumerate(reports):
+                    if progress:
+                        progress("extract", n, len(reports))
+                    try:
+                        extraction, graph = self._build(report, clock)
+                    except YanbaoError as exc:
+                        per_file[per_file.index(report)] = IngestOutcome(
+                            path=report.origin, status="refused", reason=_one_line(exc)
+                        )
+                        continue
+                    # Records and graphs are written a chunk at a time, so a large batch
+                    # never holds every report's graph in memory; none of it is visible
+                    # before the manifest names it.
+                    writer.add(report, extraction, graph)
+                    parsed.append((report, by_origin.get(os.path.realpath(report.origin))))
+                writer.flush()
+            finally:
+                writer.close()
+            if progress and reports:
+                progress("extract", len(reports), len(reports))
             if parsed:
                 self._commit(entries, parsed, progress, clock)
-            previous_of = {r.id: prev for r, prev, _, _ in parsed}
+            previous_of = {r.id: prev for r, prev in parsed}
             for item in per_file:
                 if isinstance(item, Report):
                     item = IngestOutcome(
@@ -157,12 +168,8 @@ class Library:
         return extraction, graph
 
     def _commit(self, entries: list[ReportEntry], parsed, progress: ProgressCallback | None, clock: "_Stopwatch") -> None:
-        """Write records, then the graph, then the indexes, then the manifest (the commit point)."""
-        removed = {prev.id for _, prev, _, _ in parsed if prev is not None}
-        with clock("records"):
-            for report, _, extraction, _ in parsed:
-                self.home.save_report(report)
-                self.home.save_extraction(extraction)
+        """With records and graphs written: the indexes, then the manifest (the commit point)."""
+        removed = {prev.id for _, prev in parsed if prev is not None}
         kept = [e for e in entries if e.id not in removed]
         kept += [
             ReportEntry(
@@ -174,32 +181,14 @@ class Library:
                 sidebar_questions=len(r.sidebar_questions),
                 related_reports=len(r.related_reports),
             )
-            for r, _, _, _ in parsed
+            for r, _ in parsed
         ]
-        clock.start("graph write")
-        store = self._graph_store(read_only=False)
-        try:
-            live = {e.id for e in kept}
-            # Graphs left by an interrupted write go; but a server's dataset may be
-            # shared with other homes, whose reports are not orphans.
-            for orphan in set() if getattr(store, "shared", False) else store.report_ids() - live:
-                store.remove_report(orphan)
-            if progress:
-                progress("graph", 0, 1)
-            if hasattr(store, "replace_reports"):
-                store.replace_reports({report.id: graph for report, _, _, graph in parsed})
-            else:
-                for report, _, _, graph in parsed:
-                    store.replace_report(report.id, graph)
-            if progress:
-                progress("graph", 1, 1)
-        finally:
-            store.close()
-            clock.stop("graph write")
         self._rebuild_index(kept, progress, clock)
         with clock("manifest"):
             self.home.write_entries(kept)
         self._answerer = None  # the next question loads the new index
+        # A replaced report's graph is no longer visible (readers see only what the
+        # manifest names) and the next writer drops it with the other orphans.
         for report_id in removed:
             self.home.delete_report_file(report_id)
 
@@ -397,6 +386,54 @@ class Library:
             if entry.origin and Path(entry.origin).parent == uploads.resolve():
                 Path(entry.origin).unlink(missing_ok=True)
         return entry
+
+
+class _ChunkWriter:
+    """Writes records and report graphs of an ingest a chunk at a time."""
+
+    CHUNK = 64
+
+    def __init__(self, library: "Library", entries: list[ReportEntry], clock: "_Stopwatch") -> None:
+        self.library = library
+        self.live = {e.id for e in entries}
+        self.clock = clock
+        self.pending: list[tuple[Report, Extraction, object]] = []
+        self.store = None
+
+    def add(self, report: Report, extraction: Extraction, graph) -> None:
+        self.pending.append((report, extraction, graph))
+        if len(self.pending) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        home = self.library.home
+        with self.clock("records"):
+            for report, extraction, _ in self.pending:
+                home.save_report(report)
+                home.save_extraction(extraction)
+        with self.clock("graph write"):
+            if self.store is None:
+                self.store = self.library._graph_store(read_only=False)
+                # Graphs left by an interrupted write go; but a server's dataset may be
+                # shared with other homes, whose reports are not orphans.
+                if not getattr(self.store, "shared", False):
+                    for orphan in self.store.report_ids() - self.live:
+                        self.store.remove_report(orphan)
+            graphs = {report.id: graph for report, _, graph in self.pending}
+            if hasattr(self.store, "replace_reports"):
+                self.store.replace_reports(graphs)
+            else:
+                for report_id, graph in graphs.items():
+                    self.store.replace_report(report_id, graph)
+        self.pending = []
+
+    def close(self) -> None:
+        if self.store is not None:
+            with self.clock("graph write"):
+                self.store.close()
+            self.store = None
 
 
 class _Stopwatch:

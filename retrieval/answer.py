@@ -141,26 +141,43 @@ class Answerer:
             i for i in range(1, len(qa.terms))
             if (p := key.find(qa.terms[i - 1])) >= 0 and key.find(qa.terms[i], p) == p + len(qa.terms[i - 1])
         ]
-        out = []
-        for rid, rep in self.index.reports.items():
-            # The terms must meet in one part of the report (a top-level section with
-            # the title), not be scattered over it: a battery report that mentions
-            # 光伏 once and 价格 elsewhere does not cover "光伏组件价格".
-            best: tuple[float, tuple[str, ...]] | None = None
-            for text in self.index.section_key_texts(rid):
-                shares = [_term_share(t, text) for t in qa.terms]
-                for i in heads:
-                    if shares[i - 1] == 0.0:
-                        # The head of a compound whose modifier is absent (组件 of 光伏组件)
-                        # names something broader than the question asks about.
-                        shares[i] *= 0.5
-                strength = sum(w * sh for w, sh in zip(qa.weights, shares)) / total
-                if strength < _COVERAGE_MIN or (shares[top] < 0.5 and strength < _COVERAGE_TOP_TERM):
-                    continue
-                if best is None or strength > best[0]:
-                    best = (strength, tuple(t for t, sh in zip(qa.terms, shares) if sh >= 0.5))
-            if best is not None:
-                out.append(Coverage(rid, rep["title"], round(best[0], 3), best[1]))
+        # The terms must meet in one part of a report (a top-level section with the
+        # title), not be scattered over it: a battery report that mentions 光伏 once
+        # and 价格 elsewhere does not cover "光伏组件价格".  Each term is looked up
+        # once in the text of all sections (not section by section), so a question
+        # costs the same whether the corpus has ten reports or a thousand.
+        sections = self.index.sections
+        share_of: list[dict[int, float]] = []
+        for t in qa.terms:
+            found = {i: 1.0 for i in sections.containing(t)}
+            if len(t) >= 3 and not t.isascii():  # a word the segmenter glued: its character pairs
+                pairs = [t[i : i + 2] for i in range(len(t) - 1)]
+                counts: dict[int, int] = {}
+                for pair in pairs:
+                    for i in sections.containing(pair):
+                        counts[i] = counts.get(i, 0) + 1
+                for i, c in counts.items():
+                    found.setdefault(i, c / len(pairs))
+            share_of.append(found)
+        candidates = set().union(*share_of)
+        best: dict[str, tuple[float, tuple[str, ...]]] = {}
+        for sec in candidates:
+            shares = [found.get(sec, 0.0) for found in share_of]
+            for i in heads:
+                if shares[i - 1] == 0.0:
+                    # The head of a compound whose modifier is absent (组件 of 光伏组件)
+                    # names something broader than the question asks about.
+                    shares[i] *= 0.5
+            strength = sum(w * sh for w, sh in zip(qa.weights, shares)) / total
+            if strength < _COVERAGE_MIN or (shares[top] < 0.5 and strength < _COVERAGE_TOP_TERM):
+                continue
+            rid = sections.report_of[sec]
+            if rid not in best or strength > best[rid][0]:
+                best[rid] = (strength, tuple(t for t, sh in zip(qa.terms, shares) if sh >= 0.5))
+        out = [
+            Coverage(rid, self.index.reports[rid]["title"], round(strength, 3), matched)
+            for rid, (strength, matched) in best.items()
+        ]
         return sorted(out, key=lambda c: (-c.strength, c.report_id))
 
     # ----------------------------------------------------------- retrieval
@@ -224,10 +241,10 @@ class Answerer:
         # a strategy question may also welcome among the claims.
         wanted = {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES} - {"actor-fact"}
         if wanted:
-            for u in self.index.units:
+            for uid in self.index.headings:
+                u = self.index.units[uid]
                 if u.role in wanted and (reports is None or u.report_id in reports):
-                    if u.kind == "heading":
-                        scores[u.uid] = scores.get(u.uid, 0.0) + 0.5
+                    scores[uid] = scores.get(uid, 0.0) + 0.5
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:_CANDIDATES]
 
     # -------------------------------------------------------------- answer
@@ -315,7 +332,7 @@ class Answerer:
         covered = {c.report_id for c in cov}
         for rid, rep in self.index.reports.items():
             for rr in rep["related"]:
-                hay = normalise(rr["title"] + " " + rr["blurb"]).lower()
+                hay = rr["key"]
                 matched = [w for t, w in zip(qa.terms, qa.weights) if t in hay]
                 # A teaser must share a specific word (咖啡), not only a common one (扩大).
                 score = sum(matched) / total if matched and max(matched) >= _SPECIFIC_IDF else 0.0
@@ -346,17 +363,6 @@ class Answerer:
         if related:
             text += "可推薦的相關報告：" + "；".join(f"《{r.title}》" for r in related)
         return text
-
-
-def _term_share(term: str, text: str) -> float:
-    """1 if the term occurs in the text; for a word the dictionary does not know
-    (the segmenter glued it: 账龄长), the share of its character pairs that occur."""
-    if term in text:
-        return 1.0
-    if len(term) >= 3 and not term.isascii():
-        pairs = [term[i : i + 2] for i in range(len(term) - 1)]
-        return sum(1 for p in pairs if p in text) / len(pairs)
-    return 0.0
 
 
 def embed_question(embedder, question: str) -> np.ndarray:

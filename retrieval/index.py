@@ -42,8 +42,8 @@ from .textproc import search_tokens
 
 __all__ = ["Unit", "SearchIndex", "build_index", "INDEX_FORMAT"]
 
-INDEX_FORMAT = 2
-_PART_FORMAT = 2
+INDEX_FORMAT = 3
+_PART_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,10 @@ def _report_part(home: Home, rid: str) -> dict:
             "title": report.title,
             "source": report.source,
             "topics": list(ext.topics),
-            "related": [{"title": r.title, "blurb": r.blurb, "kind": r.kind} for r in report.related_reports],
+            "related": [
+                {"title": r.title, "blurb": r.blurb, "kind": r.kind, "key": normalise(r.title + " " + r.blurb).lower()}
+                for r in report.related_reports
+            ],
             "section_keys": _section_keys(report.title, units),
         },
         "units": units,
@@ -327,6 +330,35 @@ class _Bm25Scores:
         return out
 
 
+class _SectionText:
+    """The match keys of every report section in one string, to find a term's
+    sections with a few C-level searches instead of one per section."""
+
+    def __init__(self, sections: list[tuple[str, str]]) -> None:
+        self.report_of = [rid for rid, _ in sections]
+        self.starts: list[int] = []
+        parts, pos = [], 0
+        for _, key in sections:
+            self.starts.append(pos)
+            parts.append(key)
+            pos += len(key) + 1
+        self.text = "\x00".join(parts)
+
+    def containing(self, term: str) -> set[int]:
+        """Indices of the sections whose text contains ``term``."""
+        import bisect
+
+        found: set[int] = set()
+        text, starts = self.text, self.starts
+        pos = text.find(term) if term else -1
+        while pos != -1:
+            i = bisect.bisect_right(starts, pos) - 1
+            found.add(i)
+            nxt = starts[i + 1] if i + 1 < len(starts) else len(text)
+            pos = text.find(term, nxt)
+        return found
+
+
 class SearchIndex:
     """A loaded index generation (read-only)."""
 
@@ -357,6 +389,10 @@ class SearchIndex:
         for s, _, o, _ in self.relations:
             self.neighbours.setdefault(s, set()).add(o)
             self.neighbours.setdefault(o, set()).add(s)
+        self.headings = [u.uid for u in self.units if u.kind == "heading"]
+        self.sections = _SectionText(
+            [(rid, key) for rid, rep in self.reports.items() for key in rep["section_keys"]]
+        )
         self.entity_keys: list[tuple[str, str]] = sorted(
             ((k, eid) for eid, e in self.entities.items() for k in e["keys"] if len(k) >= 2),
             key=lambda kv: -len(kv[0]),

@@ -716,7 +716,7 @@ def sparql(
     as_csv: bool = typer.Option(False, "--csv", help="CSV with a header row."),
 ) -> None:
     """Run a read-only SPARQL query over all reports' graphs (updates and SERVICE are refused)."""
-    from kg.export import result_csv, result_json, result_table
+    from kg.results import result_csv, result_json, result_table
     from yanbao.errors import InputError
 
     with _errors():

@@ -12,7 +12,7 @@ import io
 
 from yanbao.errors import SettingsError, StoreError
 
-__all__ = ["export", "EXPORT_FORMATS", "graphml_text", "result_json", "result_table", "result_csv"]
+__all__ = ["export", "EXPORT_FORMATS", "graphml_text"]
 
 # format name -> (rdflib serializer or "graphml", keeps named graphs)
 _FORMATS: dict[str, tuple[str, bool]] = {
@@ -105,71 +105,3 @@ def _scalar(value):
     return str(value)
 
 
-def _term_json(term) -> dict:
-    from rdflib import BNode, Literal, URIRef
-
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    if isinstance(term, Literal):
-        out = {"type": "literal", "value": str(term)}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype:
-            out["datatype"] = str(term.datatype)
-        return out
-    return {"type": "literal", "value": str(term)}
-
-
-def result_json(result, max_rows: int | None = None) -> dict:
-    """Return a SPARQL query result as SPARQL 1.1 JSON results (a dict).
-
-    SELECT gives ``{"head": {"vars": [...]}, "results": {"bindings": [...]}}``,
-    ASK ``{"head": {}, "boolean": ...}``; CONSTRUCT/DESCRIBE give
-    ``{"head": {}, "triples": [{"s":…, "p":…, "o":…}]}`` (not in the standard,
-    which has no JSON for graphs).  ``truncated`` is added when ``max_rows`` cut it.
-    """
-    if result.type == "ASK":
-        return {"head": {}, "boolean": bool(result.askAnswer)}
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        triples = sorted(result.graph, key=lambda t: tuple(str(x) for x in t))
-        rows = [{"s": _term_json(s), "p": _term_json(p), "o": _term_json(o)} for s, p, o in triples]
-        out = {"head": {}, "triples": rows[:max_rows] if max_rows else rows}
-        if max_rows and len(rows) > max_rows:
-            out["truncated"] = True
-        return out
-    names = [str(v) for v in (result.vars or [])]
-    bindings = []
-    truncated = False
-    for n, row in enumerate(result):
-        if max_rows and n >= max_rows:
-            truncated = True
-            break
-        bindings.append({v: _term_json(row[v]) for v in names if row[v] is not None})
-    out = {"head": {"vars": names}, "results": {"bindings": bindings}}
-    if truncated:
-        out["truncated"] = True
-    return out
-
-
-def result_table(data: dict) -> tuple[list[str], list[list[str]]]:
-    """Return ``(columns, rows)`` of plain strings for a :func:`result_json` result."""
-    if "boolean" in data:
-        return ["boolean"], [["true" if data["boolean"] else "false"]]
-    if "triples" in data:
-        return ["s", "p", "o"], [[t[k]["value"] for k in ("s", "p", "o")] for t in data["triples"]]
-    names = data["head"]["vars"]
-    return names, [[b[v]["value"] if v in b else "" for v in names] for b in data["results"]["bindings"]]
-
-
-def result_csv(data: dict) -> str:
-    """Return a :func:`result_json` result as CSV text (header row first)."""
-    import csv
-
-    cols, rows = result_table(data)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(cols)
-    writer.writerows(rows)
-    return buf.getvalue()

@@ -147,33 +147,27 @@ class Answerer:
         # once in the text of all sections (not section by section), so a question
         # costs the same whether the corpus has ten reports or a thousand.
         sections = self.index.sections
-        share_of: list[dict[int, float]] = []
-        for t in qa.terms:
-            found = {i: 1.0 for i in sections.containing(t)}
+        n = len(sections.report_of)
+        shares = np.zeros((len(qa.terms), n), dtype=np.float32)
+        for k, t in enumerate(qa.terms):
             if len(t) >= 3 and not t.isascii():  # a word the segmenter glued: its character pairs
                 pairs = [t[i : i + 2] for i in range(len(t) - 1)]
-                counts: dict[int, int] = {}
                 for pair in pairs:
-                    for i in sections.containing(pair):
-                        counts[i] = counts.get(i, 0) + 1
-                for i, c in counts.items():
-                    found.setdefault(i, c / len(pairs))
-            share_of.append(found)
-        candidates = set().union(*share_of)
+                    shares[k, sections.containing(pair)] += 1.0 / len(pairs)
+            shares[k, sections.containing(t)] = 1.0
+        for i in heads:
+            # The head of a compound whose modifier is absent (组件 of 光伏组件)
+            # names something broader than the question asks about.
+            shares[i, shares[i - 1] == 0.0] *= 0.5
+        weights = np.asarray(qa.weights, dtype=np.float32)
+        strength = (weights @ shares) / total
+        ok = (strength >= _COVERAGE_MIN) & ((shares[top] >= 0.5) | (strength >= _COVERAGE_TOP_TERM))
         best: dict[str, tuple[float, tuple[str, ...]]] = {}
-        for sec in candidates:
-            shares = [found.get(sec, 0.0) for found in share_of]
-            for i in heads:
-                if shares[i - 1] == 0.0:
-                    # The head of a compound whose modifier is absent (组件 of 光伏组件)
-                    # names something broader than the question asks about.
-                    shares[i] *= 0.5
-            strength = sum(w * sh for w, sh in zip(qa.weights, shares)) / total
-            if strength < _COVERAGE_MIN or (shares[top] < 0.5 and strength < _COVERAGE_TOP_TERM):
-                continue
+        for sec in np.flatnonzero(ok):
             rid = sections.report_of[sec]
-            if rid not in best or strength > best[rid][0]:
-                best[rid] = (strength, tuple(t for t, sh in zip(qa.terms, shares) if sh >= 0.5))
+            value = float(strength[sec])
+            if rid not in best or value > best[rid][0]:
+                best[rid] = (value, tuple(t for k, t in enumerate(qa.terms) if shares[k, sec] >= 0.5))
         out = [
             Coverage(rid, self.index.reports[rid]["title"], round(strength, 3), matched)
             for rid, (strength, matched) in best.items()
@@ -240,10 +234,9 @@ class Answerer:
         # Only each intent's first role: "策略效果如何" wants strategies, not the drivers
         # a strategy question may also welcome among the claims.
         wanted = {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES} - {"actor-fact"}
-        if wanted:
-            for uid in self.index.headings:
-                u = self.index.units[uid]
-                if u.role in wanted and (reports is None or u.report_id in reports):
+        for role in wanted:
+            for uid in self.index.headings_by_role.get(role, ()):
+                if reports is None or self.index.units[uid].report_id in reports:
                     scores[uid] = scores.get(uid, 0.0) + 0.5
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:_CANDIDATES]
 
@@ -330,8 +323,13 @@ class Answerer:
         total = sum(qa.weights)
         hits: dict[str, RelatedReportHit] = {}
         covered = {c.report_id for c in cov}
+        # Only teasers that contain one of the question's specific words can score.
+        specific = [t for t, w in zip(qa.terms, qa.weights) if w >= _SPECIFIC_IDF]
+        candidates = set().union(*(self.index.teasers.containing_set(t) for t in specific)) if specific else set()
         for rid, rep in self.index.reports.items():
-            for rr in rep["related"]:
+            for n, rr in enumerate(rep["related"]):
+                if (rid, n) not in candidates and not (rid in covered and rr["kind"] == "deep_dive"):
+                    continue
                 hay = rr["key"]
                 matched = [w for t, w in zip(qa.terms, qa.weights) if t in hay]
                 # A teaser must share a specific word (咖啡), not only a common one (扩大).

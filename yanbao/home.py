@@ -169,13 +169,7 @@ class Home:
         Raises:
             NotFoundError: no such record.  StoreError: the record is damaged.
         """
-        path = self.report_path(report_id)
-        try:
-            return Report.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError as exc:
-            raise NotFoundError(f"report {report_id} has no record in {self.reports_dir}") from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"{path}: damaged report record: {exc}") from exc
+        return _read_record(self.report_path(report_id), Report.from_dict, f"report {report_id}", "record")
 
     def delete_report_file(self, report_id: str) -> None:
         for path in (
@@ -201,13 +195,7 @@ class Home:
         Raises:
             NotFoundError: no such record.  StoreError: the record is damaged.
         """
-        path = self.extraction_path(report_id)
-        try:
-            return Extraction.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError as exc:
-            raise NotFoundError(f"report {report_id} has no extraction in {path.parent}") from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"{path}: damaged extraction record: {exc}") from exc
+        return _read_record(self.extraction_path(report_id), Extraction.from_dict, f"report {report_id}", "extraction")
 
     # ---------------------------------------------------------------- lock
     @contextlib.contextmanager
@@ -255,6 +243,20 @@ class Home:
         line = json.dumps(record, ensure_ascii=False) + "\n"
         with open(self.questions_path, "a", encoding="utf-8") as fh:
             fh.write(line)
+
+
+def _read_record(path: Path, parse, owner: str, kind: str):
+    """Read and parse one JSON record file.
+
+    Raises:
+        NotFoundError: the file is absent.  StoreError: it cannot be read or parsed.
+    """
+    try:
+        return parse(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"{owner} has no {kind} in {path.parent}") from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"{path}: damaged {kind}: {exc}") from exc
 
 
 def now_iso() -> str:

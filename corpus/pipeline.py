@@ -9,7 +9,7 @@ from yanbao.records import Report
 
 from .cleaning import clean_page
 from .loaders import load_document
-from .script import _SURROGATE_RE
+from .script import replace_surrogates
 from .structure import build_report
 
 __all__ = ["parse_document", "parse_text"]
@@ -22,7 +22,7 @@ def parse_text(text: str, origin: str = "<text>", media_type: str = "text/plain"
         EmptyInputError: nothing of the text is report body (all chrome or blank).
     """
     # Lone surrogates cannot be stored as UTF-8; mark them as unreadable characters.
-    text = _SURROGATE_RE.sub("\ufffd", text)
+    text = replace_surrogates(text)
     page = clean_page(text)
     report = build_report(page, origin=origin, media_type=media_type, encoding=encoding)
     if not report.sentences:

@@ -10,11 +10,19 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalise", "match_key"]
+__all__ = ["normalise", "match_key", "replace_surrogates"]
 
 _SPACE_RE = re.compile(r"\s+")
 _QUOTES_RE = re.compile(r"[\"'“”‘’「」『』《》〈〉]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """Replace lone surrogates (from JSON "\\ud800", say) with U+FFFD, keeping the length.
+
+    They cannot be encoded (stored, or given to OpenCC).
+    """
+    return _SURROGATE_RE.sub("\ufffd", text)
 
 
 @lru_cache(maxsize=1)
@@ -32,7 +40,7 @@ def normalise(text: str) -> str:
     """
     # A lone surrogate (from JSON "\\ud800", say) is not encodable and would
     # crash OpenCC; U+FFFD keeps the length, which callers rely on.
-    text = _SURROGATE_RE.sub("\ufffd", text)
+    text = replace_surrogates(text)
     return _converter().convert(unicodedata.normalize("NFKC", text))
 
 

@@ -250,13 +250,16 @@ class Answerer:
         qa = self.analyse(question)
         cov = self.coverage(qa)
         if not cov:
+            top_terms = [t for t, _ in sorted(zip(qa.terms, qa.weights), key=lambda x: -x[1])[:3]]
             reason = "the question names no subject" if not qa.terms else (
-                "no ingested report covers " + "、".join(t for t, w in sorted(zip(qa.terms, qa.weights), key=lambda x: -x[1])[:3])
+                "no ingested report covers " + "、".join(top_terms)
             )
+            shown = "、".join(_as_written(t, qa) for t in top_terms)
+            why = f"沒有報告涵蓋「{shown}」" if shown else "問題沒有可查的主題詞"
             related = self._related(qa, [])
             return Answer(
                 question=question, abstained=True, confidence=0.0, evidence=(), entities=(),
-                related_reports=tuple(related), brief=self._abstain_brief(reason, related),
+                related_reports=tuple(related), brief=self._abstain_brief(why, related),
                 coverage=(), reason=reason, id=qid,
             )
         strength = {c.report_id: c.strength for c in cov}
@@ -284,7 +287,7 @@ class Answerer:
             reason = "no passage of the covering reports matches the question"
             return Answer(
                 question=question, abstained=True, confidence=0.0, evidence=(), entities=(),
-                related_reports=tuple(related), brief=self._abstain_brief(reason, related),
+                related_reports=tuple(related), brief=self._abstain_brief("報告中沒有與問題相符的段落", related),
                 coverage=tuple(cov), reason=reason, id=qid,
             )
         evidence = tuple(self._evidence(u, score) for u, score, _ in picked)
@@ -361,6 +364,14 @@ class Answerer:
         if related:
             text += "可推薦的相關報告：" + "；".join(f"《{r.title}》" for r in related)
         return text
+
+
+def _as_written(term: str, qa: QuestionAnalysis) -> str:
+    """A normalised term as the question wrote it (script and case kept)."""
+    pos = qa.norm.find(term)
+    if pos >= 0 and len(qa.norm) == len(qa.question):
+        return qa.question[pos : pos + len(term)]
+    return term
 
 
 def embed_question(embedder, question: str) -> np.ndarray:

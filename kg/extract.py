@@ -11,7 +11,6 @@ of the section a claim sits in.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from corpus.script import normalise
 from yanbao.records import Claim, Extraction, Relation, Report
@@ -69,12 +68,6 @@ _NUMBER_RE = re.compile(
 )
 _SPLIT_TITLE_RE = re.compile(r"\s*(?:与|和|及|以及|、|/)\s*")
 _HEADING_TAIL_SPLIT_RE = re.compile(r"[:：]")
-
-
-@dataclass
-class _Context:
-    lex: Lexicon
-    report: Report
 
 
 def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:

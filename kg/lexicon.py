@@ -6,14 +6,13 @@ Simplified and mixed text alike.  See ``kg/data/LEXICONS.md`` for the files.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 from corpus.script import normalise
 
-__all__ = ["Lexicon", "load_lexicon", "longest_matches"]
+__all__ = ["Lexicon", "load_lexicon"]
 
 
 def _rows(name: str, columns: int = 1) -> list[tuple[str, ...]]:
@@ -108,20 +107,6 @@ class Lexicon:
             if pos >= 0 and (best is None or pos < best[0]):
                 best = (pos, role)
         return best[1] if best else None
-
-    def tech_pattern(self) -> re.Pattern[str]:
-        return _alternation(self.technology, flags=re.I)
-
-
-def _alternation(terms, flags: int = 0) -> re.Pattern[str]:
-    ordered = sorted(terms, key=lambda t: (-len(t), t))
-    return re.compile("|".join(re.escape(t) for t in ordered), flags)
-
-
-def longest_matches(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, str]]:
-    """Non-overlapping leftmost-longest matches of an alternation pattern."""
-    return [(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text)]
-
 
 @lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:

@@ -461,11 +461,6 @@ class SearchIndex:
             raise StoreError(f"damaged search index at {gen}: {exc}") from exc
         return cls(gen, meta, payload, vectors, bm25)
 
-    def section_key_texts(self, rid: str) -> list[str]:
-        """Match keys (normalised, no spaces or quotes) of each top-level section of a
-        report, each prefixed with the report's title (computed at index time)."""
-        return self.reports[rid]["section_keys"]
-
     # ------------------------------------------------------------ search
     def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Top-k units by inner product with the question vector."""

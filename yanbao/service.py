@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from .errors import (
     EmptyInputError,

@@ -41,7 +41,7 @@ def _root(
 
 def _library(**extra):
     from yanbao.library import Library
-    from yanbao.settings import load_settings
+    from yanbao.core.settings import load_settings
 
     overrides = {k: v for k, v in _State.overrides.items() if not k.startswith("_")}
     overrides.update({k: v for k, v in extra.items() if v is not None})
@@ -50,7 +50,7 @@ def _library(**extra):
 
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
-    from yanbao.errors import YanbaoError
+    from yanbao.core.errors import YanbaoError
 
     try:
         yield
@@ -81,7 +81,7 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
 ) -> None:
     """Ingest reports (.txt .md .html .pdf .docx); refused files are listed with the reason."""
-    from yanbao.records import to_dict
+    from yanbao.core.records import to_dict
 
     with _errors():
         lib = _library()
@@ -128,7 +128,7 @@ def _ingest_with_progress(lib, paths):
 @app.command()
 def reports(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
     """List ingested reports."""
-    from yanbao.records import to_dict
+    from yanbao.core.records import to_dict
 
     with _errors():
         entries = _library().reports()
@@ -152,7 +152,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="JSON output (the whole report record)."),
 ) -> None:
     """Show a report's outline: sections with sentence counts, sidebar questions, related reports."""
-    from yanbao.records import to_dict
+    from yanbao.core.records import to_dict
 
     with _errors():
         r = _library().report(report)
@@ -258,7 +258,7 @@ def ask(
 
 
 def _ask_batch(lib, path: Path, top_k, mode) -> None:
-    from yanbao.errors import InputError
+    from yanbao.core.errors import InputError
 
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -319,12 +319,12 @@ def eval_cmd(
     top_k: int = typer.Option(5, "--top-k"),
 ) -> None:
     """Score retrieval and abstention on a question file, per retriever configuration."""
-    from yanbao.records import to_dict
+    from yanbao.core.records import to_dict
 
     with _errors():
-        from retrieval.answer import MODES
-        from retrieval.evaluate import evaluate, load_questions
-        from yanbao.errors import InputError
+        from yanbao.retrieval.answer import MODES
+        from yanbao.retrieval.evaluate import evaluate, load_questions
+        from yanbao.core.errors import InputError
 
         chosen = [m.strip() for m in modes.split(",") if m.strip()]
         bad = [m for m in chosen if m not in MODES]
@@ -383,7 +383,7 @@ def triage(
     """Triage hotline questions: covering reports, drafted brief, reports to offer, expert needed?"""
     import csv
 
-    from yanbao.errors import InputError
+    from yanbao.core.errors import InputError
 
     with _errors():
         try:
@@ -440,7 +440,7 @@ def questions_cmd(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Questions clients asked (which topics they ask about, which the corpus does not cover)."""
-    from yanbao.records import to_dict
+    from yanbao.core.records import to_dict
 
     with _errors():
         rows = _library().questions(uncovered=uncovered, source=source)
@@ -467,7 +467,7 @@ def serve(
     token: Optional[str] = typer.Option(None, "--token", help="Bearer token for writes (env YANBAO_TOKEN); none = writes disabled."),
 ) -> None:
     """Run the HTTP service (FastAPI): /ask, /ask/batch, /reports, /entities, /questions, /sparql, /docs."""
-    from yanbao.errors import SettingsError
+    from yanbao.core.errors import SettingsError
 
     with _errors():
         try:
@@ -499,7 +499,7 @@ def remove(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Remove a report and everything derived from it."""
-    from yanbao.records import to_dict
+    from yanbao.core.records import to_dict
 
     with _errors():
         entry = _library().remove(report)
@@ -525,7 +525,7 @@ def _graph_store(lib=None) -> Iterator[object]:
 
 
 def _entity_graph():
-    from kg.analytics import entity_graph
+    from yanbao.kg.analytics import entity_graph
 
     with _graph_store() as store:
         return entity_graph(store)
@@ -537,7 +537,7 @@ def _cite(c) -> str:
 
 
 def _claim_json(c) -> dict:
-    from yanbao.records import to_dict
+    from yanbao.core.records import to_dict
 
     return to_dict(c)
 
@@ -545,7 +545,7 @@ def _claim_json(c) -> dict:
 @graph_app.command("stats")
 def graph_stats_cmd(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
     """Count entities per class, claims, relations, reports, sidebar questions and related reports."""
-    from kg.analytics import graph_stats
+    from yanbao.kg.analytics import graph_stats
 
     with _errors(), _graph_store() as store:
         stats = graph_stats(store)
@@ -572,7 +572,7 @@ def graph_entities_cmd(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """List entities, most central (PageRank over relations and co-mentions) first."""
-    from kg.analytics import central_entities
+    from yanbao.kg.analytics import central_entities
 
     with _errors():
         G = _entity_graph()
@@ -604,8 +604,8 @@ def graph_entity_cmd(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Show an entity: labels, aliases, merge notes, the claims that mention it (cited), its neighbours."""
-    from kg.analytics import describe_entity
-    from yanbao.records import to_dict
+    from yanbao.kg.analytics import describe_entity
+    from yanbao.core.records import to_dict
 
     with _errors():
         view = describe_entity(_entity_graph(), name, cls=type_)
@@ -642,7 +642,7 @@ def graph_path_cmd(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Explain how two entities are linked: the shortest path, with the claims stating each link."""
-    from kg.analytics import explain_path
+    from yanbao.kg.analytics import explain_path
 
     with _errors():
         G = _entity_graph()
@@ -677,7 +677,7 @@ def graph_export_cmd(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file (default: stdout)."),
 ) -> None:
     """Export the graph: RDF (named graphs kept in nquads/trig/jsonld) or GraphML of the entity projection."""
-    from kg.export import export
+    from yanbao.kg.export import export
 
     with _errors():
         with _graph_store() as store:
@@ -685,7 +685,7 @@ def graph_export_cmd(
         if output is None:
             sys.stdout.write(text)
             return
-        from yanbao.home import atomic_write_text
+        from yanbao.core.home import atomic_write_text
 
         atomic_write_text(output, text)
     typer.echo(f"wrote {output} ({len(text.encode('utf-8'))} bytes)", err=True)
@@ -699,7 +699,7 @@ def graph_draw_cmd(
     limit: int = typer.Option(150, "--limit", "-n", help="Most central entities kept when drawing the whole graph."),
 ) -> None:
     """Draw the graph, or one entity's neighbourhood, coloured by class."""
-    from kg.draw import draw
+    from yanbao.kg.draw import draw
 
     with _errors():
         path = draw(_entity_graph(), output, entity=entity, radius=radius, limit=limit)
@@ -716,8 +716,8 @@ def sparql(
     as_csv: bool = typer.Option(False, "--csv", help="CSV with a header row."),
 ) -> None:
     """Run a read-only SPARQL query over all reports' graphs (updates and SERVICE are refused)."""
-    from kg.results import result_csv, result_json, result_table
-    from yanbao.errors import InputError
+    from yanbao.kg.results import result_csv, result_json, result_table
+    from yanbao.core.errors import InputError
 
     with _errors():
         if as_json and as_csv:

@@ -90,7 +90,7 @@ class Server:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":
-        cmd = [sys.executable, "-m", "cli", "--home", str(self.home), "serve",
+        cmd = [sys.executable, "-m", "yanbao.cli", "--home", str(self.home), "serve",
                "--host", "127.0.0.1", "--port", str(self.port), "--token", TOKEN]
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)

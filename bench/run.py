@@ -98,7 +98,7 @@ print(json.dumps({{"wall": wall, "timings": lib.last_timings,
     colds = []
     for _ in range(args.runs):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cli", "ask", "催收行業面臨哪些監管挑戰？", "--json"], env=env, cwd=ROOT,
+        subprocess.run([sys.executable, "-m", "yanbao.cli", "ask", "催收行業面臨哪些監管挑戰？", "--json"], env=env, cwd=ROOT,
                        capture_output=True, check=True)
         colds.append(time.perf_counter() - t)
     result["cold_ask_s"] = {"median": statistics.median(colds), "min": min(colds), "max": max(colds)}
@@ -106,7 +106,7 @@ print(json.dumps({{"wall": wall, "timings": lib.last_timings,
     warm_code = f"""
 import json, time, statistics
 from yanbao.library import Library
-from retrieval.answer import embed_question
+from yanbao.retrieval.answer import embed_question
 lib = Library.open(); a = lib.answerer()
 qs = {_questions(200)!r}
 vecs = [embed_question(a.embedder, a.analyse(q).question) for q in qs[:5]]
@@ -143,7 +143,7 @@ print(json.dumps({{"warm_p50_ms": pct(no_embed, 50) * 1000, "warm_p95_ms": pct(n
     reingest_code = f"""
 import json, time
 from yanbao.library import Library
-from corpus import parse_document
+from yanbao.corpus import parse_document
 lib = Library.open(); parse_document({str(one)!r})  # imports warm
 t = time.perf_counter(); out = lib.ingest([{str(one)!r}]); wall = time.perf_counter() - t
 assert out[0].status == "unchanged", out

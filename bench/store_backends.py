@@ -60,9 +60,9 @@ SELECT DISTINCT ?label ?text ?title WHERE {
 
 def build_graphs(n: int) -> list[tuple[str, object]]:
     """``n`` (report id, graph) pairs: the base reports under edited titles."""
-    from corpus import load_document, parse_text
-    from kg.extract import extract
-    from kg.rdf import report_graph_for
+    from yanbao.corpus import load_document, parse_text
+    from yanbao.kg.extract import extract
+    from yanbao.kg.rdf import report_graph_for
 
     texts = []
     for path in BASES:
@@ -123,7 +123,7 @@ def median_time(fn, repeat: int = 3) -> float:
 
 
 def measure(name: str, open_store, graphs) -> dict:
-    from kg.analytics import entity_graph, graph_stats
+    from yanbao.kg.analytics import entity_graph, graph_stats
 
     store = open_store(False)
     t = time.perf_counter()
@@ -155,8 +155,8 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=100)
     args = parser.parse_args()
 
-    from kg.remote import SparqlGraphStore
-    from kg.store import OxigraphGraphStore
+    from yanbao.kg.remote import SparqlGraphStore
+    from yanbao.kg.store import OxigraphGraphStore
 
     t = time.perf_counter()
     graphs = build_graphs(args.reports)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from yanbao.records import RelatedReport, SidebarQuestion
+from yanbao.core.records import RelatedReport, SidebarQuestion
 
 from .script import match_key, normalise
 

@@ -6,7 +6,7 @@ import glob
 import os
 from pathlib import Path
 
-from yanbao.errors import NotFoundError
+from yanbao.core.errors import NotFoundError
 
 from .loaders import SUPPORTED_SUFFIXES
 

@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from yanbao.errors import (
+from yanbao.core.errors import (
     BinaryInputError,
     DecodeError,
     EmptyInputError,

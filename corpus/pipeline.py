@@ -1,11 +1,11 @@
-"""Files in, :class:`~yanbao.records.Report` out: load, clean, structure."""
+"""Files in, :class:`~yanbao.core.records.Report` out: load, clean, structure."""
 
 from __future__ import annotations
 
 import os
 
-from yanbao.errors import EmptyInputError
-from yanbao.records import Report
+from yanbao.core.errors import EmptyInputError
+from yanbao.core.records import Report
 
 from .cleaning import clean_page
 from .loaders import load_document
@@ -34,7 +34,7 @@ def parse_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 10
     """Load ``path`` and return its structured :class:`Report`.
 
     Raises:
-        yanbao.errors.InputError: (and subclasses) the file is refused; the
+        yanbao.core.errors.InputError: (and subclasses) the file is refused; the
             message names the file and the reason.
     """
     loaded = load_document(path, max_bytes=max_bytes)

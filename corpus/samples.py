@@ -10,5 +10,5 @@ __all__ = ["sample_paths"]
 
 def sample_paths() -> list[Path]:
     """Return the paths of the bundled sample reports, sorted by name."""
-    folder = resources.files("corpus") / "samples"
+    folder = resources.files("yanbao.corpus") / "samples"
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith((".txt", ".html", ".md")))

@@ -8,7 +8,7 @@ section and sentence with character offsets into that text.
 from __future__ import annotations
 
 import re
-from yanbao.records import Report, Section, Sentence, content_hash
+from yanbao.core.records import Report, Section, Sentence, content_hash
 
 from .cleaning import CleanedPage
 from .script import normalise

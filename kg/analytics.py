@@ -29,8 +29,8 @@ from itertools import combinations
 
 import networkx as nx
 
-from corpus.script import match_key
-from yanbao.errors import InputError, NotFoundError
+from yanbao.corpus.script import match_key
+from yanbao.core.errors import InputError, NotFoundError
 
 from .vocab import ENTITY_CLASSES, ID, RELATION_PREDICATES, YB_NS
 

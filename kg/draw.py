@@ -14,7 +14,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from yanbao.errors import SettingsError, StoreError
+from yanbao.core.errors import SettingsError, StoreError
 
 from .analytics import ABOUT, CO_MENTION, central_entities, neighbourhood
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from yanbao.errors import SettingsError, StoreError
+from yanbao.core.errors import SettingsError, StoreError
 
 __all__ = ["export", "EXPORT_FORMATS", "graphml_text"]
 

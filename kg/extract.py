@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from corpus.script import normalise
-from yanbao.records import Claim, Extraction, Relation, Report
+from yanbao.corpus.script import normalise
+from yanbao.core.records import Claim, Extraction, Relation, Report
 
 from .lexicon import Lexicon, load_lexicon
 from .resolve import Mention, resolve
@@ -73,7 +73,7 @@ _HEADING_TAIL_SPLIT_RE = re.compile(r"[:：]")
 def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
     """Extract the claims, entities and relations of one report.
 
-    Returns an :class:`~yanbao.records.Extraction`; deterministic for a given
+    Returns an :class:`~yanbao.core.records.Extraction`; deterministic for a given
     report and lexicon.  Sidebar questions and related reports are never read.
     """
     lex = lexicon or load_lexicon()

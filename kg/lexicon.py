@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from corpus.script import normalise
+from yanbao.corpus.script import normalise
 
 __all__ = ["Lexicon", "load_lexicon"]
 
@@ -19,7 +19,7 @@ def _rows(name: str, columns: int = 1) -> list[tuple[str, ...]]:
     cache = _row_cache()
     if (name, columns) in cache:
         return cache[(name, columns)]
-    text = (resources.files("kg") / "data" / name).read_text(encoding="utf-8")
+    text = (resources.files("yanbao.kg") / "data" / name).read_text(encoding="utf-8")
     rows = []
     for line in text.splitlines():
         line = line.strip()
@@ -48,7 +48,7 @@ def _row_cache() -> dict:
     import tempfile
     from pathlib import Path
 
-    folder = Path(str(resources.files("kg") / "data"))
+    folder = Path(str(resources.files("yanbao.kg") / "data"))
     stamp = hashlib.sha256(
         "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in sorted(folder.glob("lex_*.txt"))).encode()
     ).hexdigest()[:16]

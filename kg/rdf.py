@@ -11,10 +11,10 @@ from functools import lru_cache
 
 from rdflib import Graph, Literal, URIRef
 
-from corpus.script import normalise
+from yanbao.corpus.script import normalise
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
-from yanbao.records import Extraction, Report, content_hash
+from yanbao.core.records import Extraction, Report, content_hash
 
 from .vocab import OA, YB, node
 

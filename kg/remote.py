@@ -37,7 +37,7 @@ from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 from rdflib.query import Result
 
-from yanbao.errors import QueryError, StoreError
+from yanbao.core.errors import QueryError, StoreError
 
 from .rdf import bind_prefixes
 from .store import check_read_only_query
@@ -123,7 +123,7 @@ class SparqlGraphStore:
 
     Nothing is sent until the first call, so opening is instant and an
     unreachable server fails at the first read or write with a
-    :class:`~yanbao.errors.StoreError` naming the URL.
+    :class:`~yanbao.core.errors.StoreError` naming the URL.
     """
 
     shared = True  # other homes may keep their reports in the same dataset
@@ -140,7 +140,7 @@ class SparqlGraphStore:
         update_url = update_url or query_url
         for url in (query_url, update_url):
             if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-                from yanbao.errors import SettingsError
+                from yanbao.core.errors import SettingsError
 
                 raise SettingsError(f"not an http(s) SPARQL endpoint URL: {url!r}")
         self.query_url = query_url

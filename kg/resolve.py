@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from corpus.script import match_key, normalise
-from yanbao.records import Entity, content_hash
+from yanbao.corpus.script import match_key, normalise
+from yanbao.core.records import Entity, content_hash
 
 from .lexicon import Lexicon
 
@@ -45,7 +45,7 @@ def entity_id(cls: str, key: str) -> str:
 
 @lru_cache(maxsize=1)
 def _qualifiers() -> tuple[str, ...]:
-    text = (resources.files("kg") / "data" / "lex_merge_qualifiers.txt").read_text(encoding="utf-8")
+    text = (resources.files("yanbao.kg") / "data" / "lex_merge_qualifiers.txt").read_text(encoding="utf-8")
     words = [normalise(l.strip()) for l in text.splitlines() if l.strip() and not l.startswith("#")]
     return tuple(sorted(words, key=len, reverse=True))
 

@@ -24,7 +24,7 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH, XSD
 
-from yanbao.errors import ValidationError
+from yanbao.core.errors import ValidationError
 
 from .vocab import shapes_path
 

@@ -16,7 +16,7 @@ from typing import Iterator, Mapping, Protocol
 from rdflib import Dataset, Graph, URIRef
 from rdflib.query import Result
 
-from yanbao.errors import QueryError, SettingsError, StoreError
+from yanbao.core.errors import QueryError, SettingsError, StoreError
 
 from .rdf import bind_prefixes
 from .vocab import GRAPH, ONTOLOGY_GRAPH, ontology_path, report_graph

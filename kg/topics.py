@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from corpus.script import normalise
-from yanbao.records import Report
+from yanbao.corpus.script import normalise
+from yanbao.core.records import Report
 
 from .lexicon import Lexicon
 from .segment import tokens
@@ -37,7 +37,7 @@ def report_topics(report: Report, lex: Lexicon, top_k: int = 25) -> list[str]:
             topics.append(t.text)
     # TF-IDF over the body's nouns, with jieba's general-Chinese IDF table (the
     # same tokens extraction already computed, so this costs almost nothing).
-    from retrieval.textproc import idf_weight
+    from yanbao.retrieval.textproc import idf_weight
 
     counts: dict[str, int] = {}
     for s in report.sentences:

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.script import match_key, normalise
-from yanbao.errors import StoreError
-from yanbao.home import Home
-from yanbao.records import Answer, Coverage, Evidence, RelatedReportHit
+from yanbao.corpus.script import match_key, normalise
+from yanbao.core.errors import StoreError
+from yanbao.core.home import Home
+from yanbao.core.records import Answer, Coverage, Evidence, RelatedReportHit
 
 from .index import SearchIndex, Unit
 from .textproc import content_terms, idf_weight, search_tokens
@@ -80,7 +80,7 @@ class Answerer:
     """Answers questions from one loaded :class:`SearchIndex`."""
 
     def __init__(self, index: SearchIndex, embedder, home: Home, lexicon=None) -> None:
-        from kg.lexicon import load_lexicon
+        from yanbao.kg.lexicon import load_lexicon
 
         self.index = index
         self.embedder = embedder

@@ -18,7 +18,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from yanbao.errors import SettingsError
+from yanbao.core.errors import SettingsError
 
 __all__ = [
     "Embedder",
@@ -128,7 +128,7 @@ class HashingEmbedder:
     dim = 512
 
     def _vec(self, text: str) -> np.ndarray:
-        from corpus.script import normalise
+        from yanbao.corpus.script import normalise
 
         t = normalise(text)
         v = np.zeros(self.dim, dtype=np.float32)

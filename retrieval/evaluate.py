@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.script import match_key
-from yanbao.errors import InputError
+from yanbao.corpus.script import match_key
+from yanbao.core.errors import InputError
 
 from .answer import MODES
 
@@ -73,7 +73,7 @@ def evaluate(answerer, questions: list[EvalQuestion], modes=MODES, top_k: int = 
     """Score each retriever mode on ``questions`` (the question embedding is computed once)."""
     qvecs = {}
     if answerer.embedder is not None:
-        from corpus.script import normalise
+        from yanbao.corpus.script import normalise
 
         texts = [normalise(answerer.analyse(q.question).question) for q in questions]
         vecs = answerer.embedder.embed_queries(texts)

@@ -32,10 +32,10 @@ from typing import Callable
 
 import numpy as np
 
-from corpus.script import match_key, normalise
-from yanbao.errors import IndexMismatchError, NotFoundError, StoreError
-from yanbao.home import Home, atomic_write_bytes, atomic_write_text
-from yanbao.records import content_hash
+from yanbao.corpus.script import match_key, normalise
+from yanbao.core.errors import IndexMismatchError, NotFoundError, StoreError
+from yanbao.core.home import Home, atomic_write_bytes, atomic_write_text
+from yanbao.core.records import content_hash
 
 from .embedders import Embedder
 from .textproc import search_tokens

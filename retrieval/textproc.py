@@ -10,7 +10,7 @@ import os
 import re
 from functools import lru_cache
 
-from corpus.script import normalise
+from yanbao.corpus.script import normalise
 
 __all__ = ["search_tokens", "idf_weight", "content_terms"]
 
@@ -22,7 +22,7 @@ _INTERROGATIVES = tuple(
 
 def search_tokens(text: str) -> list[str]:
     """Tokens for BM25: jieba words of the normalised text, no punctuation."""
-    from kg.segment import words
+    from yanbao.kg.segment import words
 
     return [w.lower() for w in words(normalise(text)) if _WORD_RE.search(w)]
 

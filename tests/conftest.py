@@ -36,7 +36,7 @@ def _random_bytes(n: int, seed: int = 7) -> bytes:
     return bytes(random.Random(seed).randrange(256) for _ in range(n))
 
 
-# name -> (content, the yanbao.errors class its refusal raises)
+# name -> (content, the yanbao.core.errors class its refusal raises)
 BAD_FILES = {
     "empty.txt": (b"", "EmptyInputError"),
     "blank.txt": (" \n\t\r\n\u3000\n".encode("utf-8"), "EmptyInputError"),
@@ -50,7 +50,7 @@ BAD_FILES = {
 @pytest.fixture
 def write_bad_files():
     """Return ``write(folder) -> {file name: expected error class}`` for files yanbao refuses."""
-    from yanbao import errors
+    from yanbao.core import errors
 
     def write(folder: Path) -> dict[str, type]:
         folder.mkdir(parents=True, exist_ok=True)

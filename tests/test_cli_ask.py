@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from yanbao.cli import app
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 ON_TOPIC = "催收行業面臨哪些挑戰？"
 OFF_TOPIC = "咖啡行業的市場規模有多大？"

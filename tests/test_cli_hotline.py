@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from yanbao.cli import app
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 ON_TOPIC = "催收行業面臨哪些監管挑戰？"
 FUJIAN = "福建用戶提問：5G牌照發放，通信設備企業的投資機會在哪里?"

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from corpus import discover_files
-from yanbao.errors import NotFoundError
+from yanbao.corpus import discover_files
+from yanbao.core.errors import NotFoundError
 
 
 @pytest.fixture

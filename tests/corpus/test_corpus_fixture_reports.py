@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from corpus import parse_document
+from yanbao.corpus import parse_document
 
 # (level, number as written without its trailing separator, title): README tables.
 EV_HEADINGS = [

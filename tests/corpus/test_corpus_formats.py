@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from corpus import parse_document
+from yanbao.corpus import parse_document
 
 
 def _shape(report):

@@ -9,13 +9,13 @@ import shutil
 import pytest
 
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 
 def _retrieval_ready() -> bool:
     try:
-        importlib.import_module("retrieval.index").build_index  # noqa: B018
-        importlib.import_module("retrieval.embedders").make_embedder  # noqa: B018
+        importlib.import_module("yanbao.retrieval.index").build_index  # noqa: B018
+        importlib.import_module("yanbao.retrieval.embedders").make_embedder  # noqa: B018
     except (ImportError, AttributeError):
         return False
     return True

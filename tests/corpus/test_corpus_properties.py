@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus import parse_text, split_sentences
-from yanbao.errors import InputError
+from yanbao.corpus import parse_text, split_sentences
+from yanbao.core.errors import InputError
 
 # Text that looks like report prose: CJK, Latin, digits and every character the
 # splitter and cleaner treat specially, plus arbitrary unicode now and then.

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from corpus import parse_document, parse_text
-from yanbao.errors import (
+from yanbao.corpus import parse_document, parse_text
+from yanbao.core.errors import (
     BinaryInputError,
     EmptyInputError,
     InputError,

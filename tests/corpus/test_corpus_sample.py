@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus import parse_document
+from yanbao.corpus import parse_document
 
 TITLE = "2026年消費金融催收行業全景及市場深度分析"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus import match_key, normalise, parse_document
+from yanbao.corpus import match_key, normalise, parse_document
 
 
 @pytest.mark.parametrize("a, b", [("並", "并"), ("後", "后"), ("並且之後", "并且之后"), ("產業鏈", "产业链")])

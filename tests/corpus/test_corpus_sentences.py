@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus import parse_heading, split_sentences
+from yanbao.corpus import parse_heading, split_sentences
 
 
 def sentences(text: str) -> list[str]:

@@ -24,7 +24,7 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 
 def make_library(home: Path):
     from yanbao.library import Library
-    from yanbao.settings import load_settings
+    from yanbao.core.settings import load_settings
 
     return Library(load_settings({"home": home, "embedder": "hashing"}))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from corpus.script import match_key
-from kg.analytics import (
+from yanbao.corpus.script import match_key
+from yanbao.kg.analytics import (
     CO_MENTION,
     central_entities,
     describe_entity,
@@ -16,7 +16,7 @@ from kg.analytics import (
     graph_stats,
     neighbourhood,
 )
-from yanbao.errors import InputError, NotFoundError
+from yanbao.core.errors import InputError, NotFoundError
 
 
 @pytest.fixture(scope="module")

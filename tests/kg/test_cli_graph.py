@@ -11,7 +11,7 @@ import pytest
 from rdflib import Dataset
 from typer.testing import CliRunner
 
-from cli import app
+from yanbao.cli import app
 
 SELECT = ("PREFIX yb: <https://w3id.org/yanbao/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
           "SELECT ?label WHERE { ?e a yb:Driver ; skos:prefLabel ?label } ORDER BY ?label")

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from kg.analytics import entity_graph
-from kg.draw import draw
-from yanbao.errors import NotFoundError, SettingsError
+from yanbao.kg.analytics import entity_graph
+from yanbao.kg.draw import draw
+from yanbao.core.errors import NotFoundError, SettingsError
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import networkx as nx
 import pytest
 from rdflib import Dataset, Graph
 
-from kg.export import EXPORT_FORMATS, export
-from kg.vocab import ONTOLOGY_GRAPH, report_graph
-from yanbao.errors import SettingsError
+from yanbao.kg.export import EXPORT_FORMATS, export
+from yanbao.kg.vocab import ONTOLOGY_GRAPH, report_graph
+from yanbao.core.errors import SettingsError
 
 
 @pytest.mark.parametrize("fmt", ["turtle", "ntriples"])

@@ -6,8 +6,8 @@ from collections import defaultdict
 
 import pytest
 
-from corpus import parse_document
-from kg.extract import extract
+from yanbao.corpus import parse_document
+from yanbao.kg.extract import extract
 
 from .conftest import FIXTURES
 

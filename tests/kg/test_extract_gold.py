@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import pytest
 
-from corpus.script import match_key
+from yanbao.corpus.script import match_key
 
 from .conftest import SEED_GRAPH, select
 

@@ -7,13 +7,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic
 from rdflib.namespace import XSD
 
-from corpus import parse_document
-from corpus.script import match_key
-from kg.extract import extract
-from kg.rdf import report_graph_for
-from kg.shapes import validate_report_graph
-from kg.vocab import OA, YB, report_graph
-from yanbao.errors import ValidationError
+from yanbao.corpus import parse_document
+from yanbao.corpus.script import match_key
+from yanbao.kg.extract import extract
+from yanbao.kg.rdf import report_graph_for
+from yanbao.kg.shapes import validate_report_graph
+from yanbao.kg.vocab import OA, YB, report_graph
+from yanbao.core.errors import ValidationError
 
 from .conftest import SAMPLE, select
 

@@ -8,12 +8,12 @@ import pytest
 from rdflib import Literal
 from rdflib.namespace import SKOS, XSD
 
-from corpus import parse_document
-from kg.extract import extract
-from kg.rdf import report_graph_for
-from kg.shapes import _compiled, validate_report_graph, violations, violations_pyshacl
-from kg.vocab import OA, YB
-from yanbao.errors import ValidationError
+from yanbao.corpus import parse_document
+from yanbao.kg.extract import extract
+from yanbao.kg.rdf import report_graph_for
+from yanbao.kg.shapes import _compiled, validate_report_graph, violations, violations_pyshacl
+from yanbao.kg.vocab import OA, YB
+from yanbao.core.errors import ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = [

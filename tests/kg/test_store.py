@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kg.vocab import report_graph
+from yanbao.kg.vocab import report_graph
 
 from .conftest import FIXTURES, select
 

@@ -17,9 +17,9 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib import namespace as ns
 
-from kg.store import OxigraphGraphStore, open_graph_store
-from kg.vocab import ONTOLOGY_GRAPH, ONTOLOGY_IRI, report_graph
-from yanbao.errors import QueryError, SettingsError, StoreError
+from yanbao.kg.store import OxigraphGraphStore, open_graph_store
+from yanbao.kg.vocab import ONTOLOGY_GRAPH, ONTOLOGY_IRI, report_graph
+from yanbao.core.errors import QueryError, SettingsError, StoreError
 
 from .conftest import FIXTURES, SAMPLE, clear_server, make_library, server_store_spec
 
@@ -181,13 +181,13 @@ class TestSparqlServerStore(StoreContract):
         self.server = sparql_server
 
     def make_store(self, read_only: bool = False):
-        from kg.remote import SparqlGraphStore
+        from yanbao.kg.remote import SparqlGraphStore
 
         # small batches, so a report goes over several INSERT DATA requests
         return SparqlGraphStore(self.server["query"], self.server["update"], read_only=read_only, batch_triples=7)
 
     def test_spec_opens_a_server_store(self, tmp_path):
-        from kg.remote import SparqlGraphStore
+        from yanbao.kg.remote import SparqlGraphStore
 
         st = open_graph_store(server_store_spec(self.server), tmp_path, timeout=5)
         assert isinstance(st, SparqlGraphStore)
@@ -256,9 +256,9 @@ def embedded_two(tmp_path_factory):
 
 
 def test_library_on_a_server_matches_the_embedded_store(sparql_server, embedded_two, tmp_path):
-    from kg.analytics import entity_graph, graph_stats
+    from yanbao.kg.analytics import entity_graph, graph_stats
     from yanbao.library import Library
-    from yanbao.settings import load_settings
+    from yanbao.core.settings import load_settings
 
     clear_server(sparql_server)
     lib = Library(load_settings({"home": tmp_path / "home", "embedder": "hashing", "store": server_store_spec(sparql_server)}))
@@ -302,7 +302,7 @@ def test_cli_on_a_server(sparql_server, tmp_path):
 
     from typer.testing import CliRunner
 
-    from cli import app
+    from yanbao.cli import app
 
     clear_server(sparql_server)
     spec = server_store_spec(sparql_server)

@@ -7,11 +7,11 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from kg.results import result_to_json
-from kg.store import OxigraphGraphStore
-from kg.vocab import YB
+from yanbao.kg.results import result_to_json
+from yanbao.kg.store import OxigraphGraphStore
+from yanbao.kg.vocab import YB
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "corpus" / "samples" / "000_fb266df941e8ceb3.txt"
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class Case:
     """One bad-input file: how to make it, and what yanbao must do with it.
 
-    ``expect`` is the yanbao.errors class name of the refusal, or ``"ok"`` when
+    ``expect`` is the yanbao.core.errors class name of the refusal, or ``"ok"`` when
     the file must be read correctly; ``check`` (for ``ok``) looks at the parsed report.
     """
 
@@ -155,7 +155,7 @@ def _big(size: int):
 
 
 def _same_text_as_sample(report) -> None:
-    from corpus import parse_text
+    from yanbao.corpus import parse_text
 
     expected = parse_text(_sample_text())
     assert report.text == expected.text
@@ -190,7 +190,7 @@ def _replacement_marks_the_bad_bytes(report) -> None:
 
 
 def _mixed_lines_both_read(report) -> None:
-    from corpus import parse_text
+    from yanbao.corpus import parse_text
 
     assert report.text == parse_text(_gbk_safe(_sample_text())).text
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from corpus import parse_document
-from yanbao import errors
+from yanbao.corpus import parse_document
+from yanbao.core import errors
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,7 +84,7 @@ def test_the_5_mb_line_is_refused_quickly(bad_inputs):
 
 def test_a_file_that_grows_past_the_limit_while_being_read(tmp_path, monkeypatch):
     # stat() said it was small; by the time it is read it is not: the read is capped.
-    import corpus.loaders as loaders
+    import yanbao.corpus.loaders as loaders
 
     path = tmp_path / "growing.txt"
     path.write_text("行業分析。" * 100, encoding="utf-8")
@@ -107,8 +107,8 @@ def _ids(folder: Path) -> set[str]:
 
 
 def _assert_no_partial_record(home: Path, lib: Library) -> set[str]:
-    from retrieval.index import SearchIndex
-    from yanbao.home import Home
+    from yanbao.retrieval.index import SearchIndex
+    from yanbao.core.home import Home
 
     manifest = {e["id"] for e in json.loads((home / "manifest.json").read_text(encoding="utf-8"))["reports"]}
     assert _ids(home / "reports") == manifest

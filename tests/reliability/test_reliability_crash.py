@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pytest
 
-from yanbao.errors import LockedError
-from yanbao.home import Home
+from yanbao.core.errors import LockedError
+from yanbao.core.home import Home
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = ROOT / "corpus" / "samples"
@@ -49,14 +49,14 @@ def _env() -> dict[str, str]:
 
 def _cli(home: Path, *args: str, timeout: float = COMMAND_TIMEOUT_S) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "cli", "--home", str(home), *args],
+        [sys.executable, "-m", "yanbao.cli", "--home", str(home), *args],
         cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout,
     )
 
 
 def _start_ingest(home: Path, corpus: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "--home", str(home), "ingest", str(corpus), "--json"],
+        [sys.executable, "-m", "yanbao.cli", "--home", str(home), "ingest", str(corpus), "--json"],
         cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -111,7 +111,7 @@ def _check_complete_state(home: Path, allowed: list[set[str]]) -> dict:
         h.load_report(rid)
         h.load_extraction(rid)
 
-    from retrieval.index import SearchIndex
+    from yanbao.retrieval.index import SearchIndex
 
     index = SearchIndex.load(h)  # the CURRENT generation loads
     assert manifest <= set(index.reports)
@@ -222,7 +222,7 @@ def test_a_writer_killed_while_holding_the_lock_does_not_block_the_next(tmp_path
     home = tmp_path / "home"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from yanbao.home import Home\n"
+         "import sys, time; from yanbao.core.home import Home\n"
          "with Home(sys.argv[1]).writing():\n    print('locked', flush=True); time.sleep(120)", str(home)],
         cwd=ROOT, env=_env(), stdout=subprocess.PIPE, text=True,
     )

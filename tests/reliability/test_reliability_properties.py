@@ -15,9 +15,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from corpus import parse_document
-from corpus.loaders import SUPPORTED_SUFFIXES, decode_bytes, load_document
-from yanbao.errors import InputError, NotFoundError, YanbaoError
+from yanbao.corpus import parse_document
+from yanbao.corpus.loaders import SUPPORTED_SUFFIXES, decode_bytes, load_document
+from yanbao.core.errors import InputError, NotFoundError, YanbaoError
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="yanbao-props-"))
 _CJK = "行業產业市场報告分析并並后後監管催收科技銀行平臺公司協會趨勢挑戰破局"
@@ -142,8 +142,8 @@ def test_invisible_characters_never_reach_the_report(text):
 @settings(max_examples=300, deadline=None)
 @given(report_text)
 def test_jieba_tokens_tile_the_text(text):
-    from corpus.script import normalise
-    from kg.segment import tokens
+    from yanbao.corpus.script import normalise
+    from yanbao.kg.segment import tokens
 
     norm = normalise(text)
     toks = tokens(norm)
@@ -158,8 +158,8 @@ def test_jieba_tokens_tile_the_text(text):
 @settings(max_examples=200, deadline=None)
 @given(report_text)
 def test_search_tokens_and_words_never_crash(text):
-    from kg.segment import words
-    from retrieval.textproc import search_tokens
+    from yanbao.kg.segment import words
+    from yanbao.retrieval.textproc import search_tokens
 
     for w in words(text):
         assert w.strip()

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.evaluate import evaluate, load_questions
-from yanbao.errors import InputError
+from yanbao.retrieval.evaluate import evaluate, load_questions
+from yanbao.core.errors import InputError
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 SEED = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "seed_questions.jsonl"
 

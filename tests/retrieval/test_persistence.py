@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from corpus import sample_paths
-from retrieval.index import SearchIndex
-from yanbao.errors import IndexMismatchError, NotFoundError
+from yanbao.corpus import sample_paths
+from yanbao.retrieval.index import SearchIndex
+from yanbao.core.errors import IndexMismatchError, NotFoundError
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 
 def _open(home: Path, embedder: str) -> Library:
@@ -122,7 +122,7 @@ def test_bm25_scores_read_from_the_saved_arrays_equal_bm25s(tmp_path):
     import bm25s
     import numpy as np
 
-    from retrieval.index import _Bm25Scores, _write_bm25
+    from yanbao.retrieval.index import _Bm25Scores, _write_bm25
 
     corpus = [["催收", "机构", "合规"], ["区块链", "存证"], ["催收", "催收", "监管", "政策"], ["银行"]]
     _write_bm25(tmp_path / "bm25", corpus)

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 import pytest
 
 from yanbao.library import Library
-from yanbao.settings import load_settings
+from yanbao.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret"
@@ -137,7 +137,7 @@ def _clean_env(extra: dict[str, str] | None) -> dict[str, str]:
 def run_server(home: Path, log_path: Path, env: dict[str, str] | None = None) -> Iterator[Client]:
     """Run ``python -m cli --home HOME serve`` on a free loopback port; stop it whatever happens."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "cli", "--home", str(home), "serve",
+    cmd = [sys.executable, "-m", "yanbao.cli", "--home", str(home), "serve",
            "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN]
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:

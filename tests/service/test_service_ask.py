@@ -75,7 +75,7 @@ def test_evidence_offsets_point_into_the_report(api, sample):
     """Each citation's [start, end) slices the quoted text out of the stored report text."""
     obj = api.ask(ON_TOPIC).json()
     from yanbao.library import Library
-    from yanbao.settings import load_settings
+    from yanbao.core.settings import load_settings
 
     report = Library(load_settings({"home": api.home}, env={})).report(sample["id"])
     for ev in obj["evidence"]:

@@ -31,7 +31,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from .errors import (
+from .core.errors import (
     EmptyInputError,
     InputError,
     LockedError,
@@ -43,7 +43,7 @@ from .errors import (
     YanbaoError,
 )
 from .library import Library
-from .records import to_dict
+from .core.records import to_dict
 
 __all__ = ["create_app", "MAX_JSON_BYTES", "MAX_BATCH"]
 
@@ -72,7 +72,7 @@ def _status_for(exc: YanbaoError) -> int:
 
 def create_app(library: Library):
     """Build the FastAPI app around an opened :class:`Library`."""
-    from cli import triage_json  # one definition of the JSON contract, shared with the CLI
+    from yanbao.cli import triage_json  # one definition of the JSON contract, shared with the CLI
     from fastapi import Depends, File, Header, Query, Request, UploadFile
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, PlainTextResponse
@@ -222,7 +222,7 @@ def create_app(library: Library):
     def upload(file: UploadFile = File(...)) -> dict:
         """Upload one report file (.txt .md .html .pdf .docx) and ingest it."""
         name = _SAFE_NAME_RE.sub("_", Path(file.filename or "upload").name).lstrip(".") or "upload"
-        from corpus.loaders import SUPPORTED_SUFFIXES
+        from yanbao.corpus.loaders import SUPPORTED_SUFFIXES
 
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise UnsupportedTypeError(f"{name}: unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}")
@@ -271,7 +271,7 @@ def create_app(library: Library):
     @app.get("/entities")
     def entities(type: Optional[str] = Query(None), limit: int = Query(200, ge=1, le=5000)) -> dict:
         """Entities of the knowledge graph, optionally of one class."""
-        from kg.vocab import ENTITY_CLASSES
+        from yanbao.kg.vocab import ENTITY_CLASSES
 
         if type is not None and type not in ENTITY_CLASSES:
             raise InputError(f"unknown entity type {type!r}; valid: {', '.join(ENTITY_CLASSES)}")
@@ -319,7 +319,7 @@ def create_app(library: Library):
     @app.post("/sparql")
     def sparql(req: SparqlRequest):
         """Read-only SPARQL (SELECT/ASK/CONSTRUCT/DESCRIBE) with a time and a row limit."""
-        from kg.store import check_read_only_query
+        from yanbao.kg.store import check_read_only_query
 
         check_read_only_query(req.query)
         try:
@@ -353,7 +353,7 @@ class _WorkersBusy(Exception):
 
 def _sparql_worker(conn, settings) -> None:
     """Worker process: answer ``(query, max_rows)`` messages until the pipe closes."""
-    from kg.results import result_to_json
+    from yanbao.kg.results import result_to_json
 
     lib = Library(settings)
     conn.send(("ready",))

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .errors import InputError, NotFoundError, YanbaoError
-from .home import Home, ReportEntry, now_iso
-from .records import AskedQuestion, Extraction, IngestOutcome, Report, Triage
-from .settings import Settings, load_settings
+from .core.errors import InputError, NotFoundError, YanbaoError
+from .core.home import Home, ReportEntry, now_iso
+from .core.records import AskedQuestion, Extraction, IngestOutcome, Report, Triage
+from .core.settings import Settings, load_settings
 
 __all__ = ["Library", "ProgressCallback"]
 
@@ -42,7 +42,7 @@ class Library:
         """Ingest the bundled sample into a home that has never been written."""
         if self.home.exists():
             return
-        from corpus import sample_paths
+        from yanbao.corpus import sample_paths
 
         self.ingest([str(p) for p in sample_paths()])
 
@@ -73,7 +73,7 @@ class Library:
             NotFoundError: none of the paths exist.
             LockedError: another process is writing to the home.
         """
-        from corpus import discover_files, parse_document
+        from yanbao.corpus import discover_files, parse_document
 
         files, problems = discover_files(list(paths))
         outcomes: list[IngestOutcome] = [
@@ -110,7 +110,7 @@ class Library:
             reports = [r for r in per_file if isinstance(r, Report)]
             if reports:
                 with clock("setup"):  # dictionaries and lexicons, loaded once per process
-                    from kg.segment import warm_up
+                    from yanbao.kg.segment import warm_up
 
                     warm_up()
             writer = _ChunkWriter(self, entries, clock)
@@ -155,9 +155,9 @@ class Library:
 
     def _build(self, report: Report, clock: "_Stopwatch"):
         """Extract a report's claims and build its validated graph (nothing written)."""
-        from kg.extract import extract
-        from kg.rdf import report_graph_for
-        from kg.shapes import validate_report_graph
+        from yanbao.kg.extract import extract
+        from yanbao.kg.rdf import report_graph_for
+        from yanbao.kg.shapes import validate_report_graph
 
         with clock("extract"):
             extraction = extract(report)
@@ -193,7 +193,7 @@ class Library:
             self.home.delete_report_file(report_id)
 
     def _rebuild_index(self, entries: list[ReportEntry], progress: ProgressCallback | None, clock: "_Stopwatch | None" = None) -> None:
-        from retrieval.index import build_index
+        from yanbao.retrieval.index import build_index
 
         build_index(
             self.home, [e.id for e in entries], self.embedder(batch=True), self.settings, progress=progress,
@@ -201,7 +201,7 @@ class Library:
         )
 
     def _graph_store(self, read_only: bool = True):
-        from kg.store import open_graph_store
+        from yanbao.kg.store import open_graph_store
 
         return open_graph_store(
             self.settings.store, self.home.graph_dir, read_only=read_only, timeout=self.settings.store_timeout_s
@@ -226,7 +226,7 @@ class Library:
         """
         attr = "_batch_embedder" if batch else "_embedder"
         if getattr(self, attr, None) is None:
-            from retrieval.embedders import make_embedder
+            from yanbao.retrieval.embedders import make_embedder
 
             setattr(self, attr, make_embedder(self.settings, threads=None if batch else 1))
         return getattr(self, attr)
@@ -244,13 +244,13 @@ class Library:
         return self._answerer
 
     def _load_answerer(self):
-        from retrieval.answer import Answerer
-        from retrieval.index import SearchIndex
+        from yanbao.retrieval.answer import Answerer
+        from yanbao.retrieval.index import SearchIndex
 
         index = SearchIndex.load(self.home)
         embedder = self.embedder()
         if index.meta["model"] != embedder.name:
-            from .errors import IndexMismatchError
+            from .core.errors import IndexMismatchError
 
             raise IndexMismatchError(
                 f"the index was built with {index.meta['model']}, but the embedder is {embedder.name}; "
@@ -271,7 +271,7 @@ class Library:
     ):
         """Answer one question with cited evidence, or abstain.
 
-        Returns an :class:`~yanbao.records.Answer`.  The question is recorded
+        Returns an :class:`~yanbao.core.records.Answer`.  The question is recorded
         in ``questions.jsonl`` unless ``log`` is false.
 
         Raises:
@@ -482,7 +482,7 @@ def check_ask_options(top_k: int | None, mode: str) -> None:
     Raises:
         InputError: ``top_k`` below 1, or an unknown retriever mode.
     """
-    from retrieval.answer import MODES
+    from yanbao.retrieval.answer import MODES
 
     if top_k is not None and top_k < 1:
         raise InputError(f"top_k must be at least 1, not {top_k}")

@@ -1,12 +1,12 @@
 """yanbao: a knowledge-graph and question-answering assistant for industry research reports.
 
 The public Python API.  Open a home with :class:`Library` and call its methods;
-they return the records of :mod:`yanbao.records`.
+they return the records of :mod:`yanbao.core.records`.
 """
 
-from .errors import YanbaoError
+from .core.errors import YanbaoError
 from .library import Library
-from .records import IngestOutcome, Report
-from .settings import Settings, load_settings
+from .core.records import IngestOutcome, Report
+from .core.settings import Settings, load_settings
 
 __all__ = ["Library", "Settings", "load_settings", "Report", "IngestOutcome", "YanbaoError"]

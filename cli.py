@@ -194,33 +194,6 @@ def show(
 # --------------------------------------------------------------------- ask ---
 
 
-def answer_json(answer) -> dict:
-    """The stable JSON contract of ``yanbao ask --json`` (also used by the service)."""
-    return {
-        "id": answer.id,
-        "question": answer.question,
-        "abstained": answer.abstained,
-        "confidence": answer.confidence,
-        "evidence": [
-            {
-                "text": e.text, "report_id": e.report_id, "report_title": e.report_title,
-                "section": list(e.section), "start": e.start, "end": e.end, "role": e.role,
-                "score": e.score, "entities": list(e.entities),
-            }
-            for e in answer.evidence
-        ],
-        "entities": list(answer.entities),
-        "related_reports": [
-            {"title": r.title, "blurb": r.blurb, "kind": r.kind, "score": r.score} for r in answer.related_reports
-        ],
-        "coverage": [
-            {"report_id": c.report_id, "report_title": c.report_title, "strength": c.strength} for c in answer.coverage
-        ],
-        "reason": answer.reason,
-        "brief": answer.brief,
-    }
-
-
 def _print_answer(answer) -> None:
     from rich.panel import Panel
 
@@ -252,12 +225,15 @@ def ask(
             return
         answer = lib.ask(question, top_k=top_k, mode=mode)
     if as_json:
+        from yanbao.contract import answer_json
+
         _print_json(answer_json(answer))
     else:
         _print_answer(answer)
 
 
 def _ask_batch(lib, path: Path, top_k, mode) -> None:
+    from yanbao.contract import answer_json
     from yanbao.core.errors import InputError
 
     try:
@@ -351,29 +327,6 @@ def eval_cmd(
 # ---------------------------------------------------------------- hotline ---
 
 
-def triage_json(triage) -> dict:
-    """The ``ask --json`` contract plus the hotline's triage fields."""
-    out = answer_json(triage.answer)
-    out.update(
-        {
-            "region": triage.region,
-            "recommended_reports": [
-                {"title": r.title, "blurb": r.blurb, "kind": r.kind, "score": r.score, "from_report_id": r.from_report_id}
-                for r in triage.recommended_reports
-            ],
-            "needs_expert": triage.needs_expert,
-            "needs_expert_reason": triage.needs_expert_reason,
-        }
-    )
-    return out
-
-
-_TRIAGE_CSV_FIELDS = (
-    "id", "region", "question", "abstained", "needs_expert", "needs_expert_reason", "confidence",
-    "coverage", "recommended_reports", "top_evidence", "top_citation",
-)
-
-
 @app.command()
 def triage(
     questions: Path = typer.Argument(..., help="JSONL of {question, id?, region?} (a day's incoming questions)."),
@@ -383,6 +336,7 @@ def triage(
     """Triage hotline questions: covering reports, drafted brief, reports to offer, expert needed?"""
     import csv
 
+    from yanbao.contract import TRIAGE_CSV_FIELDS, triage_csv_row, triage_json
     from yanbao.core.errors import InputError
 
     with _errors():
@@ -395,7 +349,7 @@ def triage(
 
         check_ask_options(top_k, "hybrid")
         lib.answerer()
-        writer = csv.DictWriter(sys.stdout, fieldnames=_TRIAGE_CSV_FIELDS) if as_csv else None
+        writer = csv.DictWriter(sys.stdout, fieldnames=TRIAGE_CSV_FIELDS) if as_csv else None
         if writer:
             writer.writeheader()
         for n, line in enumerate(lines, 1):
@@ -417,18 +371,7 @@ def triage(
                 writer.writerow({"id": qid or "", "question": q, "needs_expert_reason": str(exc)}) if writer else _print_json({"id": qid, "line": n, "error": str(exc)})
                 continue
             if writer:
-                ev = t.answer.evidence[0] if t.answer.evidence else None
-                writer.writerow(
-                    {
-                        "id": qid or "", "region": t.region, "question": q, "abstained": t.answer.abstained,
-                        "needs_expert": t.needs_expert, "needs_expert_reason": t.needs_expert_reason,
-                        "confidence": t.answer.confidence,
-                        "coverage": "; ".join(f"{c.report_title} ({c.strength:.2f})" for c in t.coverage),
-                        "recommended_reports": "; ".join(r.title for r in t.recommended_reports),
-                        "top_evidence": ev.text if ev else "",
-                        "top_citation": f"{ev.report_title} | {' > '.join(ev.section)} | {ev.start}-{ev.end}" if ev else "",
-                    }
-                )
+                writer.writerow(triage_csv_row(t))
             else:
                 _print_json(triage_json(t))
 

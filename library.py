@@ -31,6 +31,8 @@ class Library:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
         self.home = Home(self.settings.home)
+        self._embedders: dict[bool, object] = {}  # batch? -> embedder
+        self._answerer = None
 
     @classmethod
     def open(cls, home: str | os.PathLike[str] | None = None, **overrides) -> "Library":
@@ -214,7 +216,7 @@ class Library:
         """
         self.ensure_initialised()
         store = self._graph_store(read_only=True)
-        if not getattr(store, "shared", False) and hasattr(store, "restrict_to"):
+        if not store.shared:
             store.restrict_to({e.id for e in self.home.entries()})  # the last complete state only
         return store
 
@@ -224,12 +226,11 @@ class Library:
         ``batch`` embedders (ingest) use every core; question embedders use one
         thread, which answers a single short question fastest (no thread start-up).
         """
-        attr = "_batch_embedder" if batch else "_embedder"
-        if getattr(self, attr, None) is None:
+        if batch not in self._embedders:
             from yanbao.retrieval.embedders import make_embedder
 
-            setattr(self, attr, make_embedder(self.settings, threads=None if batch else 1))
-        return getattr(self, attr)
+            self._embedders[batch] = make_embedder(self.settings, threads=None if batch else 1)
+        return self._embedders[batch]
 
     # ---------------------------------------------------------------- ask
     def answerer(self):
@@ -238,7 +239,7 @@ class Library:
         Raises:
             NotFoundError: nothing indexed.  IndexMismatchError: another model built the index.
         """
-        if getattr(self, "_answerer", None) is None:
+        if self._answerer is None:
             self.ensure_initialised()
             self._answerer = self._load_answerer()
         return self._answerer
@@ -436,15 +437,11 @@ class _ChunkWriter:
                 self.store = self.library._graph_store(read_only=False)
                 # Graphs left by an interrupted write go; but a server's dataset may be
                 # shared with other homes, whose reports are not orphans.
-                if not getattr(self.store, "shared", False):
+                if not self.store.shared:
                     for orphan in self.store.report_ids() - self.live:
                         self.store.remove_report(orphan)
             graphs = {report.id: graph for report, _, graph in self.pending}
-            if hasattr(self.store, "replace_reports"):
-                self.store.replace_reports(graphs)
-            else:
-                for report_id, graph in graphs.items():
-                    self.store.replace_report(report_id, graph)
+            self.store.replace_reports(graphs)
         self.pending = []
 
     def close(self) -> None:

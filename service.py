@@ -72,7 +72,7 @@ def _status_for(exc: YanbaoError) -> int:
 
 def create_app(library: Library):
     """Build the FastAPI app around an opened :class:`Library`."""
-    from yanbao.cli import triage_json  # one definition of the JSON contract, shared with the CLI
+    from .contract import triage_json  # one definition of the JSON contract, shared with the CLI
     from fastapi import Depends, File, Header, Query, Request, UploadFile
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, PlainTextResponse

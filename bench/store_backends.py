@@ -156,7 +156,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from yanbao.kg.remote import SparqlGraphStore
-    from yanbao.kg.store import OxigraphGraphStore
+    from yanbao.kg.embedded import OxigraphGraphStore
 
     t = time.perf_counter()
     graphs = build_graphs(args.reports)

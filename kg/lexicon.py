@@ -35,7 +35,7 @@ def _rows(name: str, columns: int = 1) -> list[tuple[str, ...]]:
 
 @lru_cache(maxsize=1)
 def _row_cache() -> dict:
-    """Normalised lexicon rows, kept in the temp folder between processes.
+    """Normalised lexicon rows, kept in the user's cache between processes.
 
     Normalising every entry with OpenCC costs ~0.1 s, a tenth of a cold ``ask``;
     the cache is keyed by the lexicon files' sizes and times, so an edited
@@ -43,32 +43,23 @@ def _row_cache() -> dict:
     """
     import atexit
     import hashlib
-    import marshal
-    import os
-    import tempfile
     from pathlib import Path
+
+    from yanbao.core import cache
 
     folder = Path(str(resources.files("yanbao.kg") / "data"))
     stamp = hashlib.sha256(
         "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in sorted(folder.glob("lex_*.txt"))).encode()
     ).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"yanbao-lexicon-{stamp}.marshal"
-    try:
-        loaded = marshal.loads(path.read_bytes())
-        return {tuple(k): [tuple(r) for r in v] for k, v in loaded}
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    rows: dict = {}
-
-    def save() -> None:
+    name = f"lexicon-{stamp}.marshal"
+    loaded = cache.load(name)
+    if isinstance(loaded, list):
         try:
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps([(list(k), [list(r) for r in v]) for k, v in rows.items()]))
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only temp folder only costs speed
-
-    atexit.register(save)
+            return {tuple(k): [tuple(r) for r in v] for k, v in loaded}
+        except (TypeError, ValueError):
+            pass
+    rows: dict = {}
+    atexit.register(lambda: rows and cache.save(name, [(list(k), [list(r) for r in v]) for k, v in rows.items()]))
     return rows
 
 

@@ -40,7 +40,7 @@ from rdflib.query import Result
 from yanbao.core.errors import QueryError, StoreError
 
 from .rdf import bind_prefixes
-from .store import check_read_only_query
+from .readonly import check_read_only_query
 from .vocab import GRAPH, ONTOLOGY_GRAPH, ontology_path, report_graph
 
 __all__ = ["SparqlGraphStore", "BATCH_TRIPLES", "credentials_from_env"]
@@ -200,6 +200,10 @@ class SparqlGraphStore:
             StoreError: the server failed.
         """
         return {g[len(_REPORT_PREFIX) :] for g in self._graph_names() if g.startswith(_REPORT_PREFIX)}
+
+    def restrict_to(self, report_ids: set[str]) -> None:
+        """Nothing to do: a server's dataset may hold other homes' reports, which
+        readers of this store see too (``shared``); present for the protocol."""
 
     def query(self, sparql: str) -> Result:
         """Run a read-only SPARQL query over the union of all graphs.

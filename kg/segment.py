@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Token", "tokens", "words", "warm_up"]
+__all__ = ["Token", "tokens", "words", "warm_up", "idf_weight"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,13 @@ def _dictionary():
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
+    from yanbao.core.cache import cache_dir
+
+    # jieba keeps its dictionary as a marshal file in the shared temp folder by
+    # default, where another local user could plant one: use the private cache.
+    private = cache_dir()
+    if private is not None:
+        jieba.dt.tmp_dir = str(private)
     from .lexicon import load_lexicon
 
     lex = load_lexicon()
@@ -77,3 +84,40 @@ def words(text: str) -> list[str]:
 def warm_up() -> None:
     """Load jieba's dictionary, the domain lexicons and the POS tagger now."""
     _tokenizer()
+
+
+@lru_cache(maxsize=1)
+def _idf_table() -> tuple[dict[str, float], float]:
+    """jieba's IDF table, read once and kept in the user's cache (:mod:`yanbao.core.cache`).
+
+    Parsing the 260k-line text table costs ~0.4 s, too much for a cold ``ask``.
+    """
+    from pathlib import Path
+
+    import jieba
+
+    from yanbao.core import cache
+
+    source = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+    name = f"idf-{source.stat().st_mtime_ns}.marshal"
+    cached = cache.load(name)
+    if isinstance(cached, tuple) and len(cached) == 2:
+        return cached
+    table = {}
+    for line in source.read_text(encoding="utf-8").splitlines():
+        word, _, freq = line.rpartition(" ")
+        if word:
+            table[word] = float(freq)
+    median = sorted(table.values())[len(table) // 2]
+    cache.save(name, (table, median))
+    return table, median
+
+
+def idf_weight(term: str) -> float:
+    """How specific a word is in general Chinese (jieba's IDF table; unknown words weigh most)."""
+    table, median = _idf_table()
+    if term in table:
+        return table[term]
+    # Unknown words are often the segmenter's guesses (账龄长): weigh them as a
+    # typical word, not as the rarest.
+    return median

@@ -37,7 +37,7 @@ def report_topics(report: Report, lex: Lexicon, top_k: int = 25) -> list[str]:
             topics.append(t.text)
     # TF-IDF over the body's nouns, with jieba's general-Chinese IDF table (the
     # same tokens extraction already computed, so this costs almost nothing).
-    from yanbao.retrieval.textproc import idf_weight
+    from .segment import idf_weight
 
     counts: dict[str, int] = {}
     for s in report.sentences:

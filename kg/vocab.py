@@ -187,7 +187,7 @@ def node(kind: str, *parts: str) -> URIRef:
 
 def _data_file(name: str) -> Path:
     try:
-        return Path(str(files("kg") / "data" / name))
+        return Path(str(files("yanbao.kg") / "data" / name))
     except (NotADirectoryError, TypeError, ValueError):
         # Python 3.11 cannot build resource readers for a *namespace* package whose
         # __path__ holds a setuptools editable-finder hook (no kg/__init__.py yet);

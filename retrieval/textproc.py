@@ -6,11 +6,10 @@ in jieba's dictionary), lower-cased, punctuation dropped.
 
 from __future__ import annotations
 
-import os
 import re
-from functools import lru_cache
 
 from yanbao.corpus.script import normalise
+from yanbao.kg.segment import idf_weight, words
 
 __all__ = ["search_tokens", "idf_weight", "content_terms"]
 
@@ -22,53 +21,7 @@ _INTERROGATIVES = tuple(
 
 def search_tokens(text: str) -> list[str]:
     """Tokens for BM25: jieba words of the normalised text, no punctuation."""
-    from yanbao.kg.segment import words
-
     return [w.lower() for w in words(normalise(text)) if _WORD_RE.search(w)]
-
-
-@lru_cache(maxsize=1)
-def _idf_table() -> tuple[dict[str, float], float]:
-    """jieba's IDF table, read once and kept as a marshal file beside jieba's own cache.
-
-    Parsing the 260k-line text table costs ~0.4 s, too much for a cold ``ask``.
-    """
-    import marshal
-    import tempfile
-    from pathlib import Path
-
-    import jieba
-
-    source = Path(jieba.__file__).parent / "analyse" / "idf.txt"
-    cache = Path(tempfile.gettempdir()) / f"yanbao-idf-{source.stat().st_mtime_ns}.marshal"
-    try:
-        table, median = marshal.loads(cache.read_bytes())
-        return table, median
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    table = {}
-    for line in source.read_text(encoding="utf-8").splitlines():
-        word, _, freq = line.rpartition(" ")
-        if word:
-            table[word] = float(freq)
-    median = sorted(table.values())[len(table) // 2]
-    try:
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps((table, median)))
-        os.replace(tmp, cache)
-    except OSError:
-        pass  # a read-only temp folder only costs speed
-    return table, median
-
-
-def idf_weight(term: str) -> float:
-    """How specific a word is in general Chinese (jieba's IDF table; unknown words weigh most)."""
-    table, median = _idf_table()
-    if term in table:
-        return table[term]
-    # Unknown words are often the segmenter's guesses (账龄长): weigh them as a
-    # typical word, not as the rarest.
-    return median
 
 
 def content_terms(text: str, stopwords: frozenset[str]) -> list[str]:

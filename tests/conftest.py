@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The repository root is the ``yanbao`` package itself (pyproject's package-dir).
+# On sys.path it would also make its folders importable as top-level ``corpus``,
+# ``kg``, ``cli`` -- names an installed yanbao never offers -- so a stray bare
+# import would pass here and fail for users.  Tests, and the processes they
+# start (PYTHONSAFEPATH), see only the installed ``yanbao`` namespace.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
+os.environ["PYTHONSAFEPATH"] = "1"
 
 
 @pytest.fixture(scope="session")

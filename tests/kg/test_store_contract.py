@@ -13,11 +13,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, Namespace
 from rdflib.compare import isomorphic
 from rdflib import namespace as ns
 
-from yanbao.kg.store import OxigraphGraphStore, open_graph_store
+from yanbao.kg.embedded import OxigraphGraphStore
+from yanbao.kg.store import open_graph_store
 from yanbao.kg.vocab import ONTOLOGY_GRAPH, ONTOLOGY_IRI, report_graph
 from yanbao.core.errors import QueryError, SettingsError, StoreError
 

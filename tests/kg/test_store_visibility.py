@@ -8,7 +8,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from yanbao.kg.results import result_to_json
-from yanbao.kg.store import OxigraphGraphStore
+from yanbao.kg.embedded import OxigraphGraphStore
 from yanbao.kg.vocab import YB
 from yanbao.library import Library
 from yanbao.core.settings import load_settings

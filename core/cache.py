@@ -1,0 +1,86 @@
+"""A per-user cache folder for derived tables (normalised lexicons, IDF table).
+
+The files are ``marshal`` data, which must never come from someone else: the
+folder is the user's own (``$XDG_CACHE_HOME/yanbao/VERSION``, by default
+``~/.cache/yanbao/VERSION``), created private (0700), and a file is read only
+when the current user owns it and nobody else can write it or its folder.
+Keyed by the package version, so an upgrade never reads an older layout.  A
+cache that cannot be read or written only costs speed.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import stat
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["cache_dir", "load", "save"]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("yanbao")
+    except PackageNotFoundError:
+        return "dev"
+
+
+@lru_cache(maxsize=1)
+def cache_dir() -> Path | None:
+    """The private cache folder of this user and package version, or None if unusable."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "yanbao" / _version()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _trusted(folder, stat.S_ISDIR):
+            return None
+    except OSError:
+        return None
+    return folder
+
+
+def _trusted(path: Path, kind) -> bool:
+    """Owned by this user, of the expected kind, writable by nobody else (no symlink)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    getuid = getattr(os, "getuid", None)
+    own = getuid is None or st.st_uid == getuid()
+    return kind(st.st_mode) and own and not (st.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def load(name: str) -> Any | None:
+    """The cached value stored under ``name``, or None (absent, untrusted or unreadable)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    path = folder / name
+    if not _trusted(path, stat.S_ISREG):
+        return None
+    try:
+        return marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def save(name: str, value: Any) -> None:
+    """Store ``value`` (marshal-able) under ``name``, atomically, readable by this user only."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(marshal.dumps(value))
+        os.replace(tmp, folder / name)
+    except (OSError, ValueError):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass

@@ -109,17 +109,26 @@ def ingest(
 
 
 def _ingest_with_progress(lib, paths):
+    with _progress() as report:
+        return lib.ingest(paths, progress=report)
+
+
+@contextlib.contextmanager
+def _progress(prefix: str = ""):
+    """A transient progress bar per stage (on stderr); yields the library's progress callback."""
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    with Progress(transient=True, console=Console(stderr=True)) as bar:
         tasks: dict[str, int] = {}
 
         def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total or 1)
-            bar.update(tasks[stage], completed=done, total=total or 1)
+            label = f"{prefix}: {stage}" if prefix else stage
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total or 1)
+            bar.update(tasks[label], completed=done, total=total or 1)
 
-        return lib.ingest(paths, progress=report)
+        yield report
 
 
 # ----------------------------------------------------------------- reports ---
@@ -287,41 +296,79 @@ def _ask_interactive(lib, top_k, mode) -> None:
         _print_answer(lib.ask(q, top_k=top_k, mode=mode))
 
 
+
 @app.command("eval")
 def eval_cmd(
-    questions: Path = typer.Argument(..., help="JSONL: id, question, kind, evidence (gold substrings)."),
+    paths: List[Path] = typer.Argument(
+        ..., help="Evaluation sets: folders with questions.jsonl and reports, suite .toml files, "
+                  "or a questions .jsonl scored on the current home."
+    ),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
-    modes: str = typer.Option("dense,bm25,graph,hybrid", "--modes", help="Retriever configurations to score."),
-    top_k: int = typer.Option(5, "--top-k"),
+    modes: str = typer.Option("hybrid", "--modes", help="yanbao retrievers to score: any of hybrid,dense,bm25,graph."),
+    top_k: int = typer.Option(5, "--top-k", help="Passages per answer; recall and MRR are over these."),
+    baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also score the two naive baselines."),
+    keep: Optional[Path] = typer.Option(None, "--keep", help="Keep each set's home under this folder (default: temporary)."),
 ) -> None:
-    """Score retrieval and abstention on a question file, per retriever configuration."""
+    """Score yanbao and two naive baselines per set: hit@1/3/5, recall@k, MRR, abstention P/R."""
     from yanbao.core.records import to_dict
 
     with _errors():
-        from yanbao.retrieval.answer import MODES
-        from yanbao.retrieval.evaluate import evaluate, load_questions
         from yanbao.core.errors import InputError
+        from yanbao.evaluation import SetResult, evaluate_home, load_sets, run_set
+        from yanbao.retrieval.answer import MODES
+        from yanbao.retrieval.evaluate import load_questions
 
-        chosen = [m.strip() for m in modes.split(",") if m.strip()]
+        chosen = tuple(m.strip() for m in modes.split(",") if m.strip())
         bad = [m for m in chosen if m not in MODES]
-        if bad:
-            raise InputError(f"unknown mode(s) {', '.join(bad)}; valid: {', '.join(MODES)}")
-        lib = _library()
-        scores = evaluate(lib.answerer(), load_questions(questions), modes=chosen, top_k=top_k)
+        if bad or not chosen:
+            raise InputError(f"unknown mode(s) {', '.join(bad) or '(none)'}; valid: {', '.join(MODES)}")
+        if top_k < 1:
+            raise InputError("--top-k must be at least 1")
+        results: list[SetResult] = []
+        for path in paths:
+            if path.suffix.lower() == ".jsonl":
+                lib = _library()
+                systems = evaluate_home(lib, load_questions(path), modes=chosen, top_k=top_k, baselines=baselines)
+                results.append(SetResult(path.name, len(lib.home.entries()), (), tuple(systems), 0.0))
+                continue
+            for eval_set in load_sets(path):
+                work = keep / eval_set.name if keep else None
+                settings = _library().settings
+                with _progress(f"eval {eval_set.name}") as progress:
+                    results.append(run_set(eval_set, settings, modes=chosen, top_k=top_k, baselines=baselines,
+                                           work=work, progress=progress))
     if as_json:
-        _print_json({"file": str(questions), "results": to_dict(scores)})
+        _print_json({"top_k": top_k, "sets": to_dict(results)})
         return
+    _print_eval_tables(results)
+
+
+def _print_eval_tables(results) -> None:
     from rich.table import Table
 
-    table = Table(title=f"eval: {questions.name}")
-    for col in ("retriever", "hit@1", "hit@3", "hit@5", "recall@5", "MRR", "abstain P", "abstain R", "misses"):
-        table.add_column(col)
-    for s in scores:
-        table.add_row(
-            s.mode, f"{s.hit_at_1:.3f}", f"{s.hit_at_3:.3f}", f"{s.hit_at_5:.3f}", f"{s.recall_at_5:.3f}",
-            f"{s.mrr:.3f}", f"{s.abstention_precision:.3f}", f"{s.abstention_recall:.3f}", " ".join(s.misses),
-        )
-    _console().print(table)
+    con = _console()
+
+    def fmt(x) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    for r in results:
+        k = r.systems[0].k if r.systems else 5
+        table = Table(title=f"{r.name}: {r.reports} reports, {r.systems[0].answerable if r.systems else 0} answerable "
+                            f"+ {r.systems[0].abstain_questions if r.systems else 0} to decline"
+                            + (f", {r.seconds:.0f} s" if r.seconds else ""))
+        for col in ("system", "hit@1", "hit@3", "hit@5", f"recall@{k}", "MRR", "abstain P", "abstain R", "declined answerable"):
+            table.add_column(col)
+        for s in r.systems:
+            table.add_row(
+                s.system, fmt(s.hit_at_1), fmt(s.hit_at_3), fmt(s.hit_at_5), fmt(s.recall_at_k), fmt(s.mrr),
+                fmt(s.abstention_precision), fmt(s.abstention_recall), str(s.declined_answerable),
+            )
+        con.print(table)
+        for s in r.systems:
+            if s.misses and not s.system.startswith("naive"):
+                con.print(f"[dim]{s.system} misses (no hit in the top {s.k}):[/] " + " ".join(s.misses))
+        for line in r.refused:
+            con.print(f"[yellow]refused[/] {line}")
 
 
 # ---------------------------------------------------------------- hotline ---

@@ -307,6 +307,8 @@ class Answer:
     coverage: tuple[Coverage, ...] = ()
     reason: str = ""
     id: str | None = None
+    region: str = ""  # from a hotline prefix (北京用戶提問：…), if any
+    uncovered_terms: tuple[str, ...] = ()  # the question's subject words no cited report contains
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,11 @@ from yanbao.core.errors import StoreError
 from yanbao.core.home import Home
 from yanbao.core.records import Answer, Coverage, Evidence, RelatedReportHit
 
+from .abstain import AbstentionModel, Signals, load_model
 from .index import SearchIndex, Unit
-from .textproc import content_terms, idf_weight, search_tokens
+from .textproc import char_bigrams, content_terms, idf_weight, search_tokens
 
-__all__ = ["Answerer", "QuestionAnalysis", "MODES"]
+__all__ = ["Answerer", "QuestionAnalysis", "Search", "MODES", "FUSION", "embed_question", "embed_questions"]
 
 MODES = ("hybrid", "dense", "bm25", "graph")
 _PREFIX_RE = re.compile(r"^\s*([\u4e00-\u9fff]{2,4}?)用[戶户]提[問问]\s*[:：]\s*")
@@ -52,15 +53,25 @@ _ROLE_LABELS = {
     "number": "數據",
     "fact": "事實",
 }
-_RRF_K = 20  # smaller than the usual 60: the top of each list matters most on short units
-# Weight of each retriever in the fusion.  The bundled 4-bit e5-small is the
-# weakest signal on Chinese domain text (see the eval table in the README).
-_WEIGHTS = {"dense": 0.5, "bm25": 1.0, "graph": 1.0}
-_CANDIDATES = 50
+#: Fusion weights of the lexical and graph scores (each max-scaled to 0..1) beside
+#: the dense z-score; fitted on the dev and peer sets by ``bench/fit_retrieval.py``
+#: (the README's ablation table).  A broad plateau: ±0.1 changes hit@3 by < 0.01.
+FUSION = {"bm25": 0.25, "bigram": 0.2, "graph": 0.15}
+_LEXICAL_SCALE = 3.0  # a lexical list's best passage counts as 3 standard deviations of dense
+_INTENT_BOOST = 0.0  # added to units of the role the question asks for (measured: see README)
 _SPECIFIC_IDF = 6.5  # jieba IDF: common words (扩大 5.3, 服务 5.3) sit below, topic words (咖啡 7.8) above
 _PER_PARAGRAPH = 3  # evidence from one paragraph at most (diversity)
-_COVERAGE_MIN = 0.5  # share of the question's subject weight a report must contain
-_COVERAGE_TOP_TERM = 0.7  # needed when the most specific term is absent
+_BROAD_MARGIN = 1.0  # a hotline question's evidence comes from reports within this of the best score
+_BROAD_REPORTS = 3
+
+
+@dataclass(frozen=True)
+class Search:
+    """One question's scores over every unit of the index, and its abstention signals."""
+
+    fused: np.ndarray  # shape (units,), higher is better
+    signals: Signals
+    coverage: tuple[Coverage, ...]
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,8 @@ class Answerer:
         self.home = home
         self.lex = lexicon or load_lexicon()
         self._texts: dict[str, str] = {}
+        self._keys: dict[str, str] = {}
+        self.model: AbstentionModel = load_model(getattr(embedder, "name", "") if embedder is not None else "")
         self._frame_words = self.lex.question_stopwords | frozenset(cue for _, cue in self.lex.intents)
 
     # ------------------------------------------------------------ analysis
@@ -131,11 +144,12 @@ class Answerer:
         )
 
     def coverage(self, qa: QuestionAnalysis) -> list[Coverage]:
-        """Reports that cover the question, strongest first (strength 0..1)."""
+        """Lexical coverage per report, strongest first: the idf-weighted share
+        (0..1) of the question's subject words found together in one top-level
+        section of the report.  One signal of the abstention model, not a gate."""
         if not qa.terms:
             return []
         total = sum(qa.weights)
-        top = max(range(len(qa.terms)), key=lambda i: qa.weights[i])
         key = match_key(qa.question)
         heads = [
             i for i in range(1, len(qa.terms))
@@ -161,7 +175,7 @@ class Answerer:
             shares[i, shares[i - 1] == 0.0] *= 0.5
         weights = np.asarray(qa.weights, dtype=np.float32)
         strength = (weights @ shares) / total
-        ok = (strength >= _COVERAGE_MIN) & ((shares[top] >= 0.5) | (strength >= _COVERAGE_TOP_TERM))
+        ok = strength > 0
         best: dict[str, tuple[float, tuple[str, ...]]] = {}
         for sec in np.flatnonzero(ok):
             rid = sections.report_of[sec]
@@ -175,37 +189,55 @@ class Answerer:
         return sorted(out, key=lambda c: (-c.strength, c.report_id))
 
     # ----------------------------------------------------------- retrieval
-    def retrieve(self, qa: QuestionAnalysis, mode: str = "hybrid", reports: set[str] | None = None, qvec=None) -> list[tuple[int, float, dict]]:
-        """Fused candidate units: ``(uid, score, {retriever: rank})``, best first."""
-        lists: dict[str, list[tuple[int, float]]] = {}
-        if mode in ("hybrid", "dense"):
-            if qvec is None:
-                qvec = embed_question(self.embedder, qa.question)
-            lists["dense"] = self.index.dense(qvec, _CANDIDATES)
-        if mode in ("hybrid", "bm25"):
-            lists["bm25"] = self.index.keyword(search_tokens(qa.question), _CANDIDATES)
-        weights = dict(_WEIGHTS)
-        if mode in ("hybrid", "graph"):
-            lists["graph"] = self._graph_candidates(qa, reports)
-        wanted = {r for i in qa.intents for r in _INTENT_ROLES.get(i, ())}
-        fused: dict[int, float] = {}
-        ranks: dict[int, dict] = {}
-        for name, items in lists.items():
-            if reports is not None:  # rank within the covering reports only
-                items = [(uid, sc) for uid, sc in items if self.index.units[uid].report_id in reports]
-            for rank, (uid, _) in enumerate(items):
-                fused[uid] = fused.get(uid, 0.0) + weights[name] / (_RRF_K + rank + 1)
-                ranks.setdefault(uid, {})[name] = rank + 1
-        for uid in fused:
-            unit = self.index.units[uid]
-            if unit.role in wanted:
-                # A heading of a driver/challenge/trend/strategy section states one in a line.
-                primary = unit.role in {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES}
-                fused[uid] *= 1.5 if unit.kind == "heading" and primary and unit.role != "actor-fact" else 1.25
-        order = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [(uid, score, ranks[uid]) for uid, score in order]
+    def search(self, qa: QuestionAnalysis, mode: str = "hybrid", qvec=None) -> Search:
+        """Score every unit for the question and measure the abstention signals.
 
-    def _graph_candidates(self, qa: QuestionAnalysis, reports: set[str] | None = None) -> list[tuple[int, float]]:
+        Each retriever scores the whole index (dense: exact inner products;
+        BM25 over words and over character bigrams: the postings of the
+        question's terms; graph: units of the entities the question names), so
+        a report's passages compete whatever the corpus size.  Hybrid fuses
+        the dense z-scores with the max-scaled lexical and graph scores
+        (weights in :data:`FUSION`, fitted by ``bench/fit_retrieval.py``).
+        """
+        n = len(self.index.units)
+        if qvec is None and self.embedder is not None:
+            qvec = embed_question(self.embedder, qa.question)
+        dense = self.index.dense_scores(qvec) if qvec is not None and n else np.zeros(n, np.float32)
+        tokens, grams = search_tokens(qa.question), char_bigrams(qa.question)
+        words = self.index.keyword_scores(tokens)
+        bigram = self.index.bigram_scores(grams)
+        graph = np.zeros(n, np.float32)
+        for uid, score in self._graph_candidates(qa):
+            graph[uid] = score
+        cov = self.coverage(qa)
+        top50 = np.sort(dense)[-50:] if n else np.zeros(1, np.float32)
+        signals = Signals(
+            dense_max=float(top50[-1]) if n else 0.0,
+            dense_gap=float(top50[-1] - np.median(top50)) if n else 0.0,
+            bm25_max=_ratio(float(words.max()) if n else 0.0, self.index.bm25.bound(tokens)),
+            bigram_max=_ratio(float(bigram.max()) if n else 0.0, self.index.cbm25.bound(grams) if self.index.cbm25 else 0.0),
+            coverage=cov[0].strength if cov else 0.0,
+            entity=1.0 if qa.entity_ids else 0.0,
+        )
+        if mode == "dense":
+            fused = dense.copy()
+        elif mode == "bm25":
+            fused = words.copy()
+        elif mode == "graph":
+            fused = graph.copy()
+        else:
+            fused = (dense - dense.mean()) / (dense.std() + 1e-6) if n and qvec is not None else np.zeros(n, np.float32)
+            for weight, part in ((FUSION["bm25"], words), (FUSION["bigram"], bigram), (FUSION["graph"], graph)):
+                top = float(part.max()) if n else 0.0
+                if top > 0:
+                    fused = fused + _LEXICAL_SCALE * weight * part / top
+        wanted = {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES}
+        if wanted and _INTENT_BOOST and mode == "hybrid":
+            roles = np.asarray([u.role in wanted for u in self.index.units])
+            fused = fused + _INTENT_BOOST * roles
+        return Search(fused=fused, signals=signals, coverage=tuple(cov))
+
+    def _graph_candidates(self, qa: QuestionAnalysis) -> list[tuple[int, float]]:
         scores: dict[int, float] = {}
 
         def specific(eid: str) -> bool:
@@ -229,78 +261,107 @@ class Answerer:
             for nb in self.index.neighbours.get(eid, ()):
                 if specific(nb):
                     add(nb, 0.25)
-        # The graph's structure answers role questions (哪些挑战, 驱动因素有哪些):
-        # the headings of the sections of that role in the covering reports.
-        # Only each intent's first role: "策略效果如何" wants strategies, not the drivers
-        # a strategy question may also welcome among the claims.
-        wanted = {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES} - {"actor-fact"}
-        for role in wanted:
-            for uid in self.index.headings_by_role.get(role, ()):
-                if reports is None or self.index.units[uid].report_id in reports:
-                    scores[uid] = scores.get(uid, 0.0) + 0.5
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:_CANDIDATES]
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
     # -------------------------------------------------------------- answer
     def answer(self, question: str, top_k: int = 5, mode: str = "hybrid", qid: str | None = None, qvec=None) -> Answer:
-        """Answer one question; abstain when no report covers it.
+        """Answer one question with quoted evidence, or decline when no report covers it.
+
+        The decision is the abstention model's (:mod:`~yanbao.retrieval.abstain`);
+        the answer's confidence is its coverage probability.
 
         Raises:
             StoreError: a stored report no longer matches the index (re-ingest).
         """
         qa = self.analyse(question)
-        cov = self.coverage(qa)
-        if not cov:
-            top_terms = [t for t, _ in sorted(zip(qa.terms, qa.weights), key=lambda x: -x[1])[:3]]
-            reason = "the question names no subject" if not qa.terms else (
-                "no ingested report covers " + "、".join(top_terms)
-            )
-            shown = "、".join(_as_written(t, qa) for t in top_terms)
-            why = f"沒有報告涵蓋「{shown}」" if shown else "問題沒有可查的主題詞"
-            related = self._related(qa, [])
-            return Answer(
-                question=question, abstained=True, confidence=0.0, evidence=(), entities=(),
-                related_reports=tuple(related), brief=self._abstain_brief(why, related),
-                coverage=(), reason=reason, id=qid,
-            )
-        strength = {c.report_id: c.strength for c in cov}
-        ranked = self.retrieve(qa, mode, reports=set(strength), qvec=qvec)
-        # Evidence from the report that covers the question best comes first.
-        ranked = sorted(
-            ((uid, score * strength[self.index.units[uid].report_id], ranks) for uid, score, ranks in ranked),
-            key=lambda item: (-item[1], item[0]),
+        found = self.search(qa, mode, qvec=qvec)
+        p = self.model.probability(found.signals)
+        order = np.argsort(-found.fused, kind="stable")
+        picked = self._pick(qa, order, found.fused, top_k) if p >= self.model.threshold else []
+        if not picked:
+            return self._decline(question, qa, found, p, qid)
+        evidence = tuple(self._evidence(u, score) for u, score in picked)
+        cited = list(dict.fromkeys(u.report_id for u, _ in picked))
+        best = {rid: max(s for u, s in picked if u.report_id == rid) for rid in cited}
+        top = max(best.values())
+        cov = tuple(
+            Coverage(rid, self.index.reports[rid]["title"], round(p * _relative(best[rid], top), 3),
+                     tuple(t for t in qa.terms if t in self._report_key(rid)))
+            for rid in cited
         )
-        picked: list[tuple[Unit, float, dict]] = []
+        uncovered = self._uncovered(qa, cited)
+        ent_ids = list(dict.fromkeys([e for e in qa.entity_ids] + [e for u, _ in picked for e in u.entity_ids]))
+        entities = tuple(self.index.entities[e]["label"] for e in ent_ids if e in self.index.entities)[:12]
+        related = self._related(qa, list(cov))
+        weak = p < self.model.weak_below
+        return Answer(
+            question=question, abstained=False, confidence=round(p, 3), evidence=evidence, entities=entities,
+            related_reports=tuple(related), brief=self._brief(qa, evidence, related, weak, uncovered),
+            coverage=cov, reason="weak evidence: answered with low confidence" if weak else "", id=qid,
+            region=qa.region, uncovered_terms=uncovered,
+        )
+
+    def _pick(self, qa: QuestionAnalysis, order, fused, top_k: int) -> list[tuple[Unit, float]]:
+        """Evidence sentences, best first: claims only (a bare heading is a section
+        path, not an answer), at most two per paragraph, no repeated text.  A
+        hotline question (with a region prefix) is usually broad: its evidence
+        is taken in turn from each report close to the best one."""
+        units = self.index.units
+        candidates: list[tuple[Unit, float]] = []
         per_block: dict[str, int] = {}
-        seen_text: set[str] = set()
-        for uid, score, ranks in ranked:
-            u = self.index.units[uid]
+        seen: set[str] = set()
+        for uid in order[: max(200, top_k * 20)]:
+            u = units[int(uid)]
+            if u.kind == "heading":
+                continue
             key = match_key(u.text)
-            if per_block.get(u.block, 0) >= _PER_PARAGRAPH or key in seen_text:
+            if per_block.get(u.block, 0) >= _PER_PARAGRAPH or key in seen:
                 continue
             per_block[u.block] = per_block.get(u.block, 0) + 1
-            seen_text.add(key)
-            picked.append((u, score, ranks))
-            if len(picked) >= top_k:
-                break
-        if not picked:
-            related = self._related(qa, cov)
-            reason = "no passage of the covering reports matches the question"
-            return Answer(
-                question=question, abstained=True, confidence=0.0, evidence=(), entities=(),
-                related_reports=tuple(related), brief=self._abstain_brief("報告中沒有與問題相符的段落", related),
-                coverage=tuple(cov), reason=reason, id=qid,
-            )
-        evidence = tuple(self._evidence(u, score) for u, score, _ in picked)
-        ent_ids = list(dict.fromkeys([e for e in qa.entity_ids] + [e for u, _, _ in picked for e in u.entity_ids]))
-        entities = tuple(self.index.entities[e]["label"] for e in ent_ids if e in self.index.entities)[:12]
-        n_lists = 3 if mode == "hybrid" else 1
-        support = sum(1 for r in picked[0][2].values() if r <= 10) / n_lists
-        confidence = round(cov[0].strength * (0.5 + 0.5 * support), 3)
-        related = self._related(qa, cov)
+            seen.add(key)
+            candidates.append((u, float(fused[int(uid)])))
+        if not candidates:
+            return []
+        if not qa.region:
+            return candidates[:top_k]
+        top = candidates[0][1]
+        by_report: dict[str, list[tuple[Unit, float]]] = {}
+        for u, s in candidates:
+            if s >= top - _BROAD_MARGIN:
+                by_report.setdefault(u.report_id, []).append((u, s))
+        queues = list(by_report.values())[:_BROAD_REPORTS]
+        picked: list[tuple[Unit, float]] = []
+        while len(picked) < top_k and any(queues):
+            for q in queues:
+                if q and len(picked) < top_k:
+                    picked.append(q.pop(0))
+        return picked
+
+    def _decline(self, question: str, qa: QuestionAnalysis, found: Search, p: float, qid: str | None) -> Answer:
+        top_terms = [t for t, _ in sorted(zip(qa.terms, qa.weights), key=lambda x: -x[1])[:3]]
+        if not qa.terms:
+            reason, why = "the question names no subject", "問題沒有可查的主題詞"
+        else:
+            reason = "no ingested report covers " + "、".join(top_terms)
+            why = "沒有報告涵蓋「" + "、".join(_as_written(t, qa) for t in top_terms) + "」"
+        related = self._related(qa, [])
         return Answer(
-            question=question, abstained=False, confidence=confidence, evidence=evidence, entities=entities,
-            related_reports=tuple(related), brief=self._brief(qa, evidence, related), coverage=tuple(cov),
-            reason="", id=qid,
+            question=question, abstained=True, confidence=round(p, 3), evidence=(), entities=(),
+            related_reports=tuple(related), brief=self._abstain_brief(why, related), coverage=(),
+            reason=reason, id=qid, region=qa.region,
+        )
+
+    def _report_key(self, rid: str) -> str:
+        if rid not in self._keys:
+            self._keys[rid] = match_key(self._report_text(rid))
+        return self._keys[rid]
+
+    def _uncovered(self, qa: QuestionAnalysis, cited: list[str]) -> tuple[str, ...]:
+        """The question's specific subject words that no cited report contains."""
+        keys = [self._report_key(r) for r in cited]
+        return tuple(
+            _as_written(t, qa) for t, w in zip(qa.terms, qa.weights)
+            if w >= _SPECIFIC_IDF and not any(t in k for k in keys)
         )
 
     def _evidence(self, u: Unit, score: float) -> Evidence:
@@ -344,8 +405,11 @@ class Answerer:
         return sorted(hits.values(), key=lambda h: (-h.score, h.title))[:3]
 
     # -------------------------------------------------------------- briefs
-    def _brief(self, qa: QuestionAnalysis, evidence: tuple[Evidence, ...], related) -> str:
+    def _brief(self, qa: QuestionAnalysis, evidence: tuple[Evidence, ...], related, weak: bool = False,
+               uncovered: tuple[str, ...] = ()) -> str:
         lines = [f"問：{qa.question}"]
+        if weak:
+            lines.append("（證據較弱：以下段落只部分相關，請由專家確認）")
         by_role: dict[str, list[tuple[int, Evidence]]] = {}
         for n, ev in enumerate(evidence, 1):
             by_role.setdefault(ev.role, []).append((n, ev))
@@ -354,6 +418,8 @@ class Answerer:
             for n, ev in items:
                 where = " › ".join(ev.section) if ev.section else "正文"
                 lines.append(f"  [{n}] 「{ev.text}」——《{ev.report_title}》{where}，字 {ev.start}–{ev.end}")
+        if uncovered:
+            lines.append("報告未涉及：" + "、".join(uncovered))
         if related:
             lines.append("延伸閱讀：" + "；".join(f"《{r.title}》" for r in related))
         return "\n".join(lines)
@@ -364,6 +430,14 @@ class Answerer:
         if related:
             text += "可推薦的相關報告：" + "；".join(f"《{r.title}》" for r in related)
         return text
+
+
+def _ratio(value: float, bound: float) -> float:
+    return value / bound if bound > 0 else 0.0
+
+
+def _relative(score: float, top: float) -> float:
+    return 1.0 if top <= 0 else max(0.0, min(1.0, score / top))
 
 
 def _as_written(term: str, qa: QuestionAnalysis) -> str:
@@ -377,3 +451,8 @@ def _as_written(term: str, qa: QuestionAnalysis) -> str:
 def embed_question(embedder, question: str) -> np.ndarray:
     """The question's vector, from its script-normalised text (as the passages are)."""
     return embedder.embed_queries([normalise(question)])[0]
+
+
+def embed_questions(embedder, questions: list[str]) -> np.ndarray:
+    """Vectors of many questions at once (one row each), as :func:`embed_question` makes them."""
+    return embedder.embed_queries([normalise(q) for q in questions])

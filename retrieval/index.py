@@ -12,7 +12,8 @@ Layout under ``HOME/index``::
     gen-<n>/meta.json       model, dimension, counts
     gen-<n>/units.json      units, reports, entities, relations, related reports
     gen-<n>/vectors.faiss   one vector per unit
-    gen-<n>/bm25/           bm25s index over the units' tokens
+    gen-<n>/bm25/           bm25s index over the units' words (jieba)
+    gen-<n>/bm25c/          bm25s index over the units' character bigrams
     parts/<report id>.json  one report's units, tokens, entities (computed once per report)
     embcache/<model>.npz    embeddings by text hash (re-ingest embeds nothing new)
 
@@ -38,12 +39,12 @@ from yanbao.core.home import Home, atomic_write_bytes, atomic_write_text
 from yanbao.core.records import content_hash
 
 from .embedders import Embedder
-from .textproc import search_tokens
+from .textproc import char_bigrams, search_tokens
 
 __all__ = ["Unit", "SearchIndex", "build_index", "INDEX_FORMAT"]
 
-INDEX_FORMAT = 3
-_PART_FORMAT = 3
+INDEX_FORMAT = 4
+_PART_FORMAT = 4
 _HNSW_FROM = 50_000  # vectors; the "auto" index switches from exact to HNSW above this
 
 
@@ -92,6 +93,7 @@ def build_index(
     began = time.perf_counter()
     units: list[dict] = []
     tokens: list[list[str]] = []
+    bigrams: list[list[str]] = []
     passages: list[str] = []
     reports: dict[str, dict] = {}
     entities: dict[str, dict] = {}
@@ -103,6 +105,7 @@ def build_index(
         reports[rid] = part["report"]
         units.extend(part["units"])
         tokens.extend(part["tokens"])
+        bigrams.extend(part["bigrams"])
         passages.extend(part["passages"])
         for e in part["entities"]:
             rec = entities.setdefault(e["id"], {"id": e["id"], "cls": e["cls"], "label": e["label"], "keys": [], "reports": []})
@@ -128,6 +131,7 @@ def build_index(
     try:
         _write_vectors(gen / "vectors.faiss", vectors, settings.vector_index)
         _write_bm25(gen / "bm25", tokens)
+        _write_bm25(gen / "bm25c", bigrams)
         payload = {"units": units, "reports": reports, "entities": entities, "relations": relations}
         atomic_write_text(gen / "units.json", json.dumps(payload, ensure_ascii=False))
         meta = {
@@ -207,6 +211,7 @@ def _report_part(home: Home, rid: str) -> dict:
         },
         "units": units,
         "tokens": [search_tokens(u["text"] + " " + (u["section"][-1] if u["section"] else "")) for u in units],
+        "bigrams": [char_bigrams(u["text"] + " " + (u["section"][-1] if u["section"] else "")) for u in units],
         "passages": [_passage_text(u) for u in units],
         "entities": [
             {"id": e.id, "cls": e.cls, "label": e.label, "keys": list(dict.fromkeys(match_key(f) for f in (e.label, *e.aliases)))}
@@ -325,6 +330,15 @@ class _Bm25Scores:
         self.indices = np.load(folder / "indices.csc.index.npy", mmap_mode="r")
         self.indptr = np.load(folder / "indptr.csc.index.npy", mmap_mode="r")
 
+    def bound(self, tokens: list[str]) -> float:
+        """The best score a document could reach: each token's best weight, summed."""
+        total = 0.0
+        for tok in tokens:
+            col = self.vocab.get(tok)
+            if col is not None and self.indptr[col + 1] > self.indptr[col]:
+                total += float(np.max(self.data[int(self.indptr[col]) : int(self.indptr[col + 1])]))
+        return total
+
     def scores(self, tokens: list[str]) -> np.ndarray:
         out = np.zeros(self.n_docs, dtype=np.float32)
         for tok in tokens:
@@ -382,8 +396,10 @@ class _SectionText:
 class SearchIndex:
     """A loaded index generation (read-only)."""
 
-    def __init__(self, root: Path, meta: dict, payload: dict, vectors, bm25) -> None:
+    def __init__(self, root: Path, meta: dict, payload: dict, vectors, bm25, cbm25=None) -> None:
         self.root = root
+        self.cbm25 = cbm25
+        self._matrix: np.ndarray | None = None
         self.meta = meta
         self.units = [
             Unit(
@@ -455,11 +471,12 @@ class SearchIndex:
 
             vectors = faiss.read_index(str(gen / "vectors.faiss"))
             bm25 = _Bm25Scores(gen / "bm25")
+            cbm25 = _Bm25Scores(gen / "bm25c")
         except IndexMismatchError:
             raise
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise StoreError(f"damaged search index at {gen}: {exc}") from exc
-        return cls(gen, meta, payload, vectors, bm25)
+        return cls(gen, meta, payload, vectors, bm25, cbm25)
 
     # ------------------------------------------------------------ search
     def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -468,6 +485,31 @@ class SearchIndex:
             return []
         scores, ids = self.vectors.search(np.ascontiguousarray(qvec.reshape(1, -1), dtype=np.float32), min(k, len(self.units)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def dense_scores(self, qvec: np.ndarray) -> np.ndarray:
+        """Inner product of the question vector with every unit (shape ``(units,)``).
+
+        Exact, from a zero-copy view of the vectors FAISS holds (flat or HNSW
+        storage): one matrix-vector product, ~10 ms at 100k units.
+        """
+        if self._matrix is None:
+            import faiss
+
+            index = self.vectors
+            store = faiss.downcast_index(index.storage) if hasattr(index, "storage") and index.storage is not None else index
+            n, d = store.ntotal, store.d
+            self._matrix = faiss.rev_swig_ptr(store.get_xb(), n * d).reshape(n, d) if n else np.zeros((0, d), np.float32)
+        return self._matrix[: len(self.units)] @ np.asarray(qvec, dtype=np.float32)
+
+    def keyword_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 of every unit over the question's words (shape ``(units,)``)."""
+        return self.bm25.scores(tokens)[: len(self.units)] if tokens else np.zeros(len(self.units), np.float32)
+
+    def bigram_scores(self, bigrams: list[str]) -> np.ndarray:
+        """BM25 of every unit over the question's character bigrams (shape ``(units,)``)."""
+        if self.cbm25 is None or not bigrams:
+            return np.zeros(len(self.units), np.float32)
+        return self.cbm25.scores(bigrams)[: len(self.units)]
 
     def keyword(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
         """Top-k units by BM25 over the question's tokens (only those with a positive score)."""

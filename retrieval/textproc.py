@@ -11,7 +11,7 @@ import re
 from yanbao.corpus.script import normalise
 from yanbao.kg.segment import idf_weight, words
 
-__all__ = ["search_tokens", "idf_weight", "content_terms"]
+__all__ = ["search_tokens", "char_bigrams", "idf_weight", "content_terms"]
 
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 _INTERROGATIVES = tuple(
@@ -22,6 +22,16 @@ _INTERROGATIVES = tuple(
 def search_tokens(text: str) -> list[str]:
     """Tokens for BM25: jieba words of the normalised text, no punctuation."""
     return [w.lower() for w in words(normalise(text)) if _WORD_RE.search(w)]
+
+
+_NON_WORD_RE = re.compile(r"[^\w\u4e00-\u9fff]+")
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Character bigrams of the normalised, lower-cased text, punctuation and spaces
+    removed (no segmenter: robust to segmentation errors, typos and unknown words)."""
+    t = _NON_WORD_RE.sub("", normalise(text).lower())
+    return [t[i : i + 2] for i in range(len(t) - 1)] or ([t] if t else [])
 
 
 def content_terms(text: str, stopwords: frozenset[str]) -> list[str]:

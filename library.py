@@ -285,11 +285,10 @@ class Library:
         check_ask_options(top_k, mode)
         answerer = self.answerer()
         answer = answerer.answer(question, top_k=top_k or self.settings.top_k, mode=mode, qid=qid)
-        if log:
-            qa = answerer.analyse(question)
+        if log:  # the answer carries what the analysis found (the question is analysed once)
             self.home.log_question(
                 {
-                    "time": now_iso(), "id": qid, "region": region or qa.region, "question": question,
+                    "time": now_iso(), "id": qid, "region": region or answer.region, "question": question,
                     "coverage": [c.report_id for c in answer.coverage], "abstained": answer.abstained,
                     "confidence": answer.confidence,
                 }
@@ -305,7 +304,7 @@ class Library:
             InputError: an empty question.
         """
         answer = self.ask(question, top_k=top_k, qid=qid, region=region)
-        qa_region = region or self.answerer().analyse(question).region
+        qa_region = region or answer.region
         recommended = list(answer.related_reports)
         if answer.abstained:
             why = answer.reason or "no ingested report covers the question"

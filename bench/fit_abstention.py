@@ -90,6 +90,10 @@ def _pr(p: np.ndarray, y: np.ndarray, t: float) -> tuple[float, float, int]:
     return prec, rec, int((declined & (y == 1)).sum())
 
 
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p == p and p + r > 0 else 0.0
+
+
 def _cv(x, y, groups, folds) -> np.ndarray:
     out = np.zeros(len(y))
     for f in folds:
@@ -107,11 +111,16 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="write retrieval/data/abstention.json")
     ap.add_argument("--signals", type=Path, help="read the signals from this JSON (written by --dump) instead of ingesting")
     ap.add_argument("--dump", type=Path, help="write the measured signals to this JSON")
+    ap.add_argument("--exclude", nargs="*", default=[], help="leave out questions whose id starts with these")
     args = ap.parse_args()
     from yanbao.core.settings import load_settings
     from yanbao.retrieval.abstain import FEATURES
 
     rows = json.loads(args.signals.read_text()) if args.signals else _signals(args.suite, args.work)
+    skipped = [r for r in rows if any(r[1].startswith(p) for p in args.exclude)]
+    rows = [r for r in rows if r not in skipped]
+    if skipped:
+        print(f"left out {len(skipped)} questions (--exclude {' '.join(args.exclude)})")
     if args.dump:
         args.dump.write_text(json.dumps(rows, ensure_ascii=False))
     sets = np.array([r[0] for r in rows])
@@ -129,11 +138,14 @@ def main() -> None:
         print(f"\n== {name}: {len(y)} questions ({int((1 - y).sum())} to decline), features {', '.join(feats)}")
         print("threshold | 5-fold P / R / declined-answerable | leave-one-set-out P / R / declined-answerable")
         best = (-1.0, 0.5)
+        with_negatives = [s for s in sorted(set(sets)) if (y[sets == s] == 0).any()]
         for t in np.arange(0.05, 0.96, 0.05):
             pk, rk, dk = _pr(p_kf, y, t)
             pl, rl, dl = _pr(p_lso, y, t)
-            f1 = 2 * pk * rk / (pk + rk) if pk == pk and pk + rk else 0.0
-            if f1 > best[0] + 0.01:  # ties go to the lower threshold: answer rather than decline
+            # Each set with questions to decline weighs the same (the pooled curve
+            # would be the largest set's); ties go to the lower threshold.
+            f1 = float(np.mean([_f1(*_pr(p_kf[sets == s], y[sets == s], t)[:2]) for s in with_negatives]))
+            if f1 > best[0] + 0.005:
                 best = (f1, float(t))
             print(f"  {t:4.2f}    | {pk:.3f} / {rk:.3f} / {dk:3d}              | {pl:.3f} / {rl:.3f} / {dl:3d}")
         t = round(best[1], 2)

@@ -37,7 +37,12 @@ class Signals:
     so the figure does not grow with question length or corpus size;
     ``coverage``: the idf-weighted share of the question's subject words found
     together in one section of one report (0..1);
-    ``entity``: 1 if the question names an entity or industry of the graph.
+    ``entity``: 1 if the question names an entity or industry of the graph;
+    ``subject``: the share of the question's two most specific words found in
+    the corpus; ``mentions``: log(1 + the most passages of one report naming
+    the most specific of them) -- a topic named in passing is not coverage;
+    ``focus``: the share of the top ten dense and top ten bigram passages that
+    come from one report (an off-topic question's best passages scatter).
     """
 
     dense_max: float
@@ -46,9 +51,14 @@ class Signals:
     bigram_max: float
     coverage: float
     entity: float
+    subject: float = 0.0
+    mentions: float = 0.0
+    focus: float = 0.0
 
 
-FEATURES = tuple(Signals.__dataclass_fields__)
+#: The signals the fitted model uses.  BM25 over jieba words is measured but
+#: left out: it duplicates the bigram BM25 (the fit gave it a negative weight).
+FEATURES = tuple(f for f in Signals.__dataclass_fields__ if f != "bm25_max")
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,10 @@ class QuestionAnalysis:
 
     question: str  # without a hotline prefix
     region: str
-    norm: str
+    norm: str  # normalised script, lower case
+    normalised: str  # normalised script (what is embedded)
+    tokens: tuple[str, ...]  # BM25 words
+    bigrams: tuple[str, ...]  # BM25 character bigrams
     terms: tuple[str, ...]
     weights: tuple[float, ...]
     intents: tuple[str, ...]
@@ -110,10 +113,12 @@ class Answerer:
         m = _PREFIX_RE.match(q)
         if m:
             region, q = m.group(1), q[m.end() :]
-        norm = normalise(q).lower()
-        terms = content_terms(q, self._frame_words)
+        normalised = normalise(q)
+        norm = normalised.lower()
+        tokens = tuple(search_tokens(q))
+        terms = content_terms(q, self._frame_words, tokens=tokens)
         intents = []
-        q_tokens = set(search_tokens(q))
+        q_tokens = set(tokens)
         for intent, cue in self.lex.intents:
             # A bare how-word (如何, 怎么) asks "how", not "what strategy": too weak alone.
             if cue in self.lex.question_stopwords and intent != "number":
@@ -125,7 +130,7 @@ class Answerer:
         # Entities the question names (longest key first, no overlaps).
         taken: list[tuple[int, int]] = []
         ents: list[str] = []
-        key_text = match_key(q)
+        key_text = match_key(q)  # normalised, no spaces or quotes (cached)
         for key, eid in self.index.entity_keys:
             pos = key_text.find(key)
             if pos < 0 or any(pos < e and s < pos + len(key) for s, e in taken):
@@ -137,6 +142,9 @@ class Answerer:
             question=q,
             region=region,
             norm=norm,
+            normalised=normalised,
+            tokens=tokens,
+            bigrams=tuple(char_bigrams(normalised)),
             terms=tuple(terms),
             weights=tuple(idf_weight(t) for t in terms),
             intents=tuple(intents),
@@ -165,9 +173,11 @@ class Answerer:
         shares = np.zeros((len(qa.terms), n), dtype=np.float32)
         for k, t in enumerate(qa.terms):
             if len(t) >= 3 and not t.isascii():  # a word the segmenter glued: its character pairs
+                # weighted by how specific each pair is: 医药 of 医药企业 counts, 企业 little
                 pairs = [t[i : i + 2] for i in range(len(t) - 1)]
-                for pair in pairs:
-                    shares[k, sections.containing(pair)] += 1.0 / len(pairs)
+                pw = np.asarray([idf_weight(pair) for pair in pairs])
+                for pair, w in zip(pairs, pw / pw.sum()):
+                    shares[k, sections.containing(pair)] += w
             shares[k, sections.containing(t)] = 1.0
         for i in heads:
             # The head of a compound whose modifier is absent (组件 of 光伏组件)
@@ -201,9 +211,9 @@ class Answerer:
         """
         n = len(self.index.units)
         if qvec is None and self.embedder is not None:
-            qvec = embed_question(self.embedder, qa.question)
+            qvec = self.embedder.embed_queries([qa.normalised])[0]
         dense = self.index.dense_scores(qvec) if qvec is not None and n else np.zeros(n, np.float32)
-        tokens, grams = search_tokens(qa.question), char_bigrams(qa.question)
+        tokens, grams = list(qa.tokens), list(qa.bigrams)
         words = self.index.keyword_scores(tokens)
         bigram = self.index.bigram_scores(grams)
         graph = np.zeros(n, np.float32)
@@ -218,6 +228,8 @@ class Answerer:
             bigram_max=_ratio(float(bigram.max()) if n else 0.0, self.index.cbm25.bound(grams) if self.index.cbm25 else 0.0),
             coverage=cov[0].strength if cov else 0.0,
             entity=1.0 if qa.entity_ids else 0.0,
+            focus=_focus(self.index.unit_report, dense, bigram) if n else 0.0,
+            **self._subject(qa),
         )
         if mode == "dense":
             fused = dense.copy()
@@ -236,6 +248,38 @@ class Answerer:
             roles = np.asarray([u.role in wanted for u in self.index.units])
             fused = fused + _INTENT_BOOST * roles
         return Search(fused=fused, signals=signals, coverage=tuple(cov))
+
+    def _subject(self, qa: QuestionAnalysis) -> dict[str, float]:
+        """Is the question's subject in the corpus, and more than in passing?
+
+        ``subject``: the share (0..1) of the question's two most specific words
+        found anywhere in the corpus (a long word the segmenter may have glued
+        counts by its character pairs).  ``mentions``: log(1 + the largest
+        number of passages of one report naming the most specific word; 0 if
+        no passage names it): a topic named once in a report about something
+        else is not coverage.
+        """
+        ranked = sorted(zip(qa.terms, qa.weights), key=lambda tw: -tw[1])[:2]
+        if not ranked:
+            return {"subject": 0.0, "mentions": 0.0}
+        sections = self.index.sections
+        found, mentions = [], 0.0
+        for term, _ in ranked:
+            if len(sections.containing(term)):
+                share = 1.0
+            elif len(term) >= 3 and not term.isascii():
+                pairs = [term[i : i + 2] for i in range(len(term) - 1)]
+                pw = [idf_weight(p) for p in pairs]
+                share = sum(w for p, w in zip(pairs, pw) if len(sections.containing(p))) / sum(pw)
+            else:
+                share = 0.0
+            found.append(share)
+            if share == 1.0 and term == ranked[0][0]:
+                units = self.index.bm25.postings(term)
+                if len(units):
+                    mentions = float(np.log1p(np.bincount(self.index.unit_report[units]).max()))
+        weights = [w for _, w in ranked]
+        return {"subject": sum(f * w for f, w in zip(found, weights)) / sum(weights), "mentions": mentions}
 
     def _graph_candidates(self, qa: QuestionAnalysis) -> list[tuple[int, float]]:
         scores: dict[int, float] = {}
@@ -430,6 +474,14 @@ class Answerer:
         if related:
             text += "可推薦的相關報告：" + "；".join(f"《{r.title}》" for r in related)
         return text
+
+
+def _focus(unit_report: np.ndarray, dense: np.ndarray, bigram: np.ndarray) -> float:
+    """Do the retrievers point at the same report?  The share of the top ten dense
+    and top ten bigram passages that belong to the report most of them belong to
+    (an off-topic question's best passages scatter over unrelated reports)."""
+    top = np.concatenate([np.argsort(-dense, kind="stable")[:10], np.argsort(-bigram, kind="stable")[:10]])
+    return float(np.bincount(unit_report[top]).max() / len(top))
 
 
 def _ratio(value: float, bound: float) -> float:

@@ -177,9 +177,7 @@ def evaluate(
     """
     qvecs = {}
     if answerer.embedder is not None and any(m in ("hybrid", "dense") for m in modes):
-        from .answer import embed_questions
-
-        vecs = embed_questions(answerer.embedder, [answerer.analyse(q.question).question for q in questions])
+        vecs = answerer.embedder.embed_queries([answerer.analyse(q.question).normalised for q in questions])
         qvecs = {q.id: v for q, v in zip(questions, vecs)}
     out = []
     for mode in modes:

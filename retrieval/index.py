@@ -330,6 +330,13 @@ class _Bm25Scores:
         self.indices = np.load(folder / "indices.csc.index.npy", mmap_mode="r")
         self.indptr = np.load(folder / "indptr.csc.index.npy", mmap_mode="r")
 
+    def postings(self, token: str) -> np.ndarray:
+        """Indices of the documents that contain ``token``."""
+        col = self.vocab.get(token)
+        if col is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(self.indices[int(self.indptr[col]) : int(self.indptr[col + 1])])
+
     def bound(self, tokens: list[str]) -> float:
         """The best score a document could reach: each token's best weight, summed."""
         total = 0.0
@@ -414,6 +421,8 @@ class SearchIndex:
         self.relations: list[list[str]] = payload["relations"]
         self.vectors = vectors
         self.bm25 = bm25
+        order = {rid: i for i, rid in enumerate(dict.fromkeys(u.report_id for u in self.units))}
+        self.unit_report = np.asarray([order[u.report_id] for u in self.units], dtype=np.int64)
         self.report_units: dict[str, int] = {}
         for u in self.units:
             self.report_units[u.report_id] = self.report_units.get(u.report_id, 0) + 1

@@ -34,14 +34,14 @@ def char_bigrams(text: str) -> list[str]:
     return [t[i : i + 2] for i in range(len(t) - 1)] or ([t] if t else [])
 
 
-def content_terms(text: str, stopwords: frozenset[str]) -> list[str]:
+def content_terms(text: str, stopwords: frozenset[str], tokens: tuple[str, ...] | None = None) -> list[str]:
     """The subject words of a question: tokens minus stopwords and single characters.
 
     ``stopwords`` should include the intent cue words (挑战, 趋势, 机会 ...):
     they say what is asked about the subject, not what the subject is.
     """
     out = []
-    for tok in search_tokens(text):
+    for tok in search_tokens(text) if tokens is None else tokens:
         if tok in stopwords or (len(tok) < 2 and not tok.isascii()):
             continue
         if any(tok.startswith(w) or tok.endswith(w) for w in _INTERROGATIVES if len(tok) > len(w)):

@@ -15,7 +15,7 @@ from yanbao.core.settings import load_settings
 
 ON_TOPIC = "催收行業面臨哪些挑戰？"
 OFF_TOPIC = "咖啡行業的市場規模有多大？"
-METRICS = ("hit_at_1", "hit_at_3", "hit_at_5", "recall_at_5", "mrr", "abstention_precision", "abstention_recall")
+METRICS = ("hit_at_1", "hit_at_3", "hit_at_5", "recall_at_k", "mrr", "abstention_precision", "abstention_recall")
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_ask_json_off_topic(run):
     obj = _one_json(run("ask", OFF_TOPIC, "--json"))
     _check_answer_object(obj, OFF_TOPIC)
     assert obj["abstained"] is True
-    assert obj["evidence"] == [] and obj["confidence"] == 0
+    assert obj["evidence"] == [] and obj["confidence"] < 0.5
     assert any("咖啡" in rr["title"] for rr in obj["related_reports"])
 
 
@@ -201,26 +201,29 @@ def test_other_embedder_than_the_index_is_one_line_error(run):
 def _seed_file(tmp_path: Path) -> Path:
     path = tmp_path / "eval.jsonl"
     rows = [
-        {"id": "a6", "question": "区块链在催收里有什么用？", "kind": "fact", "evidence": ["區塊鏈技術應用于催收證據存證"]},
-        {"id": "d5", "question": "RPA机器人在催收机构里做什么？", "kind": "fact", "evidence": ["RPA機器人自動處理文書"]},
-        {"id": "x1", "question": "中埃咖啡經貿促進大會的主題是什麼？", "kind": "abstain", "evidence": []},
+        {"id": "q1", "question": "催收公司拿区块链做什么用途？", "kind": "fact", "evidence": ["區塊鏈技術應用于催收證據存證"]},
+        {"id": "q2", "question": "自动化机器人替催收机构处理哪些文书工作？", "kind": "fact", "evidence": ["RPA機器人自動處理文書"]},
+        {"id": "q3", "question": "精品咖啡豆的烘焙工艺有哪些流派？", "kind": "abstain", "evidence": []},
     ]
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     return path
 
 
 def test_eval_json(run, tmp_path):
-    obj = _one_json(run("eval", str(_seed_file(tmp_path)), "--json"))
-    results = obj["results"]
-    assert isinstance(results, list)
-    by_mode = {r["mode"]: r for r in results}
-    assert set(by_mode) == {"dense", "bm25", "graph", "hybrid"}
-    for mode, r in by_mode.items():
+    obj = _one_json(run("eval", str(_seed_file(tmp_path)), "--json", "--modes", "dense,bm25,graph,hybrid"))
+    (result,) = obj["sets"]
+    by_system = {r["system"]: r for r in result["systems"]}
+    assert set(by_system) == {"dense", "bm25", "graph", "hybrid", "naive dense", "naive bm25"}
+    for system, r in by_system.items():
         for key in METRICS:
-            assert isinstance(r[key], (int, float)) and 0 <= r[key] <= 1, (mode, key)
+            if r[key] is None and system.startswith("naive") and key.startswith("abstention"):
+                continue
+            assert isinstance(r[key], (int, float)) and 0 <= r[key] <= 1, (system, key)
         assert r["answerable"] == 2 and r["abstain_questions"] == 1
-    assert by_mode["hybrid"]["hit_at_5"] == 1.0
-    assert by_mode["hybrid"]["abstention_recall"] == 1.0
+    assert by_system["hybrid"]["hit_at_5"] == 1.0
+    assert by_system["hybrid"]["abstention_recall"] == 1.0
+    # The baselines never decline: their abstention precision is undefined, not 1.0.
+    assert by_system["naive dense"]["abstention_precision"] is None
 
 
 def test_eval_unknown_mode_and_missing_file(run, tmp_path):

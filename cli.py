@@ -7,12 +7,44 @@ Heavy modules are imported inside the commands, so ``yanbao --help`` is instant.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Iterator, List, Optional
 
 import typer
+from typer.core import TyperGroup
+
+class _OneLineErrors(TyperGroup):
+    """The root group: usage errors (unknown option, missing argument, bad value)
+    become one line on stderr, ``yanbao: error: ...``, and exit status 2, like
+    every other error; typer would print a multi-line box.  ``--help`` and a bare
+    ``yanbao`` (which shows the help) are unchanged."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        with _one_line_usage_errors():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx):
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except typer.TyperException as exc:  # the base of click's usage errors in typer's own click
+        if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "exit_code"):
+            raise  # `yanbao` or `yanbao graph` alone show the help, as before
+        message = " ".join(exc.format_message().split())
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        typer.echo(f"yanbao: error: {message}{hint}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
 
 app = typer.Typer(
     name="yanbao",
@@ -20,32 +52,78 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_OneLineErrors,
 )
+
+# The options every command takes, before or after the command's name:
+# `yanbao --home X ask ...` and `yanbao ask --home X ...` are the same.
+_HOME_HELP = "yanbao home folder (env YANBAO_HOME; default ~/.local/share/yanbao)."
+_CONFIG_HELP = "Config file (TOML; env YANBAO_CONFIG; default HOME/config.toml)."
+_STORE_HELP = "Graph store: oxigraph:PATH (embedded, default) or sparql:QUERY_URL[,UPDATE_URL] (env YANBAO_STORE)."
+_SAMPLE_HELP = "Do not start a fresh home with the bundled sample (setting sample = false)."
+
+
+def _common_params() -> list[inspect.Parameter]:
+    kw = inspect.Parameter.KEYWORD_ONLY
+    return [
+        inspect.Parameter("yb_home", kw, annotation=Optional[Path], default=typer.Option(None, "--home", help=_HOME_HELP)),
+        inspect.Parameter("yb_config", kw, annotation=Optional[Path], default=typer.Option(None, "--config", help=_CONFIG_HELP)),
+        inspect.Parameter("yb_store", kw, annotation=Optional[str], default=typer.Option(None, "--store", help=_STORE_HELP)),
+        inspect.Parameter("yb_no_sample", kw, annotation=bool, default=typer.Option(False, "--no-sample", help=_SAMPLE_HELP)),
+    ]
 
 
 class _State:
+    """The common options of this invocation (the root's, then the command's over them)."""
+
     overrides: dict = {}
+
+
+def _set_common(yb_home=None, yb_config=None, yb_store=None, yb_no_sample=False) -> None:
+    given = {"home": yb_home, "_config": yb_config, "store": yb_store, "sample": False if yb_no_sample else None}
+    _State.overrides.update({k: v for k, v in given.items() if v is not None})
+
+
+def _with_common_options(func):
+    """Add ``--home``, ``--config``, ``--store`` and ``--no-sample`` to a command.
+
+    typer builds a command's options from ``inspect.signature``: the wrapper
+    shows the command's own parameters plus the common ones, takes the common
+    ones off and records them before calling the command.
+    """
+    sig = inspect.signature(func, eval_str=True)
+    extra = _common_params()
+    params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD] + extra
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        _set_common(**{p.name: kwargs.pop(p.name) for p in extra})
+        return func(*args, **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=params)
+    wrapper.__annotations__ = {p.name: p.annotation for p in params} | {"return": sig.return_annotation}
+    return wrapper
 
 
 @app.callback()
 def _root(
-    home: Optional[Path] = typer.Option(None, "--home", help="yanbao home folder (env YANBAO_HOME; default ~/.local/share/yanbao)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Config file (TOML); default HOME/config.toml."),
-    store: Optional[str] = typer.Option(
-        None, "--store", help="Graph store: oxigraph:PATH (embedded, default) or sparql:QUERY_URL[,UPDATE_URL] (env YANBAO_STORE)."
-    ),
+    home: Optional[Path] = typer.Option(None, "--home", help=_HOME_HELP),
+    config: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
+    store: Optional[str] = typer.Option(None, "--store", help=_STORE_HELP),
+    no_sample: bool = typer.Option(False, "--no-sample", help=_SAMPLE_HELP),
 ) -> None:
     """yanbao: ingest reports, explore their knowledge graph, ask cited questions."""
-    _State.overrides = {"home": home, "store": store, "_config": config}
+    _State.overrides = {}
+    _set_common(home, config, store, no_sample)
 
 
 def _library(**extra):
+    """Open the home the options name (a fresh one starts with the sample; see Library.open)."""
     from yanbao.library import Library
-    from yanbao.core.settings import load_settings
 
     overrides = {k: v for k, v in _State.overrides.items() if not k.startswith("_")}
     overrides.update({k: v for k, v in extra.items() if v is not None})
-    return Library(load_settings(overrides, config_file=_State.overrides.get("_config")))
+    return Library.open(config_file=_State.overrides.get("_config"), **overrides)
 
 
 @contextlib.contextmanager
@@ -458,6 +536,17 @@ graph_app = typer.Typer(help="Explore the knowledge graph: stats, entities, path
 app.add_typer(graph_app, name="graph")
 
 
+@graph_app.callback()
+def _graph_root(
+    home: Optional[Path] = typer.Option(None, "--home", help=_HOME_HELP),
+    config: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
+    store: Optional[str] = typer.Option(None, "--store", help=_STORE_HELP),
+    no_sample: bool = typer.Option(False, "--no-sample", help=_SAMPLE_HELP),
+) -> None:
+    """Explore the knowledge graph: stats, entities, paths, export, drawing."""
+    _set_common(home, config, store, no_sample)
+
+
 @contextlib.contextmanager
 def _graph_store(lib=None) -> Iterator[object]:
     store = (lib or _library()).graph()
@@ -693,6 +782,11 @@ def sparql(
     for row in rows:
         table.add_row(*row)
     _console().print(table)
+
+
+# Every command, the graph group included, takes the common options.
+for _info in [*app.registered_commands, *graph_app.registered_commands]:
+    _info.callback = _with_common_options(_info.callback)
 
 
 def main() -> None:  # pragma: no cover - console entry point

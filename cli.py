@@ -556,10 +556,10 @@ def _graph_store(lib=None) -> Iterator[object]:
         store.close()
 
 
-def _entity_graph():
+def _entity_graph(lib=None):
     from yanbao.kg.analytics import entity_graph
 
-    with _graph_store() as store:
+    with _graph_store(lib) as store:
         return entity_graph(store)
 
 
@@ -597,22 +597,42 @@ def graph_stats_cmd(as_json: bool = typer.Option(False, "--json", help="JSON out
     _console().print(table)
 
 
+_RANKINGS = ("pagerank", "mentions")
+
+
 @graph_app.command("entities")
 def graph_entities_cmd(
     type_: Optional[str] = typer.Option(None, "--type", "-t", help="Keep one class (Actor, Driver, Challenge, ...)."),
-    limit: int = typer.Option(50, "--limit", "-n", help="How many to list (most central first)."),
+    limit: int = typer.Option(50, "--limit", "-n", help="How many to list."),
+    by: str = typer.Option(
+        "pagerank", "--by", help="Order: pagerank (most central first) | mentions (most mentioned first, as GET /entities)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """List entities, most central (PageRank over relations and co-mentions) first."""
-    from yanbao.kg.analytics import central_entities
+    """List entities, most central (PageRank over relations and co-mentions) or most mentioned first."""
+    from yanbao.kg.analytics import central_entities, check_class
+    from yanbao.core.errors import InputError
 
     with _errors():
-        G = _entity_graph()
-        ranked = central_entities(G, cls=type_, top=limit)
+        if by not in _RANKINGS:
+            raise InputError(f"unknown order --by {by!r}; valid: {', '.join(_RANKINGS)}")
+        type_ = check_class(type_)
+        lib = _library()
+        G = _entity_graph(lib)
+        if by == "pagerank":
+            ranked = central_entities(G, cls=type_, top=limit)
+            mentions = None
+        else:
+            mentions = _mentions(lib)
+            ranked = sorted(
+                ((n, float(mentions.get(n, 0))) for n in G.nodes if type_ is None or G.nodes[n]["cls"] == type_),
+                key=lambda x: (-x[1], G.nodes[x[0]]["label"], x[0]),
+            )[: max(limit, 0)]
     rows = [
         {
             "id": n, "label": G.nodes[n]["label"], "class": G.nodes[n]["cls"], "aliases": G.nodes[n]["aliases"],
             "claims": len(G.nodes[n]["claims"]), "links": G.degree(n), "reports": G.nodes[n]["reports"], "score": score,
+            **({"mentions": int(score)} if mentions is not None else {}),
         }
         for n, score in ranked
     ]
@@ -622,11 +642,20 @@ def graph_entities_cmd(
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'}" + (f" of class {type_}" if type_ else ""))
-    for col in ("label", "class", "aliases", "claims", "links", "reports", "id"):
-        table.add_column(col, justify="right" if col in ("claims", "links", "reports") else "left")
+    cols = ("label", "class", "aliases", "claims", *(("mentions",) if mentions is not None else ()), "links", "reports", "id")
+    for col in cols:
+        table.add_column(col, justify="right" if col in ("claims", "mentions", "links", "reports") else "left")
     for r in rows:
-        table.add_row(r["label"], r["class"], "、".join(r["aliases"]), str(r["claims"]), str(r["links"]), str(len(r["reports"])), r["id"])
+        cells = {"aliases": "、".join(r["aliases"]), "reports": str(len(r["reports"]))}
+        table.add_row(*(cells.get(c, str(r.get(c, ""))) for c in cols))
     _console().print(table)
+
+
+def _mentions(lib) -> dict[str, int]:
+    """Entity id -> the passages of the search index that name it (what GET /entities counts)."""
+    from yanbao.retrieval.index import SearchIndex
+
+    return {eid: len(units) for eid, units in SearchIndex.load(lib.home).units_by_entity.items()}
 
 
 @graph_app.command("entity")

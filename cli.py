@@ -17,6 +17,7 @@ from typing import Iterator, List, Optional
 import typer
 from typer.core import TyperGroup
 
+
 class _OneLineErrors(TyperGroup):
     """The root group: usage errors (unknown option, missing argument, bad value)
     become one line on stderr, ``yanbao: error: ...``, and exit status 2, like

@@ -1,6 +1,9 @@
 """The HTTP service for the expert-question hotline (FastAPI; ``yanbao serve``).
 
-Endpoints (JSON; errors are ``{"error": {"type", "message"}}`` with a 4xx/5xx status):
+Endpoints (JSON; errors are ``{"error": {"type", "message"}}`` with a 4xx status, or
+503 when the server side must change first (a store out of reach, a bad setting, an
+index to rebuild, every SPARQL worker busy), 504 for a query cut off; never 500 --
+``status_for`` maps each error class):
 
 - ``POST /ask``, ``POST /ask/batch`` — the ``ask --json`` contract plus the triage
   fields (coverage, recommended_reports, needs_expert, needs_expert_reason, region)
@@ -30,7 +33,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -38,7 +41,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .contract import triage_json  # one definition of the JSON contract, shared with the CLI
+# One definition of the JSON contract, shared with the CLI.
+from .contract import triage_json
 from .core.errors import (
     EmptyInputError,
     IndexMismatchError,
@@ -57,7 +61,7 @@ from .core.records import to_dict
 from .core.settings import Settings
 from .library import Library
 
-__all__ = ["create_app", "status_for", "MAX_JSON_BYTES", "MAX_BATCH"]
+__all__ = ["MAX_BATCH", "MAX_JSON_BYTES", "create_app", "status_for"]
 
 MAX_JSON_BYTES = 1024 * 1024
 MAX_BATCH = 200
@@ -97,8 +101,8 @@ class AskRequest(BaseModel):
 
     question: str = Field(..., min_length=1, max_length=2000)
     region: str = Field("", max_length=20)
-    id: Optional[str] = Field(None, max_length=200)
-    top_k: Optional[int] = Field(None, ge=1, le=50)
+    id: str | None = Field(None, max_length=200)
+    top_k: int | None = Field(None, ge=1, le=50)
 
 
 class BatchRequest(BaseModel):
@@ -145,7 +149,8 @@ def create_app(library: Library):
         StoreError: the index is damaged.
     """
     try:
-        from fastapi_offline import FastAPIOffline as FastAPI  # Swagger UI assets shipped in the package
+        # Swagger UI assets shipped in the package.
+        from fastapi_offline import FastAPIOffline as FastAPI
     except ImportError:  # pragma: no cover - the serve extra installs it
         from fastapi import FastAPI
 
@@ -296,7 +301,7 @@ def report(report_id: str, svc: Service) -> dict:
 
 
 @_router.post("/reports", dependencies=[Depends(_require_token)], status_code=201)
-def upload(svc: Service, file: UploadFile = File(...)) -> dict:
+def upload(svc: Service, file: Annotated[UploadFile, File()]) -> dict:
     """Upload one report file (.txt .md .html .pdf .docx) and ingest it."""
     name = _SAFE_NAME_RE.sub("_", Path(file.filename or "upload").name).lstrip(".") or "upload"
     from yanbao.corpus.loaders import SUPPORTED_SUFFIXES
@@ -357,7 +362,7 @@ def delete(report_id: str, svc: Service) -> dict:
 
 
 @_router.get("/entities")
-def entities(svc: Service, type: Optional[str] = Query(None), limit: int = Query(200, ge=1, le=5000)) -> dict:
+def entities(svc: Service, type: str | None = Query(None), limit: int = Query(200, ge=1, le=5000)) -> dict:
     """Entities of the knowledge graph, optionally of one class, most mentioned first."""
     from yanbao.kg.vocab import ENTITY_CLASSES
 

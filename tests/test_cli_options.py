@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 import typer.main
 from typer.testing import CliRunner
-
 from yanbao.cli import app
-from yanbao.library import Library
 from yanbao.core.errors import SettingsError
 from yanbao.core.settings import load_settings
+from yanbao.library import Library
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "reports" / "broker_semiconductor.txt"

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 import typer.main
 from typer.testing import CliRunner
-
 from yanbao.cli import app
-from yanbao.library import Library
 from yanbao.core.settings import load_settings
+from yanbao.library import Library
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -73,7 +72,7 @@ def _walk(tokens: list[str], node=CLI, where: str = "", path: list | None = None
 def _readme_commands() -> list[str]:
     """Every `yanbao ...` in inline code and in shell blocks."""
     found = [s for s in SPAN.findall(README) if s.startswith("yanbao ") or s == "yanbao"]
-    for lang, body in re.findall(r"```(\w*)\n(.*?)```", README, flags=re.S):
+    for lang, body in re.findall(r"```(\w*)\n(.*?)```", README, flags=re.DOTALL):
         if lang not in ("", "bash", "sh"):
             continue
         for line in body.splitlines():
@@ -152,7 +151,7 @@ def test_every_setting_in_the_table_is_a_setting():
     from yanbao.core.settings import Settings
 
     names = {f.name for f in fields(Settings)}
-    rows = re.findall(r"^\| `(\w+)` \|", _section("Settings"), flags=re.M)
+    rows = re.findall(r"^\| `(\w+)` \|", _section("Settings"), flags=re.MULTILINE)
     assert len(rows) >= 10
     for name in rows:
         assert name in names, name

@@ -9,7 +9,6 @@ import os
 import shutil
 
 from typer.testing import CliRunner
-
 from yanbao.cli import app
 
 from .conftest import run_server
@@ -32,7 +31,7 @@ def test_cli_by_mentions_agrees_with_the_service(template_home, tmp_path):
         served = client.get("/entities?limit=5000").json()["entities"]
         served_drivers = client.get("/entities?type=Driver").json()["entities"]
     assert len(served) >= 40
-    key = lambda rows: [(r["label"], r["mentions"]) for r in rows]  # noqa: E731
+    key = lambda rows: [(r["label"], r["mentions"]) for r in rows]
     assert key(by_mentions) == key(served)
     assert key(drivers) == key(served_drivers)
     assert [r["mentions"] for r in by_mentions] == sorted((r["mentions"] for r in by_mentions), reverse=True)

@@ -10,12 +10,11 @@ import socket
 import threading
 
 from typer.testing import CliRunner
-
 from yanbao.cli import app
 from yanbao.core import errors
 from yanbao.core.errors import YanbaoError
-from yanbao.library import Library
 from yanbao.core.settings import load_settings
+from yanbao.library import Library
 from yanbao.service import status_for
 
 from .conftest import TOKEN, run_server

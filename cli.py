@@ -7,12 +7,45 @@ Heavy modules are imported inside the commands, so ``yanbao --help`` is instant.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Iterator, List, Optional
 
 import typer
+from typer.core import TyperGroup
+
+
+class _OneLineErrors(TyperGroup):
+    """The root group: usage errors (unknown option, missing argument, bad value)
+    become one line on stderr, ``yanbao: error: ...``, and exit status 2, like
+    every other error; typer would print a multi-line box.  ``--help`` and a bare
+    ``yanbao`` (which shows the help) are unchanged."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        with _one_line_usage_errors():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx):
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except typer.TyperException as exc:  # the base of click's usage errors in typer's own click
+        if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "exit_code"):
+            raise  # `yanbao` or `yanbao graph` alone show the help, as before
+        message = " ".join(exc.format_message().split())
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        typer.echo(f"yanbao: error: {message}{hint}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
 
 app = typer.Typer(
     name="yanbao",
@@ -20,32 +53,78 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_OneLineErrors,
 )
+
+# The options every command takes, before or after the command's name:
+# `yanbao --home X ask ...` and `yanbao ask --home X ...` are the same.
+_HOME_HELP = "yanbao home folder (env YANBAO_HOME; default ~/.local/share/yanbao)."
+_CONFIG_HELP = "Config file (TOML; env YANBAO_CONFIG; default HOME/config.toml)."
+_STORE_HELP = "Graph store: oxigraph:PATH (embedded, default) or sparql:QUERY_URL[,UPDATE_URL] (env YANBAO_STORE)."
+_SAMPLE_HELP = "Do not start a fresh home with the bundled sample (setting sample = false)."
+
+
+def _common_params() -> list[inspect.Parameter]:
+    kw = inspect.Parameter.KEYWORD_ONLY
+    return [
+        inspect.Parameter("yb_home", kw, annotation=Optional[Path], default=typer.Option(None, "--home", help=_HOME_HELP)),
+        inspect.Parameter("yb_config", kw, annotation=Optional[Path], default=typer.Option(None, "--config", help=_CONFIG_HELP)),
+        inspect.Parameter("yb_store", kw, annotation=Optional[str], default=typer.Option(None, "--store", help=_STORE_HELP)),
+        inspect.Parameter("yb_no_sample", kw, annotation=bool, default=typer.Option(False, "--no-sample", help=_SAMPLE_HELP)),
+    ]
 
 
 class _State:
+    """The common options of this invocation (the root's, then the command's over them)."""
+
     overrides: dict = {}
+
+
+def _set_common(yb_home=None, yb_config=None, yb_store=None, yb_no_sample=False) -> None:
+    given = {"home": yb_home, "_config": yb_config, "store": yb_store, "sample": False if yb_no_sample else None}
+    _State.overrides.update({k: v for k, v in given.items() if v is not None})
+
+
+def _with_common_options(func):
+    """Add ``--home``, ``--config``, ``--store`` and ``--no-sample`` to a command.
+
+    typer builds a command's options from ``inspect.signature``: the wrapper
+    shows the command's own parameters plus the common ones, takes the common
+    ones off and records them before calling the command.
+    """
+    sig = inspect.signature(func, eval_str=True)
+    extra = _common_params()
+    params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD] + extra
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        _set_common(**{p.name: kwargs.pop(p.name) for p in extra})
+        return func(*args, **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=params)
+    wrapper.__annotations__ = {p.name: p.annotation for p in params} | {"return": sig.return_annotation}
+    return wrapper
 
 
 @app.callback()
 def _root(
-    home: Optional[Path] = typer.Option(None, "--home", help="yanbao home folder (env YANBAO_HOME; default ~/.local/share/yanbao)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Config file (TOML); default HOME/config.toml."),
-    store: Optional[str] = typer.Option(
-        None, "--store", help="Graph store: oxigraph:PATH (embedded, default) or sparql:QUERY_URL[,UPDATE_URL] (env YANBAO_STORE)."
-    ),
+    home: Optional[Path] = typer.Option(None, "--home", help=_HOME_HELP),
+    config: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
+    store: Optional[str] = typer.Option(None, "--store", help=_STORE_HELP),
+    no_sample: bool = typer.Option(False, "--no-sample", help=_SAMPLE_HELP),
 ) -> None:
     """yanbao: ingest reports, explore their knowledge graph, ask cited questions."""
-    _State.overrides = {"home": home, "store": store, "_config": config}
+    _State.overrides = {}
+    _set_common(home, config, store, no_sample)
 
 
 def _library(**extra):
+    """Open the home the options name (a fresh one starts with the sample; see Library.open)."""
     from yanbao.library import Library
-    from yanbao.core.settings import load_settings
 
     overrides = {k: v for k, v in _State.overrides.items() if not k.startswith("_")}
     overrides.update({k: v for k, v in extra.items() if v is not None})
-    return Library(load_settings(overrides, config_file=_State.overrides.get("_config")))
+    return Library.open(config_file=_State.overrides.get("_config"), **overrides)
 
 
 @contextlib.contextmanager
@@ -505,6 +584,17 @@ graph_app = typer.Typer(help="Explore the knowledge graph: stats, entities, path
 app.add_typer(graph_app, name="graph")
 
 
+@graph_app.callback()
+def _graph_root(
+    home: Optional[Path] = typer.Option(None, "--home", help=_HOME_HELP),
+    config: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
+    store: Optional[str] = typer.Option(None, "--store", help=_STORE_HELP),
+    no_sample: bool = typer.Option(False, "--no-sample", help=_SAMPLE_HELP),
+) -> None:
+    """Explore the knowledge graph: stats, entities, paths, export, drawing."""
+    _set_common(home, config, store, no_sample)
+
+
 @contextlib.contextmanager
 def _graph_store(lib=None) -> Iterator[object]:
     store = (lib or _library()).graph()
@@ -514,10 +604,10 @@ def _graph_store(lib=None) -> Iterator[object]:
         store.close()
 
 
-def _entity_graph():
+def _entity_graph(lib=None):
     from yanbao.kg.analytics import entity_graph
 
-    with _graph_store() as store:
+    with _graph_store(lib) as store:
         return entity_graph(store)
 
 
@@ -555,22 +645,42 @@ def graph_stats_cmd(as_json: bool = typer.Option(False, "--json", help="JSON out
     _console().print(table)
 
 
+_RANKINGS = ("pagerank", "mentions")
+
+
 @graph_app.command("entities")
 def graph_entities_cmd(
     type_: Optional[str] = typer.Option(None, "--type", "-t", help="Keep one class (Actor, Driver, Challenge, ...)."),
-    limit: int = typer.Option(50, "--limit", "-n", help="How many to list (most central first)."),
+    limit: int = typer.Option(50, "--limit", "-n", help="How many to list."),
+    by: str = typer.Option(
+        "pagerank", "--by", help="Order: pagerank (most central first) | mentions (most mentioned first, as GET /entities)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """List entities, most central (PageRank over relations and co-mentions) first."""
-    from yanbao.kg.analytics import central_entities
+    """List entities, most central (PageRank over relations and co-mentions) or most mentioned first."""
+    from yanbao.kg.analytics import central_entities, check_class
+    from yanbao.core.errors import InputError
 
     with _errors():
-        G = _entity_graph()
-        ranked = central_entities(G, cls=type_, top=limit)
+        if by not in _RANKINGS:
+            raise InputError(f"unknown order --by {by!r}; valid: {', '.join(_RANKINGS)}")
+        type_ = check_class(type_)
+        lib = _library()
+        G = _entity_graph(lib)
+        if by == "pagerank":
+            ranked = central_entities(G, cls=type_, top=limit)
+            mentions = None
+        else:
+            mentions = _mentions(lib)
+            ranked = sorted(
+                ((n, float(mentions.get(n, 0))) for n in G.nodes if type_ is None or G.nodes[n]["cls"] == type_),
+                key=lambda x: (-x[1], G.nodes[x[0]]["label"], x[0]),
+            )[: max(limit, 0)]
     rows = [
         {
             "id": n, "label": G.nodes[n]["label"], "class": G.nodes[n]["cls"], "aliases": G.nodes[n]["aliases"],
             "claims": len(G.nodes[n]["claims"]), "links": G.degree(n), "reports": G.nodes[n]["reports"], "score": score,
+            **({"mentions": int(score)} if mentions is not None else {}),
         }
         for n, score in ranked
     ]
@@ -580,11 +690,20 @@ def graph_entities_cmd(
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'}" + (f" of class {type_}" if type_ else ""))
-    for col in ("label", "class", "aliases", "claims", "links", "reports", "id"):
-        table.add_column(col, justify="right" if col in ("claims", "links", "reports") else "left")
+    cols = ("label", "class", "aliases", "claims", *(("mentions",) if mentions is not None else ()), "links", "reports", "id")
+    for col in cols:
+        table.add_column(col, justify="right" if col in ("claims", "mentions", "links", "reports") else "left")
     for r in rows:
-        table.add_row(r["label"], r["class"], "、".join(r["aliases"]), str(r["claims"]), str(r["links"]), str(len(r["reports"])), r["id"])
+        cells = {"aliases": "、".join(r["aliases"]), "reports": str(len(r["reports"]))}
+        table.add_row(*(cells.get(c, str(r.get(c, ""))) for c in cols))
     _console().print(table)
+
+
+def _mentions(lib) -> dict[str, int]:
+    """Entity id -> the passages of the search index that name it (what GET /entities counts)."""
+    from yanbao.retrieval.index import SearchIndex
+
+    return {eid: len(units) for eid, units in SearchIndex.load(lib.home).units_by_entity.items()}
 
 
 @graph_app.command("entity")
@@ -740,6 +859,11 @@ def sparql(
     for row in rows:
         table.add_row(*row)
     _console().print(table)
+
+
+# Every command, the graph group included, takes the common options.
+for _info in [*app.registered_commands, *graph_app.registered_commands]:
+    _info.callback = _with_common_options(_info.callback)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -35,14 +35,30 @@ class Library:
         self._answerer = None
 
     @classmethod
-    def open(cls, home: str | os.PathLike[str] | None = None, **overrides) -> "Library":
-        """Open the home at ``home`` (or the configured default) with setting overrides."""
-        return cls(load_settings({"home": home, **overrides}))
+    def open(
+        cls, home: str | os.PathLike[str] | None = None, *, config_file: str | os.PathLike[str] | None = None,
+        **overrides,
+    ) -> "Library":
+        """Open the home at ``home`` (or the configured default) with setting overrides.
+
+        A fresh home (one yanbao has never written) starts with the bundled
+        sample, whatever is done with it first, ingest included, unless the
+        setting ``sample`` is false.  The CLI and the service open homes this
+        way; the constructor ``Library(settings)`` opens a home as it is.
+
+        Raises:
+            SettingsError: a bad setting.  LockedError: the sample could not be
+            written because another process is writing to the home.
+        """
+        library = cls(load_settings({"home": home, **overrides}, config_file=config_file))
+        library.ensure_initialised()
+        return library
 
     # ------------------------------------------------------------ reports
     def ensure_initialised(self) -> None:
-        """Ingest the bundled sample into a home that has never been written."""
-        if self.home.exists():
+        """Ingest the bundled sample into a home that has never been written
+        (nothing is done when the setting ``sample`` is false)."""
+        if self.home.exists() or not self.settings.sample:
             return
         from yanbao.corpus import sample_paths
 
@@ -50,7 +66,6 @@ class Library:
 
     def reports(self) -> list[ReportEntry]:
         """Return the manifest entries of the ingested reports."""
-        self.ensure_initialised()
         return self.home.entries()
 
     def report(self, ref: str) -> Report:
@@ -59,7 +74,6 @@ class Library:
         Raises:
             NotFoundError: no such report.
         """
-        self.ensure_initialised()
         return self.home.load_report(self.home.resolve(ref).id)
 
     # ------------------------------------------------------------- ingest
@@ -214,7 +228,6 @@ class Library:
 
         Returns a :class:`kg.store.GraphStore`; close it when done.
         """
-        self.ensure_initialised()
         store = self._graph_store(read_only=True)
         if not store.shared:
             store.restrict_to({e.id for e in self.home.entries()})  # the last complete state only
@@ -240,7 +253,6 @@ class Library:
             NotFoundError: nothing indexed.  IndexMismatchError: another model built the index.
         """
         if self._answerer is None:
-            self.ensure_initialised()
             self._answerer = self._load_answerer()
         return self._answerer
 
@@ -253,9 +265,14 @@ class Library:
         if index.meta["model"] != embedder.name:
             from .core.errors import IndexMismatchError
 
+            fix = f"yanbao reindex --embedder {self.settings.embedder}"
+            if self.settings.model:
+                fix += f" --model {self.settings.model}"
+            # Re-ingesting would not help: unchanged reports are skipped, the index stays.
             raise IndexMismatchError(
                 f"the index was built with {index.meta['model']}, but the embedder is {embedder.name}; "
-                "re-ingest with this embedder or choose the index's one"
+                f"rebuild the index for it with `{fix}` (cached embeddings are reused), "
+                "or ask with the embedder that built the index"
             )
         return Answerer(index, embedder, self.home)
 

@@ -45,6 +45,7 @@ class Settings:
     sparql_max_rows: int = 10000
     token: str = ""  # bearer token for the HTTP service's write endpoints
     validate_shapes: bool = True
+    sample: bool = True  # a fresh home starts with the bundled sample report
 
     @property
     def max_bytes(self) -> int:
@@ -78,8 +79,12 @@ def load_settings(
 
     ``None`` values in ``overrides`` mean "not given".
 
+    The config file is ``config_file``, else ``YANBAO_CONFIG``, else
+    ``HOME/config.toml`` if it exists.
+
     Raises:
-        SettingsError: an unknown key in the config file, or a value of the wrong type.
+        SettingsError: a named config file that does not exist, an unknown key
+        in the config file, or a value of the wrong type.
     """
     env = os.environ if env is None else env
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
@@ -88,7 +93,11 @@ def load_settings(
 
     home_raw = overrides.get("home") or env.get(_ENV_PREFIX + "HOME") or default_home(env)
     home = Path(str(home_raw)).expanduser()
-    cfg_path = Path(config_file) if config_file else Path(env.get(_ENV_PREFIX + "CONFIG", home / "config.toml"))
+    named = config_file or env.get(_ENV_PREFIX + "CONFIG")
+    cfg_path = Path(named).expanduser() if named else home / "config.toml"
+    if named and not cfg_path.is_file():
+        # Only the home's own config.toml is optional; a file asked for by name must be there.
+        raise SettingsError(f"{cfg_path}: no such config file")
     if cfg_path.is_file():
         try:
             data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))

@@ -173,8 +173,7 @@ def run_set(
     tmp = Path(tempfile.mkdtemp(prefix="yanbao-eval-")) if work is None else Path(work)
     try:
         staged = _staged(eval_set.files, tmp / "files")
-        lib = Library(replace(settings, home=tmp / "home", sample=False) if hasattr(settings, "sample")
-                      else replace(settings, home=tmp / "home"))
+        lib = Library(replace(settings, home=tmp / "home", sample=False))
         outcomes = lib.ingest([str(f) for f in staged], progress=progress) if staged else []
         refused = tuple(f"{Path(o.path).name}: {o.reason}" for o in outcomes if o.status == "refused")
         questions = list(eval_set.questions)

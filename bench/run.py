@@ -77,7 +77,8 @@ def bench_size(n: int, args, env: dict) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"yanbao-bench-{n}-"))
     corpus, home = work / "corpus", work / "home"
     generate(n, corpus, seed=n)
-    env = {**env, "YANBAO_HOME": str(home), "YANBAO_EMBEDDER": args.embedder, "YANBAO_EMBED_BATCH": str(args.batch)}
+    env = {**env, "YANBAO_HOME": str(home), "YANBAO_EMBEDDER": args.embedder, "YANBAO_EMBED_BATCH": str(args.batch),
+           "YANBAO_SAMPLE": "false"}
     ingest_code = f"""
 import json, time
 from yanbao.library import Library

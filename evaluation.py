@@ -12,6 +12,9 @@ A *set* is one of:
       name = "dev"
       path = "../shared/eval/dev"          # a set folder, relative to the suite file
       [[set]]
+      name = "cases"
+      glob = "../shared/cases/case-*"      # set folders pooled into one home
+      [[set]]
       name = "seed"
       questions = "../shared/eval/seed_questions.jsonl"
       reports = ["../shared/seed"]         # files or folders
@@ -94,6 +97,16 @@ def load_sets(path: str | Path) -> list[EvalSet]:
             if "path" in row:
                 (one,) = load_sets(p.parent / row["path"])
                 out.append(EvalSet(str(row.get("name", one.name)), one.questions, one.files))
+                continue
+            if "glob" in row:  # several set folders pooled into one home (harder: more to tell apart)
+                import glob as globbing
+
+                matches = sorted(Path(m) for m in globbing.glob(str(p.parent / row["glob"])))
+                parts = [s for d in matches if d.is_dir() for s in load_sets(d)]
+                if not parts:
+                    raise InputError(f"{p}: set {n}: no set folder matches {row['glob']!r}")
+                out.append(EvalSet(str(row.get("name", n)), tuple(q for s in parts for q in s.questions),
+                                   tuple(f for s in parts for f in s.files)))
                 continue
             if "questions" not in row:
                 raise InputError(f"{p}: set {n} names neither a path nor a questions file")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .core.errors import InputError
+from .core.errors import IndexMismatchError, InputError
 from .core.settings import Settings
 from .retrieval.evaluate import EvalQuestion, Ranked, SystemScores, evaluate, load_questions, score_system
 
@@ -190,7 +190,12 @@ def run_set(
         outcomes = lib.ingest([str(f) for f in staged], progress=progress) if staged else []
         refused = tuple(f"{Path(o.path).name}: {o.reason}" for o in outcomes if o.status == "refused")
         questions = list(eval_set.questions)
-        systems = list(evaluate(lib.answerer(), questions, modes=modes, top_k=top_k))
+        try:
+            answerer = lib.answerer()
+        except IndexMismatchError:  # a kept home indexed by an older yanbao
+            lib.reindex()
+            answerer = lib.answerer()
+        systems = list(evaluate(answerer, questions, modes=modes, top_k=top_k))
         if baselines:
             systems += _baseline_results(staged, questions, lib.embedder(batch=True), top_k, settings)
         reports = len(lib.home.entries())

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _signals(suite: Path, work: Path) -> list[tuple[str, str, bool, dict]]:
+    from yanbao.core.errors import IndexMismatchError
     from yanbao.core.settings import load_settings
     from yanbao.evaluation import _staged, load_sets
     from yanbao.library import Library
@@ -47,9 +48,8 @@ def _signals(suite: Path, work: Path) -> list[tuple[str, str, bool, dict]]:
         lib.ingest([str(f) for f in staged])
         try:
             answerer = lib.answerer()
-        except Exception:  # an index of an older format: rebuild it once
+        except IndexMismatchError:  # an index of an older format: rebuild it once
             lib.reindex()
-            lib.reload()
             answerer = lib.answerer()
         for q in s.questions:
             qa = answerer.analyse(q.question)

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalise", "match_key", "replace_surrogates"]
+__all__ = ["normalise", "match_key", "replace_surrogates", "search_form", "search_key"]
 
 _SPACE_RE = re.compile(r"\s+")
 _QUOTES_RE = re.compile(r"[\"'“”‘’「」『』《》〈〉]")
@@ -51,3 +51,28 @@ def match_key(text: str) -> str:
     Normalised script, lower case, no whitespace and no quotation marks.
     """
     return _QUOTES_RE.sub("", _SPACE_RE.sub("", normalise(text))).lower()
+
+
+@lru_cache(maxsize=1)
+def _phrase_converter():
+    import opencc
+
+    return opencc.OpenCC("tw2sp")
+
+
+@lru_cache(maxsize=65536)
+def search_form(text: str) -> str:
+    """Return ``text`` in Simplified script *and mainland vocabulary*, for search only.
+
+    OpenCC's ``tw2sp`` converts Taiwan phrases as well as characters
+    (記憶體 → 内存, 軟體 → 软件, 晶片 → 芯片, 資料中心 → 数据中心), so a question in one
+    region's words finds a report in the other's.  Unlike :func:`normalise` it may
+    change the length: never use it for offsets or ids.
+    """
+    return _phrase_converter().convert(unicodedata.normalize("NFKC", replace_surrogates(text)))
+
+
+@lru_cache(maxsize=65536)
+def search_key(text: str) -> str:
+    """:func:`search_form`, lower case, no whitespace and no quotation marks."""
+    return _QUOTES_RE.sub("", _SPACE_RE.sub("", search_form(text))).lower()

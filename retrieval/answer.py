@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yanbao.corpus.script import match_key, normalise
+from yanbao.corpus.script import match_key, search_form, search_key
 from yanbao.core.errors import StoreError
 from yanbao.core.home import Home
 from yanbao.core.records import Answer, Coverage, Evidence, RelatedReportHit
@@ -113,7 +113,7 @@ class Answerer:
         m = _PREFIX_RE.match(q)
         if m:
             region, q = m.group(1), q[m.end() :]
-        normalised = normalise(q)
+        normalised = search_form(q)
         norm = normalised.lower()
         tokens = tuple(search_tokens(q))
         terms = content_terms(q, self._frame_words, tokens=tokens)
@@ -158,7 +158,7 @@ class Answerer:
         if not qa.terms:
             return []
         total = sum(qa.weights)
-        key = match_key(qa.question)
+        key = search_key(qa.question)
         heads = [
             i for i in range(1, len(qa.terms))
             if (p := key.find(qa.terms[i - 1])) >= 0 and key.find(qa.terms[i], p) == p + len(qa.terms[i - 1])
@@ -397,7 +397,7 @@ class Answerer:
 
     def _report_key(self, rid: str) -> str:
         if rid not in self._keys:
-            self._keys[rid] = match_key(self._report_text(rid))
+            self._keys[rid] = search_key(self._report_text(rid))
         return self._keys[rid]
 
     def _uncovered(self, qa: QuestionAnalysis, cited: list[str]) -> tuple[str, ...]:
@@ -501,10 +501,10 @@ def _as_written(term: str, qa: QuestionAnalysis) -> str:
 
 
 def embed_question(embedder, question: str) -> np.ndarray:
-    """The question's vector, from its script-normalised text (as the passages are)."""
-    return embedder.embed_queries([normalise(question)])[0]
+    """The question's vector, from its search form (as the passages are)."""
+    return embedder.embed_queries([search_form(question)])[0]
 
 
 def embed_questions(embedder, questions: list[str]) -> np.ndarray:
     """Vectors of many questions at once (one row each), as :func:`embed_question` makes them."""
-    return embedder.embed_queries([normalise(q) for q in questions])
+    return embedder.embed_queries([search_form(q) for q in questions])

@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from yanbao.corpus.script import match_key, normalise
+from yanbao.corpus.script import match_key, search_form, search_key
 from yanbao.core.errors import IndexMismatchError, NotFoundError, StoreError
 from yanbao.core.home import Home, atomic_write_bytes, atomic_write_text
 from yanbao.core.records import content_hash
@@ -43,8 +43,8 @@ from .textproc import char_bigrams, search_tokens
 
 __all__ = ["Unit", "SearchIndex", "build_index", "INDEX_FORMAT"]
 
-INDEX_FORMAT = 4
-_PART_FORMAT = 4
+INDEX_FORMAT = 5
+_PART_FORMAT = 5
 _HNSW_FROM = 50_000  # vectors; the "auto" index switches from exact to HNSW above this
 
 
@@ -71,7 +71,7 @@ def _passage_text(unit: dict) -> str:
     sentence its context (科技公司的技術賦能 → 區塊鏈…)."""
     leaf = unit["section"][-1] if unit["section"] else ""
     text = f"{leaf}：{unit['text']}" if leaf and unit["kind"] == "claim" else unit["text"]
-    return normalise(text)
+    return search_form(text)
 
 
 def build_index(
@@ -204,7 +204,7 @@ def _report_part(home: Home, rid: str) -> dict:
             "source": report.source,
             "topics": list(ext.topics),
             "related": [
-                {"title": r.title, "blurb": r.blurb, "kind": r.kind, "key": normalise(r.title + " " + r.blurb).lower()}
+                {"title": r.title, "blurb": r.blurb, "kind": r.kind, "key": search_form(r.title + " " + r.blurb).lower()}
                 for r in report.related_reports
             ],
             "section_keys": _section_keys(report.title, units),
@@ -229,7 +229,7 @@ def _section_keys(title: str, units: list[dict]) -> list[str]:
     groups: dict[str, list[str]] = {}
     for u in units:
         groups.setdefault(u["section"][0] if u["section"] else "", []).append(u["text"])
-    return [match_key(title + "\n" + "\n".join(texts)) for texts in groups.values()] or [match_key(title)]
+    return [search_key(title + "\n" + "\n".join(texts)) for texts in groups.values()] or [search_key(title)]
 
 
 _ROLE_NAMES = {"actor": "actor-fact", "driver": "driver", "challenge": "challenge", "trend": "trend", "strategy": "strategy"}

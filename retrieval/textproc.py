@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from yanbao.corpus.script import normalise
+from yanbao.corpus.script import normalise, search_form
 from yanbao.kg.segment import idf_weight, words
 
 __all__ = ["search_tokens", "char_bigrams", "idf_weight", "content_terms"]
@@ -21,7 +21,7 @@ _INTERROGATIVES = tuple(
 
 def search_tokens(text: str) -> list[str]:
     """Tokens for BM25: jieba words of the normalised text, no punctuation."""
-    return [w.lower() for w in words(normalise(text)) if _WORD_RE.search(w)]
+    return [w.lower() for w in words(search_form(text)) if _WORD_RE.search(w)]
 
 
 _NON_WORD_RE = re.compile(r"[^\w\u4e00-\u9fff]+")
@@ -30,7 +30,7 @@ _NON_WORD_RE = re.compile(r"[^\w\u4e00-\u9fff]+")
 def char_bigrams(text: str) -> list[str]:
     """Character bigrams of the normalised, lower-cased text, punctuation and spaces
     removed (no segmenter: robust to segmentation errors, typos and unknown words)."""
-    t = _NON_WORD_RE.sub("", normalise(text).lower())
+    t = _NON_WORD_RE.sub("", search_form(text).lower())
     return [t[i : i + 2] for i in range(len(t) - 1)] or ([t] if t else [])
 
 

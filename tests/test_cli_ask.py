@@ -128,7 +128,7 @@ def test_ask_batch(run, tmp_path):
                 json.dumps({"id": "q-1", "question": ON_TOPIC}, ensure_ascii=False),
                 json.dumps({"question": OFF_TOPIC}, ensure_ascii=False),
                 "{this is not json",
-                json.dumps({"id": 7, "question": "區塊鏈在催收裡有什麼用？"}, ensure_ascii=False),
+                json.dumps({"id": 7, "question": "催收公司拿區塊鏈做什麼？"}, ensure_ascii=False),
             ]
         )
         + "\n",
@@ -148,13 +148,13 @@ def test_ask_batch(run, tmp_path):
     assert second["id"] is None and second["abstained"] is True
     assert "error" in bad and bad.get("line") == 3
     assert "question" in bad["error"]
-    _check_answer_object(fourth, "區塊鏈在催收裡有什麼用？")
+    _check_answer_object(fourth, "催收公司拿區塊鏈做什麼？")
     assert fourth["id"] == "7"  # ids carried through (as strings)
 
 
 def test_ask_batch_with_empty_question_reports_it_and_goes_on(run, tmp_path):
     batch = tmp_path / "b.jsonl"
-    batch.write_text('{"id": "e", "question": "  "}\n{"id": "ok", "question": "區塊鏈在催收裡有什麼用？"}\n', encoding="utf-8")
+    batch.write_text('{"id": "e", "question": "  "}\n{"id": "ok", "question": "催收公司拿區塊鏈做什麼？"}\n', encoding="utf-8")
     result = run("ask", "--batch", str(batch))
     objs = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert [o["id"] for o in objs] == ["e", "ok"]
@@ -167,7 +167,7 @@ def test_ask_batch_missing_file_is_one_line_error(run, tmp_path):
 
 def test_ask_batch_unknown_mode_fails_fast(run, tmp_path):
     batch = tmp_path / "b.jsonl"
-    batch.write_text('{"question": "區塊鏈在催收裡有什麼用？"}\n', encoding="utf-8")
+    batch.write_text('{"question": "催收公司拿區塊鏈做什麼？"}\n', encoding="utf-8")
     _one_line_error(run("ask", "--batch", str(batch), "--mode", "semantic"), "hybrid", "dense", "bm25", "graph")
 
 

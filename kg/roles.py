@@ -1,0 +1,160 @@
+"""Drivers, challenges, trends and strategies: short noun phrases that role-bearing sentences state.
+
+The public entry point is :func:`role_mentions`.  Cue words of industry-report language
+(``lex_role_phrases.txt``: 受益于/推动 → driver, 面临/过剩/壁垒 → challenge, 呈现/提升/…化 →
+trend, 通过/策略 → strategy) locate a phrase; the phrase is chunked from jieba's POS tags
+(nouns, verbal nouns, adjectives, at most a few words) and kept only when it is specific
+(not made of general words alone, and with one word rarer than everyday words by jieba's
+IDF table).  The section a sentence sits in gives the role of phrases its cues leave open.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lexicon import Lexicon
+from .resolve import Mention
+from .segment import Token, idf_weight, tokens
+
+__all__ = ["role_mentions"]
+
+_CLASS = {"driver": "Driver", "challenge": "Challenge", "trend": "Trend", "strategy": "Strategy"}
+# POS tags that may sit inside a role noun phrase (jieba's tag set).
+_NOUNISH = frozenset({"n", "nz", "vn", "an", "j", "l", "eng", "ng", "b", "nt", "nrt", "i"})
+_MODIFIER = _NOUNISH | {"a", "ns"}
+_VERBISH = frozenset({"v", "vd"})
+_MAX_CHARS = 10
+_MIN_SPECIFICITY = 6.5  # jieba IDF: 政策 4.5, 竞争 6.1, 壁垒 8.9, 本土化 10.2
+_QUOTES = "“”\"「」『』‘’"
+
+
+def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon, section_role: str | None = None) -> list[Mention]:
+    """Return the role phrases a sentence states (Driver/Challenge/Trend/Strategy mentions).
+
+    ``norm`` is the script-normalised sentence, ``text`` the original of the same length;
+    ``section_role`` is the role of the sentence's section, if any.
+    """
+    cues = lex.role_phrases or {}
+    toks = tokens(norm)
+    trend_context = section_role == "trend" or any(
+        role == "trend" and kind == "context" and cue in norm for cue, pairs in cues.items() for role, kind in pairs
+    ) or any(h in norm for h in lex.hedges if len(h) >= 2)
+    out: list[Mention] = []
+    for i, t in enumerate(toks):
+        for role, kind in _cues_of(t.text, cues):
+            span = _span(toks, i, kind, role)
+            if span is None:
+                continue
+            if kind == "state" and role == "trend" and not trend_context:
+                continue
+            start, end = span
+            phrase = norm[start:end]
+            if not _specific(phrase, toks, start, end, lex):
+                continue
+            if kind in ("state", "subject", "suffix") and _names_an_actor(norm, toks, start, t, lex):
+                continue  # 金融机构提升: the subject is a participant, not a phenomenon
+            out.append(_mention(text, start, end, offset, sent_index, _CLASS[role]))
+    return out
+
+
+def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
+    found = [pair for pair in cues.get(word, ()) if pair[1] != "context"]
+    # A word ending in a suffix cue (连锁化, 价格战) counts as a suffix phrase.
+    for cue, pairs in cues.items():
+        if len(word) > len(cue) and word.endswith(cue):
+            found.extend(pair for pair in pairs if pair[1] == "suffix")
+    return found
+
+
+def _span(toks: tuple[Token, ...], i: int, kind: str, role: str) -> tuple[int, int] | None:
+    t = toks[i]
+    if kind == "after":
+        return _phrase_after(toks, i + 1, allow_verbs=role == "strategy")
+    if kind == "subject":
+        start = _phrase_start_before(toks, i)
+        return (start, t.start) if start is not None else None
+    if kind in ("state", "head"):
+        start = _phrase_start_before(toks, i)
+        if start is None:
+            return (t.start, t.end) if kind == "head" and len(t.text) >= 3 else None
+        return start, t.end
+    if kind == "suffix":
+        start = _phrase_start_before(toks, i, max_words=1)
+        return (start if start is not None else t.start), t.end
+    return None
+
+
+def _phrase_start_before(toks: tuple[Token, ...], i: int, max_words: int = 2) -> int | None:
+    """Where the noun phrase ending right before token ``i`` starts (None: no such phrase)."""
+    start = None
+    used = 0
+    j = i - 1
+    while j >= 0 and used < max_words:
+        w = toks[j]
+        if w.pos not in _MODIFIER or toks[i].start - w.start > _MAX_CHARS - len(toks[i].text):
+            break
+        if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", w.text):
+            break
+        start = w.start
+        used += 1
+        j -= 1
+    return start
+
+
+def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[int, int] | None:
+    """The noun phrase starting at token ``j``: a few content words ending on a noun."""
+    start = end = None
+    last_noun_end = None
+    verbs = 0
+    k = j
+    while k < len(toks):
+        w = toks[k]
+        if w.pos in _VERBISH:
+            verbs += 1
+            if verbs > 1 or start is not None:
+                break  # one verb opens a measure (淘汰落后产能); a later verb starts a new clause
+        if w.text in _QUOTES and start is not None:
+            k += 1
+            continue
+        ok = w.pos in _MODIFIER or (allow_verbs and w.pos in _VERBISH) or w.text in _QUOTES
+        if not ok or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9“”「」]+", w.text):
+            break
+        if start is None:
+            start = w.start
+        if w.end - start > _MAX_CHARS:
+            break
+        end = w.end
+        if w.pos in _NOUNISH or (allow_verbs and w.pos in _VERBISH and k > j):
+            last_noun_end = w.end
+        k += 1
+    if start is None or last_noun_end is None:
+        return None
+    return start, last_noun_end
+
+
+def _names_an_actor(norm: str, toks, start: int, cue: Token, lex: Lexicon) -> bool:
+    subject = norm[start : cue.start] if cue.start > start else ""
+    return bool(subject) and (subject in lex.actor_nouns or subject.endswith(tuple(lex.org_suffixes)))
+
+
+def _specific(phrase: str, toks: tuple[Token, ...], start: int, end: int, lex: Lexicon) -> bool:
+    clean = phrase.strip(_QUOTES)
+    if not 2 <= len(clean) <= _MAX_CHARS or clean in lex.generic_words:
+        return False
+    inside = [t for t in toks if start <= t.start and t.end <= end and t.text not in _QUOTES]
+    if inside and (inside[0].text in lex.phrase_stopwords or inside[0].text in lex.nonspecific or inside[0].text in lex.heads("qualifier_drop")):
+        return False
+    content = [t for t in inside if t.text not in lex.generic_words]
+    if not content:
+        return False
+    if re.search(r"\d", clean):
+        return False
+    return max(idf_weight(t.text) for t in inside) >= _MIN_SPECIFICITY
+
+
+def _mention(text: str, start: int, end: int, offset: int, sent_index: int, cls: str) -> Mention:
+    surface = text[start:end]
+    lead = len(surface) - len(surface.lstrip(_QUOTES))
+    trail = len(surface) - len(surface.rstrip(_QUOTES))
+    s, e = start + lead, end - trail
+    return Mention(text[s:e], cls, offset + s, offset + e, sent_index, "role")

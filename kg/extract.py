@@ -10,6 +10,7 @@ of the section a claim sits in.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from yanbao.corpus.script import match_key, normalise
@@ -68,7 +69,7 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
     entities, mention_to_entity = resolve(mentions, lex)
     claims, relations = _claims_and_relations(report, per_sentence, section_roles, section_topics, mention_to_entity, entities, lex)
     industry = report_industry(report, lex)
-    entities, relations = _with_industry(report, industry, entities, claims, relations)
+    entities, relations = _with_industry(report, industry, entities, claims, relations, mention_to_entity)
     unique_rel = list(dict.fromkeys(r for r in relations if r.subject != r.object))
     return Extraction(
         report_id=report.id,
@@ -100,7 +101,9 @@ def _body_mentions(text: str, offset: int, index: int, lex: Lexicon, section_rol
     found = _sentence_mentions(text, offset, index, lex)
     norm = _same_length_normalise(text)
     roles = role_mentions(norm, text, offset, index, lex, section_role)
-    return _non_overlapping(found + roles)
+    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon"]
+    kept = _non_overlapping([m for m in found if m not in nested] + roles)
+    return sorted(kept + [m for m in nested if m not in kept], key=lambda m: (m.start, m.end))
 
 
 def _apply_abbreviations(report: Report, section_topics, per_sentence, lex: Lexicon):
@@ -190,13 +193,34 @@ def _claim_about(path: tuple[str, ...], section_topics, mention_to_entity) -> li
 _INDUSTRY_LINKS = {"Driver": "drives", "Challenge": "hinders", "Trend": "shapes", "Strategy": "addresses", "Actor": "operatesIn"}
 
 
-def _with_industry(report: Report, industry: tuple[str, ...], entities: list[Entity], claims, relations):
+def _with_industry(report: Report, industry: tuple[str, ...], entities: list[Entity], claims, relations, mention_to_entity):
     """Add the report's Industry entity, linked from its drivers, challenges, trends, strategies
-    and actors, each link derived from the first claim that mentions the entity."""
+    and actors, each link derived from the first claim that mentions the entity.
+
+    An entity named like the industry is merged into it: ``claims`` and
+    ``mention_to_entity`` are updated in place.
+    """
     if not industry:
         return entities, relations
     key = match_key(industry[0])
-    ind = Entity(id=entity_id("Industry", key), cls="Industry", label=industry[0], key=key, aliases=tuple(industry[1:]))
+    ind_id = entity_id("Industry", key)
+    # An entity named like the industry (光伏 as a technology) is the industry itself.
+    names = {match_key(n) for n in industry}
+    same = {e.id for e in entities if e.key in names}
+    aliases = [*industry[1:], *(a for e in entities if e.id in same for a in (e.label, *e.aliases))]
+    aliases = [a for a in dict.fromkeys(aliases) if match_key(a) != key or a != industry[0]]
+    aliases = [a for a in aliases if a != industry[0]]
+    ind = Entity(id=ind_id, cls="Industry", label=industry[0], key=key, aliases=tuple(aliases))
+    if same:
+        entities = [e for e in entities if e.id not in same]
+        swap = lambda eid: ind_id if eid in same else eid  # noqa: E731
+        claims[:] = [
+            dataclasses.replace(c, entity_ids=tuple(dict.fromkeys(map(swap, c.entity_ids))), about=tuple(dict.fromkeys(map(swap, c.about))))
+            for c in claims
+        ]
+        relations = [Relation(swap(r.subject), r.predicate, swap(r.object), r.claim_id) for r in relations]
+        for mid, eid in mention_to_entity.items():
+            mention_to_entity[mid] = swap(eid)
     first_claim: dict[str, str] = {}
     for c in claims:
         for eid in c.entity_ids:
@@ -346,7 +370,10 @@ def _sentence_mentions(text: str, offset: int, sent_index: int, lex: Lexicon, he
         if m.source != "phrase" or (m.start - offset, m.end - offset) not in quoted_spans
         or m.surface in lex.actor_nouns
     ]
-    return _non_overlapping(found)
+    kept = _non_overlapping(found)
+    # A region inside a longer name (美国|军工企业) is a mention of the region too.
+    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon" and m not in kept]
+    return sorted(kept + nested, key=lambda m: (m.start, m.end))
 
 
 _ABSTRACT_ENDINGS = ("力", "性", "度", "率", "额", "量", "感", "化")

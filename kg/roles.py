@@ -20,7 +20,8 @@ __all__ = ["role_mentions"]
 
 _CLASS = {"driver": "Driver", "challenge": "Challenge", "trend": "Trend", "strategy": "Strategy"}
 # POS tags that may sit inside a role noun phrase (jieba's tag set).
-_NOUNISH = frozenset({"n", "nz", "vn", "an", "j", "l", "eng", "ng", "b", "nt", "nrt", "i"})
+_NOUNISH = frozenset({"n", "nz", "vn", "an", "j", "l", "eng", "ng", "b", "nt", "nrt"})
+_ADVERBS = frozenset({"d", "ad"})
 _MODIFIER = _NOUNISH | {"a", "ns"}
 _VERBISH = frozenset({"v", "vd"})
 _MAX_CHARS = 10
@@ -42,39 +43,89 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
     out: list[Mention] = []
     for i, t in enumerate(toks):
         for role, kind in _cues_of(t.text, cues):
-            span = _span(toks, i, kind, role)
+            span = _span(toks, i, kind, role, lex)
             if span is None:
                 continue
             if kind == "state" and role == "trend" and not trend_context:
                 continue
-            start, end = span
+            start, end = _trim(toks, *span, lex)
             phrase = norm[start:end]
             if not _specific(phrase, toks, start, end, lex):
                 continue
             if kind in ("state", "subject", "suffix") and _names_an_actor(norm, toks, start, t, lex):
                 continue  # 金融机构提升: the subject is a participant, not a phenomenon
             out.append(_mention(text, start, end, offset, sent_index, _CLASS[role]))
+    out.extend(_enumerated_roles(norm, text, offset, sent_index, lex))
+    return out
+
+
+_ENUM_HEAD_ROLE = (
+    ("driver", "因素|动力|动能|机遇|红利|引擎"),
+    ("challenge", "挑战|风险|问题|压力|困境|难题|瓶颈|障碍"),
+    ("trend", "趋势|特征|方向"),
+    ("strategy", "措施|举措|策略|手段|路径|方式"),
+)
+_ENUM_ROLE_RE = re.compile(
+    r"((?:[\u4e00-\u9fffA-Za-z“”]{2,8}[、与和及])+[\u4e00-\u9fffA-Za-z“”]{2,8}?)(?:等|多重|多种|多方面|多个|两大|三大|四大|的)?("
+    + "|".join(h for _, h in _ENUM_HEAD_ROLE) + ")"
+)
+
+
+def _enumerated_roles(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    """政策驱动、资本狂欢与技术迭代多重因素: each item of a list closed by a role noun takes its role."""
+    out: list[Mention] = []
+    toks = tokens(norm)
+    starts = {t.start for t in toks}
+    for m in _ENUM_ROLE_RE.finditer(norm):
+        role = next(r for r, heads in _ENUM_HEAD_ROLE if re.fullmatch(heads, m.group(2)))
+        pos = m.start(1)
+        items = re.split(r"[、与和及]", m.group(1))
+        if len(items) < 2:
+            continue
+        for n, item in enumerate(items):
+            s, e = pos, pos + len(item)
+            pos = e + 1
+            if n == 0:  # the first item is the noun phrase that ends the text before the list
+                k = next((k for k, t in enumerate(toks) if t.end == e), None)
+                b = _phrase_start_before(toks, k + 1) if k is not None else None
+                if b is None:
+                    continue
+                s = max(s, b)
+            phrase = norm[s:e]
+            words = [t for t in toks if s <= t.start and t.end <= e]
+            if any(t.text in lex.phrase_stopwords or t.pos not in _MODIFIER | _VERBISH for t in words):
+                continue  # a clause (本土化成为不可逆), not a noun phrase
+            if _specific(phrase, toks, s, e, lex) and s in starts:
+                out.append(_mention(text, s, e, offset, sent_index, _CLASS[role]))
     return out
 
 
 def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
     found = [pair for pair in cues.get(word, ()) if pair[1] != "context"]
-    # A word ending in a suffix cue (连锁化, 价格战) counts as a suffix phrase.
+    # A word ending in a suffix cue (连锁化, 价格战) counts as a suffix phrase; the word
+    # has a stem of two characters or more (数|智|化 is a segmentation accident).
     for cue, pairs in cues.items():
-        if len(word) > len(cue) and word.endswith(cue):
+        if len(word) >= len(cue) + 2 and word.endswith(cue):
             found.extend(pair for pair in pairs if pair[1] == "suffix")
     return found
 
 
-def _span(toks: tuple[Token, ...], i: int, kind: str, role: str) -> tuple[int, int] | None:
+def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | None = None) -> tuple[int, int] | None:
     t = toks[i]
+    if kind == "suffix" and lex is not None and t.text in lex.generic_words:
+        return None  # 优化, 文化, 转化: ordinary words, not a trend
     if kind == "after":
         return _phrase_after(toks, i + 1, allow_verbs=role == "strategy")
     if kind == "subject":
         start = _phrase_start_before(toks, i)
         return (start, t.start) if start is not None else None
     if kind in ("state", "head"):
-        start = _phrase_start_before(toks, i)
+        k = i
+        if kind == "state" and i > 1 and toks[i - 1].pos in _ADVERBS and len(toks[i - 1].text) == 2:
+            k = i - 1  # 资本开支|显著|收缩: the adverb stays inside the phrase
+        start = _phrase_start_before(toks, k, verb_subject=kind == "state")
+        if start is None and k != i:
+            return None
         if start is None:
             return (t.start, t.end) if kind == "head" and len(t.text) >= 3 else None
         return start, t.end
@@ -84,11 +135,17 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str) -> tuple[int, i
     return None
 
 
-def _phrase_start_before(toks: tuple[Token, ...], i: int, max_words: int = 2) -> int | None:
-    """Where the noun phrase ending right before token ``i`` starts (None: no such phrase)."""
+def _phrase_start_before(toks: tuple[Token, ...], i: int, max_words: int = 2, verb_subject: bool = False) -> int | None:
+    """Where the noun phrase ending right before token ``i`` starts (None: no such phrase).
+
+    With ``verb_subject``, a two-character word the segmenter tagged as a verb may be the
+    subject of a state (产能|过剩: jieba tags 产能 a verb), as the phrase's only word.
+    """
     start = None
     used = 0
     j = i - 1
+    if verb_subject and j >= 0 and toks[j].pos == "v" and len(toks[j].text) == 2 and (j == 0 or toks[j - 1].pos not in _MODIFIER):
+        return toks[j].start
     while j >= 0 and used < max_words:
         w = toks[j]
         if w.pos not in _MODIFIER or toks[i].start - w.start > _MAX_CHARS - len(toks[i].text):
@@ -130,6 +187,14 @@ def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[i
     if start is None or last_noun_end is None:
         return None
     return start, last_noun_end
+
+
+def _trim(toks: tuple[Token, ...], start: int, end: int, lex: Lexicon) -> tuple[int, int]:
+    """Drop a leading one-character fragment of a word cut in two (企|库存告急)."""
+    inside = [t for t in toks if start <= t.start and t.end <= end]
+    if len(inside) > 2 and len(inside[0].text) == 1 and len(inside[1].text) > 1 and inside[0].text not in _QUOTES:
+        inside = inside[1:]
+    return (inside[0].start, end) if inside else (start, end)
 
 
 def _names_an_actor(norm: str, toks, start: int, cue: Token, lex: Lexicon) -> bool:

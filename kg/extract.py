@@ -756,7 +756,9 @@ def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex
     out = []
     for m in _TITLE_RE.finditer(norm):
         inner = m.group(1)
-        if inner.endswith(lex.regulation_suffixes) and "报告" not in inner:
+        # 《…纲要 (2023-2035 年)》: the years in brackets do not end the title.
+        bare = re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", inner)
+        if bare.endswith(lex.regulation_suffixes) and "报告" not in inner:
             out.append(Mention(text[m.start(1) : m.end(1)], "Regulation", offset + m.start(1), offset + m.end(1), sent_index, "regulation"))
     for m in _cached(lex, "regulation", lex.regulation_terms).finditer(norm):
         out.append(Mention(text[m.start() : m.end()], "Regulation", offset + m.start(), offset + m.end(), sent_index, "regulation"))

@@ -65,8 +65,10 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
         for sent in report.sentences
     ]
     section_topics, per_sentence = _apply_abbreviations(report, section_topics, per_sentence, lex)
+    per_sentence = _sectors_are_not_organisations(report, per_sentence, lex)
     mentions = [m for found in section_topics.values() for m in found] + [m for found in per_sentence for m in found]
     entities, mention_to_entity = resolve(mentions, lex)
+    entities = _merge_abbreviations(entities, mention_to_entity)
     claims, relations = _claims_and_relations(report, per_sentence, section_roles, section_topics, mention_to_entity, entities, lex)
     industry = report_industry(report, lex)
     entities, relations = _with_industry(report, industry, entities, claims, relations, mention_to_entity)
@@ -103,7 +105,15 @@ def _body_mentions(text: str, offset: int, index: int, lex: Lexicon, section_rol
     roles = role_mentions(norm, text, offset, index, lex, section_role)
     nested = [m for m in found if m.cls == "Region" and m.source == "lexicon"]
     kept = _non_overlapping([m for m in found if m not in nested] + roles)
-    return sorted(kept + [m for m in nested if m not in kept], key=lambda m: (m.start, m.end))
+    kept += [m for m in nested if not any(m.start < k.end and k.start < m.end for k in kept)]
+    kept += [m for m in nested if m not in kept and _inside_long_name(m, kept)]
+    return sorted(kept, key=lambda m: (m.start, m.end))
+
+
+def _inside_long_name(region: Mention, kept: list[Mention]) -> bool:
+    """A region inside a longer phrase (美国|军工企业) is mentioned too; one before a
+    two-character institution noun (中国|银行) is part of a name."""
+    return any(k.start <= region.start and region.end <= k.end and (k.end - k.start) - (region.end - region.start) > 2 for k in kept)
 
 
 def _apply_abbreviations(report: Report, section_topics, per_sentence, lex: Lexicon):
@@ -141,6 +151,58 @@ def _apply_abbreviations(report: Report, section_topics, per_sentence, lex: Lexi
                 found.append(Mention(hit.group(0), cls, s, e, sent.index, "abbreviation", alias_of=long))
         new_sentences.append(sorted(found, key=lambda m: m.start))
     return {path: retarget(found) for path, found in section_topics.items()}, new_sentences
+
+
+def _merge_abbreviations(entities: list[Entity], mention_to_entity: dict[int, str]) -> list[Entity]:
+    """An entity named only by an abbreviation (AI, from AI大模型) joins the entity the
+    report introduced it for (人工智能（AI）); ``mention_to_entity`` is updated in place."""
+    by_alias: dict[str, Entity] = {}
+    for e in entities:
+        for a in e.aliases:
+            if re.fullmatch(r"[A-Za-z][A-Za-z0-9\-.]{0,11}", a):
+                by_alias.setdefault(match_key(a), e)
+    merged: dict[str, Entity] = {}
+    for e in entities:
+        target = by_alias.get(e.key)
+        if target is not None and target.id != e.id and e.key != target.key:
+            merged[e.id] = target
+    if not merged:
+        return entities
+    extra: dict[str, list[str]] = {}
+    for eid, target in merged.items():
+        e = next(x for x in entities if x.id == eid)
+        extra.setdefault(target.id, []).extend([e.label, *e.aliases])
+    out = []
+    for e in entities:
+        if e.id in merged:
+            continue
+        if e.id in extra:
+            aliases = tuple(sorted(set(e.aliases) | {a for a in extra[e.id] if a != e.label}))
+            e = dataclasses.replace(e, aliases=aliases)
+        out.append(e)
+    for mid, eid in mention_to_entity.items():
+        if eid in merged:
+            mention_to_entity[mid] = merged[eid].id
+    return out
+
+
+def _sectors_are_not_organisations(report: Report, per_sentence, lex: Lexicon):
+    """A name the NER model calls an organisation but the report calls a sector
+    (新能源汽车 in 新能源汽车行业/产业) is a segment of the market, not a participant."""
+    text = normalise(report.text)
+    sectors = set()
+    for found in per_sentence:
+        for m in found:
+            if m.source == "named" and m.cls == "Actor":
+                key = normalise(m.surface)
+                if re.search(re.escape(key) + r"(?:行业|产业(?!链))", text):
+                    sectors.add(key)
+    if not sectors:
+        return per_sentence
+    return [
+        [dataclasses.replace(m, cls="Scenario") if m.source == "named" and normalise(m.surface) in sectors else m for m in found]
+        for found in per_sentence
+    ]
 
 
 def _claims_and_relations(report, per_sentence, section_roles, section_topics, mention_to_entity, entities, lex):
@@ -372,7 +434,7 @@ def _sentence_mentions(text: str, offset: int, sent_index: int, lex: Lexicon, he
     ]
     kept = _non_overlapping(found)
     # A region inside a longer name (美国|军工企业) is a mention of the region too.
-    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon" and m not in kept]
+    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon" and m not in kept and _inside_long_name(m, kept)]
     return sorted(kept + nested, key=lambda m: (m.start, m.end))
 
 
@@ -388,7 +450,10 @@ def _named_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lex
     if not words:
         return []
     out: list[Mention] = []
-    for w in words:
+    for k, w in enumerate(words):
+        # 華為雲(ORG)和騰訊雲(nz): a name coordinated with an organisation is one too.
+        if w.tag in ("nz", "PER") and len(w.text) >= 2 and k >= 2 and words[k - 1].text in ("和", "与", "與", "及", "、") and words[k - 2].tag == "ORG":
+            out.append(Mention(text[w.start : w.end], "Actor", offset + w.start, offset + w.end, sent_index, "named"))
         if w.tag == "ORG":
             for s, e in _coordinated_parts(norm, w.start, w.end):
                 name = norm[s:e]

@@ -4,7 +4,9 @@ Labels are compared after script normalisation (Traditional and Simplified
 forms of a name are one entity).  Two further merges are made, and recorded
 on the entity as ``merges``: a known technology with a head noun
 (区块链技术 → 区块链), and an actor with a qualifier that does not
-distinguish it (第三方催收机构 → 催收机构, see ``lex_merge_qualifiers.txt``).
+distinguish it (第三方催收机构 → 催收机构, see ``lex_merge_qualifiers.txt``).  A place
+before a two-character institution noun names an institution of its own
+(中国银行, 北京银行 are never merged into 银行).
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ def _canonical(key: str, cls: str, keys_by_class: dict[str, set[str]], lex: Lexi
         quals = set(_qualifiers()) | set(lex.regions)
         for cut in range(len(key) - 2, 0, -1):  # the longest qualifier first
             q = key[:cut]
+            # A place before a two-character institution noun is a name, not a
+            # qualifier: 中国银行 and 北京银行 are banks of their own, not 银行.
+            if q in lex.regions and len(key) - cut <= 2:
+                continue
             if q in quals and key[cut:] in actors:
                 return cut, 0, f"the qualifier {q} does not distinguish it"
     return 0, 0, ""

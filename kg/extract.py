@@ -283,9 +283,14 @@ def _with_industry(report: Report, industry: tuple[str, ...], entities: list[Ent
         relations = [Relation(swap(r.subject), r.predicate, swap(r.object), r.claim_id) for r in relations]
         for mid, eid in mention_to_entity.items():
             mention_to_entity[mid] = swap(eid)
+    # The claim that states an entity: the first that mentions it, else the first in
+    # the section its heading names it for.
     first_claim: dict[str, str] = {}
     for c in claims:
         for eid in c.entity_ids:
+            first_claim.setdefault(eid, c.id)
+    for c in claims:
+        for eid in c.about:
             first_claim.setdefault(eid, c.id)
     links = [
         Relation(e.id, _INDUSTRY_LINKS[e.cls], ind.id, first_claim[e.id])
@@ -886,6 +891,13 @@ def _cue_relations(norm, offset, found, m2e, ents, lex, claim_id) -> list[Relati
             subj_ok, obj_ok = _PAIRS[pred]
             left = [x for x in located if x[1] <= c0 and c0 - x[1] <= 12 and x[2].cls in subj_ok and not re.search(r"[，,。；;]", norm[x[1] : c0])]
             right = [x for x in located if x[0] >= c1 and x[0] - c1 <= 10 and x[2].cls in obj_ok and not re.search(r"[，,。；;]", norm[c1 : x[0]])]
+            if not left and right and pred == "uses":
+                # A topic chain: the actor opening the sentence (头部机构通过…，同时利用X) is
+                # the subject of the later clauses that name none of their own.
+                opening = located[0] if located and located[0][0] <= 1 and located[0][2].cls == "Actor" else None
+                clause_start = max(norm.rfind(p, 0, c0) for p in "，,；;")
+                if opening and not any(x[2].cls == "Actor" and clause_start < x[0] < c0 for x in located):
+                    left = [opening]
             if left and right:
                 out.append(Relation(left[-1][2].id, pred, right[0][2].id, claim_id))
     return out

@@ -37,9 +37,11 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
     """
     cues = lex.role_phrases or {}
     toks = tokens(norm)
-    trend_context = section_role == "trend" or any(
-        role == "trend" and kind == "context" and cue in norm for cue, pairs in cues.items() for role, kind in pairs
-    ) or any(h in norm for h in lex.hedges if len(h) >= 2)
+    trend_context = (
+        section_role == "trend"
+        or any(cue in norm for cue in _trend_context_cues(cues))
+        or any(h in norm for h in lex.hedges if len(h) >= 2)
+    )
     out: list[Mention] = []
     for i, t in enumerate(toks):
         for role, kind in _cues_of(t.text, cues):
@@ -104,10 +106,29 @@ def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
     found = [pair for pair in cues.get(word, ()) if pair[1] != "context"]
     # A word ending in a suffix cue (连锁化, 价格战) counts as a suffix phrase; the word
     # has a stem of two characters or more (数|智|化 is a segmentation accident).
-    for cue, pairs in cues.items():
+    for cue, pairs in _suffix_cues(id(cues), cues):
         if len(word) >= len(cue) + 2 and word.endswith(cue):
-            found.extend(pair for pair in pairs if pair[1] == "suffix")
+            found.extend(pairs)
     return found
+
+
+_SUFFIX_CACHE: dict[int, tuple] = {}
+_CONTEXT_CACHE: dict[int, tuple] = {}
+
+
+def _suffix_cues(key: int, cues: dict) -> tuple:
+    if key not in _SUFFIX_CACHE:
+        _SUFFIX_CACHE[key] = tuple(
+            (cue, tuple(p for p in pairs if p[1] == "suffix")) for cue, pairs in cues.items() if any(p[1] == "suffix" for p in pairs)
+        )
+    return _SUFFIX_CACHE[key]
+
+
+def _trend_context_cues(cues: dict) -> tuple[str, ...]:
+    key = id(cues)
+    if key not in _CONTEXT_CACHE:
+        _CONTEXT_CACHE[key] = tuple(cue for cue, pairs in cues.items() if ("trend", "context") in pairs)
+    return _CONTEXT_CACHE[key]
 
 
 def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | None = None) -> tuple[int, int] | None:

@@ -57,6 +57,10 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
             if kind in ("state", "subject", "suffix") and _names_an_actor(norm, toks, start, t, lex):
                 continue  # 金融机构提升: the subject is a participant, not a phenomenon
             out.append(_mention(text, start, end, offset, sent_index, _CLASS[role]))
+            if kind in ("state", "head", "suffix"):
+                other = _coordinated_before(toks, start)
+                if other and _specific(norm[other[0] : other[1]], toks, *other, lex):
+                    out.append(_mention(text, *other, offset, sent_index, _CLASS[role]))
     out.extend(_enumerated_roles(norm, text, offset, sent_index, lex))
     return out
 
@@ -112,6 +116,15 @@ def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
     return found
 
 
+def _coordinated_before(toks: tuple[Token, ...], start: int) -> tuple[int, int] | None:
+    """The phrase coordinated before one starting at ``start`` (贸易壁垒|与|技术封锁加剧)."""
+    k = next((k for k, t in enumerate(toks) if t.start == start), None)
+    if k is None or k < 2 or toks[k - 1].text not in ("与", "和", "及", "、"):
+        return None
+    b = _phrase_start_before(toks, k - 1)
+    return (b, toks[k - 2].end) if b is not None else None
+
+
 _SUFFIX_CACHE: dict[int, tuple] = {}
 _CONTEXT_CACHE: dict[int, tuple] = {}
 
@@ -119,7 +132,9 @@ _CONTEXT_CACHE: dict[int, tuple] = {}
 def _suffix_cues(key: int, cues: dict) -> tuple:
     if key not in _SUFFIX_CACHE:
         _SUFFIX_CACHE[key] = tuple(
-            (cue, tuple(p for p in pairs if p[1] == "suffix")) for cue, pairs in cues.items() if any(p[1] == "suffix" for p in pairs)
+            (cue, tuple((r, "suffix") for r, k in pairs if k in ("suffix", "head")))
+            for cue, pairs in cues.items()
+            if any(k in ("suffix", "head") for _, k in pairs)
         )
     return _SUFFIX_CACHE[key]
 
@@ -189,8 +204,15 @@ def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[i
         w = toks[k]
         if w.pos in _VERBISH:
             verbs += 1
-            if verbs > 1 or start is not None:
+            if verbs > 1 or not allow_verbs:
                 break  # one verb opens a measure (淘汰落后产能); a later verb starts a new clause
+            if start is not None:
+                # A verb after nouns closes a nominal measure (规模化|采购, 质效|升级).
+                nxt = toks[k + 1].text if k + 1 < len(toks) else "。"
+                closes = nxt in ("和", "与", "及", "、", "等") or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", nxt)
+                if closes and w.end - start <= _MAX_CHARS and re.fullmatch(r"[\u4e00-\u9fff]+", w.text) and len(w.text) >= 2:
+                    end = last_noun_end = w.end
+                break
         if w.text in _QUOTES and start is not None:
             k += 1
             continue

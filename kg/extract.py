@@ -485,36 +485,58 @@ def _coordinated_parts(norm: str, start: int, end: int) -> list[tuple[int, int]]
     return [(start, end)]
 
 
-_ENUM_RE = re.compile(r"(?:[^，,。；;：:、\s]{2,10}、)+[^，,。；;：:、\s]{2,12}?(?=等|这类|这些|这样的|在内的)")
+_ENUM_RE = re.compile(r"(?:[^，,。；;：:、\s()（）]{2,10}、)+[^，,。；;：:、\s()（）]{2,12}?(?=等|这类|这些|这样的|在内的)")
+_SUCH_AS_RE = re.compile(r"[(（]?如([^，,。；;：:)）]{2,60})")
+
+
+def _enumeration_class(tail: str, lex: Lexicon) -> str | None:
+    """The class the head noun of the phrase after a list gives its items (None: no head)."""
+    cut = re.search(r"[，,。；;：:的之]", tail)
+    tail = tail[: cut.start()] if cut else tail
+    heads = dict(lex.enumeration_heads or {})
+    for h in lex.org_suffixes | lex.actor_nouns:
+        heads.setdefault(h, "Actor")
+    best = None
+    for h, cls in heads.items():
+        pos = tail.find(h)
+        if pos >= 0:
+            key = (pos + len(h), -len(h))
+            if best is None or key < best[0]:
+                best = (key, cls)
+    return best[1] if best else None
 
 
 def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Mention]:
-    """A、B、C等(多家)企业: every item of a list closed by an actor noun is an actor."""
+    """A、B、C等(多家)企业 / 领域如A、B: the items of a list take the class of its head noun
+    (企业 → Actor, 技术路线 → Technology, 领域 → Scenario; lex_enumeration_heads.txt)."""
     out: list[Mention] = []
-    heads = tuple(sorted(lex.org_suffixes | lex.actor_nouns, key=len, reverse=True))
     starts = {w.start for w in words}
+    lists: list[tuple[int, int, str]] = []
     for m in _ENUM_RE.finditer(norm):
-        tail = norm[m.end() : m.end() + 12]
-        cut = re.search(r"[，,。；;]", tail)
-        tail = tail[: cut.start()] if cut else tail
-        if not any(h in tail for h in heads if len(h) >= 1):
-            continue
-        items = norm[m.start() : m.end()].split("、")
-        pos = m.start()
+        cls = _enumeration_class(norm[m.end() : m.end() + 14], lex)
+        if cls:
+            lists.append((m.start(), m.end(), cls))
+    for m in _SUCH_AS_RE.finditer(norm):
+        before = norm[max(0, m.start() - 6) : m.start()]
+        cls = next((c for h, c in sorted((lex.enumeration_heads or {}).items(), key=lambda kv: -len(kv[0])) if before.endswith(h)), None)
+        if cls and re.search(r"[、和及与]", m.group(1)):
+            lists.append((m.start(1), m.end(1), cls))
+    for s0, e0, cls in lists:
+        pos = s0
+        raw = norm[s0:e0]
+        items = re.split(r"、", raw)
         for n, item in enumerate(items):
             s, e = pos, pos + len(item)
             pos = e + 1
-            if n == len(items) - 1:  # A、B和C: the last item may hold two names
-                parts = _coordinated_parts(norm, s, e)
-            else:
-                parts = [(s, e)]
+            parts = _coordinated_parts(norm, s, e) if n == len(items) - 1 else [(s, e)]
             for ps, pe in parts:
-                if n == 0:  # the list's first item starts at a word boundary of the model
-                    ps = max((b for b in starts if ps <= b < pe - 1), default=ps) if not _is_word_start(norm, ps, words) else ps
-                name = norm[ps:pe]
-                if not 2 <= len(name) <= 10 or re.search(r"\d", name) or name in lex.generic_words:
+                if n == 0 and not _is_word_start(norm, ps, words):
+                    # The list's first item starts at a word boundary of the model.
+                    ps = max((b for b in starts if ps <= b < pe - 1), default=ps)
+                name = norm[ps:pe].strip()
+                if not 2 <= len(name) <= 10 or re.search(r"[\d%]", name) and cls == "Actor" or name in lex.generic_words:
                     continue
-                out.append(Mention(text[ps:pe], "Actor", offset + ps, offset + pe, sent_index, "named"))
+                out.append(Mention(text[ps:pe], cls, offset + ps, offset + pe, sent_index, "named"))
     return out
 
 
@@ -539,7 +561,7 @@ def _abbreviation_mentions(norm, text, offset, sent_index, lex, found) -> list[M
             ls = _noun_phrase_start(norm, m.start())
             if ls is None:
                 continue
-            cls = "Technology" if (norm[ls : m.start()] in lex.technology or m.group(1) in lex.technology) else "Scenario"
+            cls = "Technology"  # an abbreviation in brackets mostly names a technical term (BEV, SiC)
             out.append(Mention(text[ls : m.start()], cls, offset + ls, offset + m.start(), sent_index, "abbreviation"))
         long_surface = text[ls : m.start()]
         out.append(Mention(text[abbr_s:abbr_e], cls, offset + abbr_s, offset + abbr_e, sent_index, "abbreviation", alias_of=long_surface))

@@ -462,7 +462,7 @@ def _named_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lex
         if w.tag == "ORG":
             for s, e in _coordinated_parts(norm, w.start, w.end):
                 name = norm[s:e]
-                if name in lex.generic_words or name.endswith(_ABSTRACT_ENDINGS) or name in lex.regions:
+                if name in lex.generic_words or name.endswith(_ABSTRACT_ENDINGS) or name in lex.regions or "等" in name:
                     continue
                 out.append(Mention(text[s:e], "Actor", offset + s, offset + e, sent_index, "named"))
         elif w.tag == "LOC":

@@ -54,6 +54,8 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
             phrase = norm[start:end]
             if not _specific(phrase, toks, start, end, lex):
                 continue
+            if role == "strategy" and kind == "after" and not _is_measure(toks, start, end, cues):
+                continue  # 布局|主题乐园: a bare noun after the cue is a field, not a measure
             if kind in ("state", "subject", "suffix") and _names_an_actor(norm, toks, start, t, lex):
                 continue  # 金融机构提升: the subject is a participant, not a phenomenon
             out.append(_mention(text, start, end, offset, sent_index, _CLASS[role]))
@@ -230,6 +232,16 @@ def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[i
     if start is None or last_noun_end is None:
         return None
     return start, last_noun_end
+
+
+def _is_measure(toks: tuple[Token, ...], start: int, end: int, cues: dict) -> bool:
+    """A strategy names an action (淘汰落后产能, 规模化采购), a way (差异化, 本土化) or a
+    model (直邮模式): some word of it is a verb, a verbal noun or ends in a suffix/head cue."""
+    words = [t for t in toks if start <= t.start and t.end <= end]
+    return any(
+        t.pos in ("v", "vn", "vd") or any(p[0] == "strategy" and p[1] == "head" for p in cues.get(t.text, ())) or t.text.endswith("化")
+        for t in words
+    )
 
 
 def _trim(toks: tuple[Token, ...], start: int, end: int, lex: Lexicon) -> tuple[int, int]:

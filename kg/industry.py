@@ -37,23 +37,27 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     heads = [normalise(sec.title) for sec in report.sections]
     counts: Counter[str] = Counter()
     marked: Counter[str] = Counter()
+    words: dict[str, tuple[Token, ...]] = {}
     for text in [title, *heads, *body]:
         toks = tokens(text)
-        for cand, end in _candidates(toks, lex):
+        for cand, k, run in _candidates(toks, lex):
             counts[cand] += 1
-            if any(text.startswith(m, end) and not text.startswith(m + "研究", end) for m in lex.industry_markers):
+            words.setdefault(cand, run)
+            nxt = toks[k + 1].text if k + 1 < len(toks) else ""
+            after = toks[k + 2].text if k + 2 < len(toks) else ""
+            if nxt in lex.industry_markers and not after.startswith("研究"):
                 marked[cand] += 1
     if not counts:
         return ()
     joined = "\n".join(body)
     scores = {}
     for cand in counts:
-        uses = joined.count(cand) + heads.count(cand)
-        if uses < 2 and not marked[cand] and cand not in title:
+        if counts[cand] < 2 and not marked[cand] and cand not in title:
             continue
-        if not marked[cand] and _parts_pos(cand)[-1] in ("vn", "v", "a", "an", "ad"):
+        uses = joined.count(cand) + heads.count(cand)
+        if not marked[cand] and words[cand][-1].pos in ("vn", "v", "a", "an", "ad"):
             continue  # an industry is named by a noun (稀土); an activity (出口, 催收) only as X行业
-        specificity = max(idf_weight(w) for w in _parts(cand))
+        specificity = max(idf_weight(w.text) for w in words[cand])
         scores[cand] = (uses + _MARKER_WEIGHT * marked[cand]) * specificity + _TITLE_WEIGHT * specificity * (cand in title)
     if not scores:
         return ()
@@ -76,27 +80,22 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     return tuple(forms)
 
 
-def _parts_pos(cand: str) -> list[str]:
-    return [t.pos for t in tokens(cand)] or ["n"]
-
-
-def _parts(cand: str) -> list[str]:
-    return [t.text for t in tokens(cand)] or [cand]
-
-
 _STOP_POS = frozenset({"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "r", "m", "mq", "q", "x", "w", "y", "e", "o", "f", "t", "vd", "ad", "zg"})
 
 
 def _candidates(toks: tuple[Token, ...], lex: Lexicon):
-    """Runs of one to three content words (2-6 characters), with where they end.
+    """Runs of one to three content words (2-6 characters): (text, index of the last word, words).
 
     The run neither starts nor ends on a general word (经济 may sit inside: 海洋经济
     ends on it only when it is the second word).
     """
+    content = [_content(t) for t in toks]
     for i in range(len(toks)):
+        if not content[i]:
+            continue
         for n in (1, 2, 3):
             run = toks[i : i + n]
-            if len(run) < n or not all(_content(t) for t in run):
+            if len(run) < n or not all(content[i : i + n]):
                 break
             text = "".join(t.text for t in run)
             if not 2 <= len(text) <= 6 or run[0].text in lex.generic_words:
@@ -109,7 +108,7 @@ def _candidates(toks: tuple[Token, ...], lex: Lexicon):
                 continue
             if any(t.text in lex.regions for t in run) or run[-1].text in lex.org_suffixes:
                 continue
-            yield text, run[-1].end
+            yield text, i + n - 1, run
 
 
 def _content(t: Token) -> bool:

@@ -112,9 +112,10 @@ def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
     found = [pair for pair in cues.get(word, ()) if pair[1] != "context"]
     # A word ending in a suffix cue (连锁化, 价格战) counts as a suffix phrase; the word
     # has a stem of two characters or more (数|智|化 is a segmentation accident).
-    for cue, pairs in _suffix_cues(id(cues), cues):
-        if len(word) >= len(cue) + 2 and word.endswith(cue):
-            found.extend(pairs)
+    by_ending = _suffix_cues(id(cues), cues)
+    for n in (1, 2, 3):
+        if len(word) >= n + 2 and word[-n:] in by_ending:
+            found.extend(by_ending[word[-n:]])
     return found
 
 
@@ -127,17 +128,18 @@ def _coordinated_before(toks: tuple[Token, ...], start: int) -> tuple[int, int] 
     return (b, toks[k - 2].end) if b is not None else None
 
 
-_SUFFIX_CACHE: dict[int, tuple] = {}
+_SUFFIX_CACHE: dict[int, dict] = {}
 _CONTEXT_CACHE: dict[int, tuple] = {}
 
 
-def _suffix_cues(key: int, cues: dict) -> tuple:
+def _suffix_cues(key: int, cues: dict) -> dict:
+    """Suffix and head cues (at most three characters) by the word ending they match."""
     if key not in _SUFFIX_CACHE:
-        _SUFFIX_CACHE[key] = tuple(
-            (cue, tuple((r, "suffix") for r, k in pairs if k in ("suffix", "head")))
+        _SUFFIX_CACHE[key] = {
+            cue: tuple((r, "suffix") for r, k in pairs if k in ("suffix", "head"))
             for cue, pairs in cues.items()
-            if any(k in ("suffix", "head") for _, k in pairs)
-        )
+            if len(cue) <= 3 and any(k in ("suffix", "head") for _, k in pairs)
+        }
     return _SUFFIX_CACHE[key]
 
 

@@ -59,6 +59,9 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
     """
     lex = lexicon or load_lexicon()
     section_roles = _section_roles(report, lex)
+    from .ner import prefetch
+
+    prefetch([sent.text for sent in report.sentences])
     section_topics = _heading_mentions(report, section_roles, lex)
     per_sentence = [
         _body_mentions(sent.text, sent.start, sent.index, lex, section_roles.get(sent.section_path))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["NamedSpan", "lac_words", "available"]
+__all__ = ["NamedSpan", "lac_words", "prefetch", "available"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,14 @@ def lac_words(text: str) -> tuple[NamedSpan, ...]:
             out.append(NamedSpan(word, pos, pos + len(word), tag))
         pos += len(word)
     return tuple(out)
+
+
+def prefetch(texts: list[str], workers: int = 2) -> None:
+    """Tag ``texts`` ahead of use on ``workers`` threads (onnxruntime releases the GIL
+    while the model runs), filling :func:`lac_words`'s cache."""
+    if _model() is None or len(texts) < 4:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lac_words, texts))

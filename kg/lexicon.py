@@ -94,6 +94,7 @@ class Lexicon:
     industry_markers: frozenset[str] = frozenset()
     phrase_stopwords: frozenset[str] = frozenset()
     head_kinds: dict[str, frozenset[str]] = None  # type: ignore[assignment]  # kind -> words
+    topic_stopwords: frozenset[str] = frozenset()
     enumeration_heads: dict[str, str] = None  # type: ignore[assignment]  # head -> class
 
     def heads(self, kind: str) -> frozenset[str]:
@@ -136,6 +137,7 @@ def load_lexicon() -> Lexicon:
         generic_words=_words("lex_generic_words.txt"),
         industry_markers=_words("lex_industry_markers.txt"),
         phrase_stopwords=_words("lex_phrase_stopwords.txt"),
+        topic_stopwords=_words("lex_topic_stopwords.txt"),
         enumeration_heads={head: cls for cls, head in _rows("lex_enumeration_heads.txt", 2)},
         head_kinds={
             kind: frozenset(w for k, w in _rows("lex_head_kinds.txt", 2) if k == kind)

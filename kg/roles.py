@@ -48,7 +48,7 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
             span = _span(toks, i, kind, role, lex)
             if span is None:
                 continue
-            if kind == "state" and role == "trend" and not trend_context:
+            if kind == "state" and role == "trend" and not (trend_context or _is_label(norm, toks, span)):
                 continue
             start, end = _trim(toks, *span, lex)
             phrase = norm[start:end]
@@ -61,7 +61,12 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
             out.append(_mention(text, start, end, offset, sent_index, _CLASS[role]))
             if kind in ("state", "head", "suffix"):
                 other = _coordinated_before(toks, start)
-                if other and _specific(norm[other[0] : other[1]], toks, *other, lex):
+            elif kind in ("after", "means"):
+                other = _coordinated_after(toks, end, allow_verbs=role == "strategy")
+            else:
+                other = None
+            if other and _specific(norm[other[0] : other[1]], toks, *other, lex):
+                if role != "strategy" or _is_measure(toks, *other, cues) or kind != "after":
                     out.append(_mention(text, *other, offset, sent_index, _CLASS[role]))
     out.extend(_enumerated_roles(norm, text, offset, sent_index, lex))
     return out
@@ -119,6 +124,22 @@ def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
     return found
 
 
+def _is_label(norm: str, toks: tuple[Token, ...], span: tuple[int, int]) -> bool:
+    """A short label opening a line before a colon (- 高压快充普及：800V平台…): it names the
+    topic of the line, so a state cue there needs no further context."""
+    start, end = span
+    head = norm[:start].strip(" -–—•·*")
+    return not head and norm[end : end + 1] in (":", "：")
+
+
+def _coordinated_after(toks: tuple[Token, ...], end: int, allow_verbs: bool) -> tuple[int, int] | None:
+    """The phrase coordinated after one ending at ``end`` (通过智慧渔业|和|蓝色粮仓建设)."""
+    k = next((k for k, t in enumerate(toks) if t.end == end), None)
+    if k is None or k + 2 >= len(toks) or toks[k + 1].text not in ("与", "和", "及", "、"):
+        return None
+    return _phrase_after(toks, k + 2, allow_verbs)
+
+
 def _coordinated_before(toks: tuple[Token, ...], start: int) -> tuple[int, int] | None:
     """The phrase coordinated before one starting at ``start`` (贸易壁垒|与|技术封锁加剧)."""
     k = next((k for k, t in enumerate(toks) if t.start == start), None)
@@ -154,7 +175,7 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
     t = toks[i]
     if kind == "suffix" and lex is not None and t.text in lex.generic_words:
         return None  # 优化, 文化, 转化: ordinary words, not a trend
-    if kind == "after":
+    if kind in ("after", "means"):
         return _phrase_after(toks, i + 1, allow_verbs=role == "strategy")
     if kind == "subject":
         start = _phrase_start_before(toks, i)
@@ -163,7 +184,10 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
         k = i
         if kind == "state" and i > 1 and toks[i - 1].pos in _ADVERBS and len(toks[i - 1].text) == 2:
             k = i - 1  # 资本开支|显著|收缩: the adverb stays inside the phrase
-        start = _phrase_start_before(toks, k, verb_subject=kind == "state")
+        start = _phrase_start_before(
+            toks, k, verb_subject=kind == "state", head_verb=kind == "head",
+            stop=lex.phrase_stopwords if lex is not None else frozenset(),
+        )
         if start is None and k != i:
             return None
         if start is None:
@@ -175,7 +199,10 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
     return None
 
 
-def _phrase_start_before(toks: tuple[Token, ...], i: int, max_words: int = 2, verb_subject: bool = False) -> int | None:
+def _phrase_start_before(
+    toks: tuple[Token, ...], i: int, max_words: int = 2, verb_subject: bool = False, head_verb: bool = False,
+    stop: frozenset[str] = frozenset(),
+) -> int | None:
     """Where the noun phrase ending right before token ``i`` starts (None: no such phrase).
 
     With ``verb_subject``, a two-character word the segmenter tagged as a verb may be the
@@ -188,7 +215,9 @@ def _phrase_start_before(toks: tuple[Token, ...], i: int, max_words: int = 2, ve
         return toks[j].start
     while j >= 0 and used < max_words:
         w = toks[j]
-        if w.pos not in _MODIFIER or toks[i].start - w.start > _MAX_CHARS - len(toks[i].text):
+        # Right before a head, one two-character verb may qualify it (差异化|审批|策略, 直邮|模式).
+        verb_ok = head_verb and j == i - 1 and w.pos == "v" and len(w.text) == 2 and w.text not in stop
+        if (w.pos not in _MODIFIER and not verb_ok) or toks[i].start - w.start > _MAX_CHARS - len(toks[i].text):
             break
         if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", w.text):
             break

@@ -36,7 +36,7 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
     ``section_role`` is the role of the sentence's section, if any.
     """
     cues = lex.role_phrases or {}
-    toks = tokens(norm)
+    toks = _tagged(norm, text)
     trend_context = (
         section_role == "trend"
         or any(cue in norm for cue in _trend_context_cues(cues))
@@ -87,7 +87,7 @@ _ENUM_ROLE_RE = re.compile(
 def _enumerated_roles(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
     """政策驱动、资本狂欢与技术迭代多重因素: each item of a list closed by a role noun takes its role."""
     out: list[Mention] = []
-    toks = tokens(norm)
+    toks = _tagged(norm, text)
     starts = {t.start for t in toks}
     for m in _ENUM_ROLE_RE.finditer(norm):
         role = next(r for r, heads in _ENUM_HEAD_ROLE if re.fullmatch(heads, m.group(2)))
@@ -111,6 +111,30 @@ def _enumerated_roles(norm: str, text: str, offset: int, sent_index: int, lex: L
             if _specific(phrase, toks, s, e, lex) and s in starts:
                 out.append(_mention(text, s, e, offset, sent_index, _CLASS[role]))
     return out
+
+
+# LAC's tags in jieba's names, so one chunker serves both taggers.
+_LAC_TO_JIEBA = {"ORG": "nt", "LOC": "ns", "PER": "nr", "TIME": "t", "nw": "nz", "xc": "u", "w": "x", "s": "n"}
+
+
+def _tagged(norm: str, text: str) -> tuple[Token, ...]:
+    """The sentence's words and POS tags: LAC's (a better tagger: 产能 is a noun) when the
+    model is installed, else jieba's.  Words are slices of ``norm``."""
+    from .ner import lac_words
+
+    words = lac_words(text)
+    if not words:
+        return tokens(norm)
+    out = []
+    pos = 0
+    for w in words:
+        if w.start > pos:  # whitespace LAC dropped
+            out.append(Token(norm[pos : w.start], pos, w.start, "x"))
+        out.append(Token(norm[w.start : w.end], w.start, w.end, _LAC_TO_JIEBA.get(w.tag, w.tag)))
+        pos = w.end
+    if pos < len(norm):
+        out.append(Token(norm[pos:], pos, len(norm), "x"))
+    return tuple(out)
 
 
 def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:

@@ -204,6 +204,8 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
     if kind == "subject":
         start = _phrase_start_before(toks, i)
         return (start, t.start) if start is not None else None
+    if kind == "word":
+        return t.start, t.end
     if kind in ("state", "head"):
         k = i
         if kind == "state" and i > 1 and toks[i - 1].pos in _ADVERBS and len(toks[i - 1].text) == 2:
@@ -252,7 +254,14 @@ def _phrase_start_before(
 
 
 def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[int, int] | None:
-    """The noun phrase starting at token ``j``: a few content words ending on a noun."""
+    """The noun phrase starting at token ``j``: a few content words ending on a noun.
+
+    A term in quotes right after the cue (采用“D2C跨境模式”) is the phrase, whatever its words.
+    """
+    if j < len(toks) and toks[j].text in "“「『\"":
+        close = next((k for k in range(j + 1, min(len(toks), j + 8)) if toks[k].text in "”」』\""), None)
+        if close is not None and close > j + 1 and toks[close].start - toks[j + 1].start <= _MAX_CHARS:
+            return toks[j + 1].start, toks[close].start
     start = end = None
     last_noun_end = None
     verbs = 0

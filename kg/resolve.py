@@ -24,7 +24,10 @@ from .lexicon import Lexicon
 __all__ = ["Mention", "resolve", "entity_id"]
 
 # Which class wins when one name is found with several: the surest source first.
-_SOURCE_RANK = {"heading": 0, "heading-alias": 0, "quoted": 1, "strategy": 2, "regulation": 2, "scenario": 3, "phrase": 4, "lexicon": 5}
+_SOURCE_RANK = {
+    "heading": 0, "heading-alias": 0, "abbreviation": 1, "strategy": 2, "regulation": 2, "role": 2,
+    "scenario": 3, "named": 3, "phrase": 4, "lexicon": 5,
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +105,8 @@ def resolve(mentions: list[Mention], lex: Lexicon) -> tuple[list[Entity], dict[i
     name_of: dict[int, str] = {}
     for m in mentions:
         if m.alias_of:
-            canon[id(m)] = (match_key(m.alias_of), "named with it in the same heading")
+            why = "an abbreviation introduced in brackets after it" if m.source == "abbreviation" else "named with it in the same heading"
+            canon[id(m)] = (match_key(m.alias_of), why)
             name_of[id(m)] = m.alias_of
             continue
         key = match_key(m.surface)

@@ -33,7 +33,7 @@ _ROLE_TO_CLAIM = {
     "strategy": "strategy",
 }
 _ROLE_TO_CLASS = {"driver": "Driver", "challenge": "Challenge", "trend": "Trend", "strategy": "Strategy"}
-_STOP_POS = {"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "r", "x", "y", "e", "o", "w", "q"}
+_STOP_POS = {"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "ad", "r", "x", "y", "e", "o", "w", "q"}
 _QUOTE_RE = re.compile(r"[“\"「『]([^”\"」』]{2,16})[”\"」』]")
 _TITLE_RE = re.compile(r"《([^》]{2,40})》")
 _ENUM_SCENARIO_RE = re.compile(

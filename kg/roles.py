@@ -22,6 +22,7 @@ _CLASS = {"driver": "Driver", "challenge": "Challenge", "trend": "Trend", "strat
 # POS tags that may sit inside a role noun phrase (jieba's tag set).
 _NOUNISH = frozenset({"n", "nz", "vn", "an", "j", "l", "eng", "ng", "b", "nt", "nrt"})
 _ADVERBS = frozenset({"d", "ad"})
+_AND = frozenset({"与", "和", "及", "以及", "、"})
 _MODIFIER = _NOUNISH | {"a", "ns"}
 _VERBISH = frozenset({"v", "vd"})
 _MAX_CHARS = 10
@@ -69,6 +70,37 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
                 if role != "strategy" or _is_measure(toks, *other, cues) or kind != "after":
                     out.append(_mention(text, *other, offset, sent_index, _CLASS[role]))
     out.extend(_enumerated_roles(norm, text, offset, sent_index, lex))
+    out.extend(_named_as_role(norm, text, offset, sent_index, lex, toks))
+    return out
+
+
+_COPULA_RE = re.compile(
+    r"(?:是|成为|为)(?:[^，,。；;：:]{0,14}?)(" + "|".join(
+        "驱动因素|驱动力|动力|引擎|增长点|红利|挑战|风险|难题|瓶颈|障碍|趋势|方向".split("|")
+    ) + ")"
+)
+_COPULA_ROLE = {
+    "驱动因素": "driver", "驱动力": "driver", "动力": "driver", "引擎": "driver", "增长点": "driver", "红利": "driver",
+    "挑战": "challenge", "风险": "challenge", "难题": "challenge", "瓶颈": "challenge", "障碍": "challenge",
+    "趋势": "trend", "方向": "trend",
+}
+
+
+def _named_as_role(norm, text, offset, sent_index, lex, toks) -> list[Mention]:
+    """X是重要驱动因素 / X成为…的重要引擎: the subject of a copula naming a role is of that role."""
+    out: list[Mention] = []
+    for m in _COPULA_RE.finditer(norm):
+        k = next((k for k, t in enumerate(toks) if t.start == m.start()), None)
+        if k is None or k == 0:
+            continue
+        start = _phrase_start_before(toks, k)
+        if start is None:
+            continue
+        end = toks[k - 1].end
+        if re.search(r"[，,。；;]", norm[end : m.start()]):
+            continue
+        if _specific(norm[start:end], toks, start, end, lex):
+            out.append(_mention(text, start, end, offset, sent_index, _CLASS[_COPULA_ROLE[m.group(1)]]))
     return out
 
 
@@ -159,7 +191,7 @@ def _is_label(norm: str, toks: tuple[Token, ...], span: tuple[int, int]) -> bool
 def _coordinated_after(toks: tuple[Token, ...], end: int, allow_verbs: bool) -> tuple[int, int] | None:
     """The phrase coordinated after one ending at ``end`` (通过智慧渔业|和|蓝色粮仓建设)."""
     k = next((k for k, t in enumerate(toks) if t.end == end), None)
-    if k is None or k + 2 >= len(toks) or toks[k + 1].text not in ("与", "和", "及", "、"):
+    if k is None or k + 2 >= len(toks) or toks[k + 1].text not in _AND:
         return None
     return _phrase_after(toks, k + 2, allow_verbs)
 
@@ -167,7 +199,7 @@ def _coordinated_after(toks: tuple[Token, ...], end: int, allow_verbs: bool) -> 
 def _coordinated_before(toks: tuple[Token, ...], start: int) -> tuple[int, int] | None:
     """The phrase coordinated before one starting at ``start`` (贸易壁垒|与|技术封锁加剧)."""
     k = next((k for k, t in enumerate(toks) if t.start == start), None)
-    if k is None or k < 2 or toks[k - 1].text not in ("与", "和", "及", "、"):
+    if k is None or k < 2 or toks[k - 1].text not in _AND:
         return None
     b = _phrase_start_before(toks, k - 1)
     return (b, toks[k - 2].end) if b is not None else None

@@ -33,7 +33,7 @@ _ROLE_TO_CLAIM = {
     "strategy": "strategy",
 }
 _ROLE_TO_CLASS = {"driver": "Driver", "challenge": "Challenge", "trend": "Trend", "strategy": "Strategy"}
-_STOP_POS = {"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "ad", "r", "x", "y", "e", "o", "w", "q"}
+_STOP_POS = {"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "ad", "r", "x", "y", "e", "o", "w", "q", "t"}
 _QUOTE_RE = re.compile(r"[“\"「『]([^”\"」』]{2,16})[”\"」』]")
 _TITLE_RE = re.compile(r"《([^》]{2,40})》")
 _ENUM_SCENARIO_RE = re.compile(
@@ -613,7 +613,9 @@ def _left_modifier(
         return head_start
     begin = toks[idx].start  # a head inside a token keeps the token's left part
     used = 1 if begin < head_start else 0
-    only_verbs_since = True  # every token between this one and the head is a verb
+    # Every token between this one and the head is a verb (a head inside a word, 工业|机器人,
+    # has a noun before it already).
+    only_verbs_since = begin == head_start
     cue_words = _cue_words(lex) if lex is not None else frozenset()
     i = idx - 1
     while i >= 0 and used < 3 and head_start - toks[i].start <= 8:

@@ -140,6 +140,8 @@ def _enumerated_roles(norm: str, text: str, offset: int, sent_index: int, lex: L
             words = [t for t in toks if s <= t.start and t.end <= e]
             if any(t.text in lex.phrase_stopwords or t.pos not in _MODIFIER | _VERBISH for t in words):
                 continue  # a clause (本土化成为不可逆), not a noun phrase
+            if not words or words[-1].pos not in _NOUNISH | _VERBISH:
+                continue  # 更快速、更高透明度的方式: qualities, not named items
             if _specific(phrase, toks, s, e, lex) and s in starts:
                 out.append(_mention(text, s, e, offset, sent_index, _CLASS[role]))
     return out
@@ -358,6 +360,9 @@ def _specific(phrase: str, toks: tuple[Token, ...], start: int, end: int, lex: L
     if not 2 <= len(clean) <= _MAX_CHARS or clean in lex.generic_words:
         return False
     inside = [t for t in toks if start <= t.start and t.end <= end and t.text not in _QUOTES]
+    first = tokens(clean)[0] if clean else None
+    if first is not None and len(first.text) == 1 and first.pos in ("d", "ad"):
+        return False  # 更|高透明度, 最|具: a degree adverb opens a quality, not a phrase
     if inside and (inside[0].text in lex.phrase_stopwords or inside[0].text in lex.nonspecific or inside[0].text in lex.heads("qualifier_drop")):
         return False
     content = [t for t in inside if t.text not in lex.generic_words]

@@ -725,6 +725,8 @@ def _classify_phrase(phrase: str, modifier: str, head: str, toks: list[Token], l
     if not modifier:
         return None
     techy = any(t in modifier for t in lex.tech_modifiers) or any(t.lower() in modifier.lower() for t in lex.technology if len(t) >= 2)
+    # A Latin or alphanumeric code before a technical head names a product line (800V平台, P型电池).
+    techy = techy or bool(re.search(r"[A-Za-z]|\d+[A-Za-z型代]", modifier))
     if head in lex.tech_heads and head not in lex.org_suffixes:
         if techy or (head in lex.heads("strong_tech") and len(modifier) >= 2):
             return "Technology"

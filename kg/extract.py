@@ -539,7 +539,7 @@ def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Menti
                 name = norm[ps:pe].strip()
                 if not 2 <= len(name) <= 10 or re.search(r"[\d%]", name) and cls == "Actor" or name in lex.generic_words:
                     continue
-                out.append(Mention(text[ps:pe], cls, offset + ps, offset + pe, sent_index, "named"))
+                out.append(Mention(text[ps:pe], cls, offset + ps, offset + pe, sent_index, "enumeration"))
     return out
 
 
@@ -582,7 +582,7 @@ def _noun_phrase_start(norm: str, end: int) -> int | None:
     return begin if begin is not None and end - begin >= 2 else None
 
 
-_PRIORITY = {"heading": 0, "abbreviation": 0, "strategy": 1, "role": 1, "phrase": 2, "named": 2, "lexicon": 3, "scenario": 1, "regulation": 1}
+_PRIORITY = {"heading": 0, "abbreviation": 0, "strategy": 1, "role": 1, "enumeration": 1, "phrase": 2, "named": 2, "lexicon": 3, "scenario": 1, "regulation": 1}
 
 
 def _non_overlapping(found: list[Mention]) -> list[Mention]:

@@ -26,7 +26,7 @@ __all__ = ["Mention", "resolve", "entity_id"]
 # Which class wins when one name is found with several: the surest source first.
 _SOURCE_RANK = {
     "heading": 0, "heading-alias": 0, "abbreviation": 1, "strategy": 2, "regulation": 2, "role": 2,
-    "scenario": 3, "named": 3, "phrase": 4, "lexicon": 5,
+    "scenario": 3, "enumeration": 3, "named": 3, "phrase": 4, "lexicon": 5,
 }
 
 

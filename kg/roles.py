@@ -93,13 +93,13 @@ def _named_as_role(norm, text, offset, sent_index, lex, toks) -> list[Mention]:
         k = next((k for k, t in enumerate(toks) if t.start == m.start()), None)
         if k is None or k == 0:
             continue
-        start = _phrase_start_before(toks, k)
+        start = _phrase_start_before(toks, k, max_words=3)
         if start is None:
             continue
         end = toks[k - 1].end
-        if re.search(r"[，,。；;]", norm[end : m.start()]):
-            continue
-        if _specific(norm[start:end], toks, start, end, lex):
+        phrase = norm[start:end]
+        # The copula names the role, so two general words make a phrase here (国际压力).
+        if 2 <= len(phrase) <= _MAX_CHARS and phrase not in lex.generic_words and not re.search(r"\d", phrase):
             out.append(_mention(text, start, end, offset, sent_index, _CLASS[_COPULA_ROLE[m.group(1)]]))
     return out
 

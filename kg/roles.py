@@ -234,7 +234,10 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
     if kind == "suffix" and lex is not None and t.text in lex.generic_words:
         return None  # 优化, 文化, 转化: ordinary words, not a trend
     if kind in ("after", "means"):
-        return _phrase_after(toks, i + 1, allow_verbs=role == "strategy")
+        j = i + 1
+        if j < len(toks) and toks[j].text in ("了", "着", "过"):
+            j += 1  # 构建了|全链条管理体系: the aspect particle belongs to the cue
+        return _phrase_after(toks, j, allow_verbs=role == "strategy")
     if kind == "subject":
         start = _phrase_start_before(toks, i)
         return (start, t.start) if start is not None else None
@@ -368,8 +371,8 @@ def _specific(phrase: str, toks: tuple[Token, ...], start: int, end: int, lex: L
     content = [t for t in inside if t.text not in lex.generic_words]
     if not content:
         return False
-    if re.search(r"\d", clean):
-        return False
+    if re.search(r"(?<![A-Za-z])\d+(?:\.\d+)?(?![A-Za-z\d])", clean):
+        return False  # a number, not a code (D2C, 5G)
     return max(idf_weight(t.text) for t in inside) >= _MIN_SPECIFICITY
 
 

@@ -319,6 +319,10 @@ def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[i
         if w.text in _QUOTES and start is not None:
             k += 1
             continue
+        # A space before a Latin name inside the phrase (优质文化 IP) does not end it.
+        if start is not None and not w.text.strip() and k + 1 < len(toks) and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", toks[k + 1].text):
+            k += 1
+            continue
         ok = w.pos in _MODIFIER or (allow_verbs and w.pos in _VERBISH) or w.text in _QUOTES
         if not ok or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9“”「」]+", w.text):
             break

@@ -815,6 +815,42 @@ def graph_draw_cmd(
     typer.echo(f"wrote {path}")
 
 
+@graph_app.command("score")
+def graph_score_cmd(
+    gold: Path = typer.Argument(..., help="A gold graph JSON (eval/dev/gold_graphs.json, or a single-article one like eval/seed_graph.json)."),
+    corpus: Path = typer.Option(..., "--corpus", "-c", help="Folder holding the articles the gold file names."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output (per class and per article)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List missed gold entities and unmatched extracted ones."),
+) -> None:
+    """Extract the gold file's articles and print per-class precision/recall and industry accuracy."""
+    from yanbao.kg.evaluate import score_graphs
+
+    with _errors():
+        result = score_graphs(gold, corpus)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    from rich.table import Table
+
+    table = Table(title=f"graph extraction vs {gold.name}")
+    for col in ("class", "gold", "recall", "typed recall", "extracted", "precision"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    rows = sorted(result.classes.items()) + [("all", result.total)]
+    for cls, s in rows:
+        table.add_row(cls, str(s.gold), f"{s.recall:.2f}", f"{s.typed_recall:.2f}", str(s.extracted), f"{s.precision:.2f}")
+    con = _console()
+    con.print(table)
+    ok, n = result.industry_named
+    con.print(f"industry named: {ok}/{n}")
+    for a in result.articles:
+        t = a.total
+        con.print(f"  {a.name}: recall {t.recall:.2f} precision {t.precision:.2f} industry {'/'.join(a.industry_found[:3]) or '-'}"
+                  f"{'' if a.industry_ok or not a.industry_gold else ' (gold: ' + '/'.join(a.industry_gold) + ')'}")
+        if verbose:
+            con.print(f"    missed: {a.missing}", markup=False)
+            con.print(f"    beyond the gold: {a.unmatched}", markup=False)
+
+
 # ------------------------------------------------------------------ sparql ---
 
 

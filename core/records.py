@@ -224,6 +224,9 @@ class Extraction:
     topics: tuple[str, ...] = ()
     section_roles: tuple[tuple[tuple[str, ...], str], ...] = ()  # (section path, role)
     section_about: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # (path, entity ids)
+    # What the report is about (稀土, 主题公园): its name first, then other forms the
+    # report uses (光伏产业 for 光伏); empty when no industry could be named.
+    industry: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Extraction":
@@ -250,6 +253,7 @@ class Extraction:
             topics=tuple(data.get("topics", ())),
             section_roles=tuple((tuple(p), r) for p, r in data.get("section_roles", ())),
             section_about=tuple((tuple(p), tuple(ids)) for p, ids in data.get("section_about", ())),
+            industry=tuple(data.get("industry", ())),
         )
 
 

@@ -166,28 +166,43 @@ def entity_graph(store) -> nx.MultiGraph:
     Raises:
         QueryError: the store refused or failed a query.
     """
-    labels: dict[str, set[str]] = defaultdict(set)
-    aliases: dict[str, set[str]] = defaultdict(set)
-    notes: dict[str, set[str]] = defaultdict(set)
-    reports: dict[str, set[str]] = defaultdict(set)
-    classes: dict[str, str] = {}
-    iris: dict[str, str] = {}
+    ents = _read_entities(store)
+    claims = _read_claims(store)
+    mentions = _claim_index(store, _MENTIONS_Q, ents["classes"])  # claim -> entities
+    about = _claim_index(store, _ABOUT_Q, ents["classes"])  # claim -> section topics
+    G = nx.MultiGraph(claims=claims)
+    _add_nodes(G, ents, claims, mentions, about)
+    _add_relation_edges(G, store, ents["classes"], claims)
+    _add_co_mention_edges(G, mentions, claims)
+    _add_topic_edges(G, mentions, about, claims)
+    return G
+
+
+def _read_entities(store) -> dict:
+    """Entities' classes, IRIs, labels, aliases, merge notes and reports, by local id."""
+    out: dict = {
+        "labels": defaultdict(set), "aliases": defaultdict(set), "notes": defaultdict(set),
+        "reports": defaultdict(set), "classes": {}, "iris": {},
+    }
     for row in store.query(_ENTITIES_Q):
         eid = _local(row.e)
-        iris[eid] = str(row.e)
-        classes[eid] = _cls(row.cls)
-        labels[eid].add(str(row.label))
+        out["iris"][eid] = str(row.e)
+        out["classes"][eid] = _cls(row.cls)
+        out["labels"][eid].add(str(row.label))
     for row in store.query(_ENTITY_ATTRS_Q):
         eid = _local(row.e)
-        (aliases if str(row.attr).endswith("altLabel") else notes)[eid].add(str(row.value))
+        (out["aliases"] if str(row.attr).endswith("altLabel") else out["notes"])[eid].add(str(row.value))
     for row in store.query(_ENTITY_REPORTS_Q):
         if "/graph/report/" in str(row.report):
-            reports[_local(row.e)].add(str(row.report).rsplit("/", 1)[-1])
+            out["reports"][_local(row.e)].add(str(row.report).rsplit("/", 1)[-1])
+    return out
 
+
+def _read_claims(store) -> dict[str, ClaimRef]:
+    """Every claim with its citation (report, section path, span), by IRI."""
     sections: dict[str, tuple[str, str | None]] = {}
     for row in store.query(_SECTIONS_Q):
         sections[str(row.section)] = (str(row.heading), str(row.parent) if row.parent is not None else None)
-
     claims: dict[str, ClaimRef] = {}
     for row in store.query(_CLAIMS_Q):
         iri = str(row.claim)
@@ -203,38 +218,39 @@ def entity_graph(store) -> nx.MultiGraph:
             end=int(row.end.toPython()) if row.end is not None else -1,
             role=str(row.role) if row.role is not None else "",
         )
+    return claims
 
-    mentions: dict[str, set[str]] = defaultdict(set)  # claim -> entities
-    for row in store.query(_MENTIONS_Q):
+
+def _claim_index(store, query: str, classes: dict[str, str]) -> dict[str, set[str]]:
+    index: dict[str, set[str]] = defaultdict(set)
+    for row in store.query(query):
         eid = _local(row.e)
         if eid in classes:
-            mentions[str(row.claim)].add(eid)
+            index[str(row.claim)].add(eid)
+    return index
 
-    about: dict[str, set[str]] = defaultdict(set)  # claim -> section topics
-    for row in store.query(_ABOUT_Q):
-        eid = _local(row.e)
-        if eid in classes:
-            about[str(row.claim)].add(eid)
 
-    G = nx.MultiGraph(claims=claims)
+def _add_nodes(G: nx.MultiGraph, ents: dict, claims, mentions, about) -> None:
     mentioned_in: dict[str, set[str]] = defaultdict(set)
     for index in (mentions, about):
-        for claim, ents in index.items():
-            for eid in ents:
+        for claim, found in index.items():
+            for eid in found:
                 mentioned_in[eid].add(claim)
-    for eid in sorted(classes):
-        names = sorted(labels[eid])
+    for eid in sorted(ents["classes"]):
+        names = sorted(ents["labels"][eid])
         G.add_node(
             eid,
-            iri=iris[eid],
+            iri=ents["iris"][eid],
             label=names[0],
-            cls=classes[eid],
-            aliases=sorted((aliases[eid] | set(names[1:])) - {names[0]}),
-            merges=sorted(notes[eid]),
-            reports=sorted(reports[eid]),
+            cls=ents["classes"][eid],
+            aliases=sorted((ents["aliases"][eid] | set(names[1:])) - {names[0]}),
+            merges=sorted(ents["notes"][eid]),
+            reports=sorted(ents["reports"][eid]),
             claims=_claim_order(mentioned_in[eid], claims),
         )
 
+
+def _add_relation_edges(G: nx.MultiGraph, store, classes: dict[str, str], claims) -> None:
     typed: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for row in store.query(_RELATIONS_Q):
         s, o = _local(row.s), _local(row.o)
@@ -244,14 +260,18 @@ def entity_graph(store) -> nx.MultiGraph:
         G.add_edge(s, o, key=f"{pred}:{s}>{o}", predicate=pred, source=s, target=o,
                    claims=_claim_order(cl, claims), weight=len(cl))
 
+
+def _add_co_mention_edges(G: nx.MultiGraph, mentions, claims) -> None:
     pairs: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for claim, ents in mentions.items():
-        for a, b in combinations(sorted(ents), 2):
+    for claim, found in mentions.items():
+        for a, b in combinations(sorted(found), 2):
             pairs[(a, b)].add(claim)
     for (a, b), cl in sorted(pairs.items()):
         G.add_edge(a, b, key=CO_MENTION, predicate=CO_MENTION, source=a, target=b,
                    claims=_claim_order(cl, claims), weight=len(cl))
 
+
+def _add_topic_edges(G: nx.MultiGraph, mentions, about, claims) -> None:
     topical: dict[tuple[str, str], set[str]] = defaultdict(set)
     for claim, topics in about.items():
         for t in topics:
@@ -261,7 +281,6 @@ def entity_graph(store) -> nx.MultiGraph:
     for (t, m), cl in sorted(topical.items()):
         G.add_edge(t, m, key=f"{ABOUT}:{t}>{m}", predicate=ABOUT, source=t, target=m,
                    claims=_claim_order(cl, claims), weight=len(cl))
-    return G
 
 
 def _section_path(section: str, sections: dict[str, tuple[str, str | None]]) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ CLASS_COLOURS: dict[str, str] = {
     "Region": "#8C6D31",
     "Scenario": "#F0E442",
     "Regulation": "#999999",
+    "Industry": "#000000",
 }
 _CLASS_ZH = {
     "Actor": "行为主体",
@@ -44,6 +45,7 @@ _CLASS_ZH = {
     "Region": "地区",
     "Scenario": "应用场景",
     "Regulation": "法规政策",
+    "Industry": "行业",
 }
 _W, _H, _MARGIN = 1100, 760, 70
 

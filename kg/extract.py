@@ -10,13 +10,16 @@ of the section a claim sits in.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from yanbao.corpus.script import normalise
-from yanbao.core.records import Claim, Extraction, Relation, Report
+from yanbao.corpus.script import match_key, normalise
+from yanbao.core.records import Claim, Entity, Extraction, Relation, Report
 
+from .industry import report_industry
 from .lexicon import Lexicon, load_lexicon
-from .resolve import Mention, resolve
+from .resolve import Mention, entity_id, resolve
+from .roles import role_mentions
 from .segment import Token, tokens
 from .topics import report_topics
 
@@ -30,29 +33,7 @@ _ROLE_TO_CLAIM = {
     "strategy": "strategy",
 }
 _ROLE_TO_CLASS = {"driver": "Driver", "challenge": "Challenge", "trend": "Trend", "strategy": "Strategy"}
-# Function words and common verbs that never start an organisation/technology phrase.
-_STOP_POS = {"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "r", "x", "y", "e", "o", "w", "q"}
-_STOP_WORDS = frozenset(
-    normalise(w)
-    for w in (
-        "的 之 与 和 及 或 等 为 以 将 把 被 在 对 向 从 由 使 让 其 如 给 是 有 了 也 都 则 而 并 但 又 即 且 "
-        "委托 利用 通过 采用 引入 推出 提供 帮助 形成 成为 输出 联合 共建 搭建 开发 建立 依托 借助 面向 针对 "
-        "包括 例如 输出 整合 优化 导入 导致 走向 熟悉 建议 推动 促进 要求 需要 具备 实现 提升 降低 整合 处理 设计 支持 参与 覆盖 服务于 聚焦 作为 "
-        "部分头部 这种 这些 那些 各类 大量 更多 众多 许多 所有 单一"
-    ).split()
-)
-_STRONG_TECH_HEADS = frozenset(normalise(w) for w in "系统 工具 模型 大模型 机器人 算法 引擎 软件 芯片 传感器 操作系统".split())
-# Heads that only extend a known technology term (区块链技术), never make a phrase alone,
-# and heads that are activities rather than artefacts.
-_EXTENSION_ONLY_HEADS = frozenset(
-    normalise(w)
-    for w in "技术 应用 产品 方案 网络 架构 框架 中台 中心 催收 外呼 质检 审核 识别 监测 诊断 风控 投顾 驾驶 座舱 接口 系统集成 "
-    "资本 基金".split()
-)
-_AMBIGUOUS_HEADS = frozenset(normalise(w) for w in "平台".split())  # organisation or technology
-_WEAK_ORG_SUFFIXES = frozenset(normalise(w) for w in "中心 资本 基金 联盟 部门 事务所".split())
-_QUALIFIER_DROP = frozenset(normalise(w) for w in "部分 单一 各 各类 该 这些 其他 相关 多家 一些 众多 其".split())
-_TRIM_TAIL_RE = re.compile(r"的(博弈|困境|挑战|难题|问题|压力|风险|局面|矛盾|变化|影响|作用|机遇|趋势)$")
+_STOP_POS = {"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "ad", "r", "x", "y", "e", "o", "w", "q", "t"}
 _QUOTE_RE = re.compile(r"[“\"「『]([^”\"」』]{2,16})[”\"」』]")
 _TITLE_RE = re.compile(r"《([^》]{2,40})》")
 _ENUM_SCENARIO_RE = re.compile(
@@ -78,67 +59,22 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
     """
     lex = lexicon or load_lexicon()
     section_roles = _section_roles(report, lex)
-    mentions: list[Mention] = []
-    section_topics: dict[tuple[str, ...], list[Mention]] = {}
+    from .ner import prefetch
 
-    # 1. Entities named by headings (a Driver section's subsection names a Driver).
-    for sec in report.sections:
-        role = section_roles.get(sec.path)
-        found = _heading_entities(sec.title, sec.start, report, role, lex, has_children=_has_children(report, sec.path))
-        section_topics[sec.path] = found
-        mentions.extend(found)
-
-    # 2. Entities mentioned in body sentences.
-    per_sentence: list[list[Mention]] = []
-    for sent in report.sentences:
-        found = _sentence_mentions(sent.text, sent.start, sent.index, lex)
-        per_sentence.append(found)
-        mentions.extend(found)
-
+    prefetch([sent.text for sent in report.sentences])
+    section_topics = _heading_mentions(report, section_roles, lex)
+    per_sentence = [
+        _body_mentions(sent.text, sent.start, sent.index, lex, section_roles.get(sent.section_path))
+        for sent in report.sentences
+    ]
+    section_topics, per_sentence = _apply_abbreviations(report, section_topics, per_sentence, lex)
+    per_sentence = _sectors_are_not_organisations(report, per_sentence, lex)
+    mentions = [m for found in section_topics.values() for m in found] + [m for found in per_sentence for m in found]
     entities, mention_to_entity = resolve(mentions, lex)
-    ent_by_id = {e.id: e for e in entities}
-
-    # 3. Claims and relations.
-    claims: list[Claim] = []
-    relations: list[Relation] = []
-    for sent, found in zip(report.sentences, per_sentence):
-        norm = normalise(sent.text)
-        if len(norm.strip()) < 6 or not re.search(r"[\u4e00-\u9fff]", norm):
-            continue
-        role = _ROLE_TO_CLAIM.get(section_roles.get(sent.section_path) or "", "fact")
-        hedged = _is_hedged(norm, lex)
-        if _is_strategy_sentence(norm, lex):
-            role = "strategy"
-        numbers = tuple(dict.fromkeys(m.group(0).strip() for m in _NUMBER_RE.finditer(sent.text) if _meaningful_number(m.group(0))))
-        if role == "fact":
-            role = "forecast" if hedged else ("number" if numbers else "fact")
-        ent_ids = tuple(dict.fromkeys(mention_to_entity[id(m)] for m in found if id(m) in mention_to_entity))
-        about: list[str] = []
-        for depth in range(len(sent.section_path), 0, -1):
-            for m in section_topics.get(sent.section_path[:depth], []):
-                eid = mention_to_entity.get(id(m))
-                if eid and eid not in about:
-                    about.append(eid)
-        claim_id = f"{report.id}-{sent.index}"
-        claims.append(
-            Claim(
-                id=claim_id,
-                report_id=report.id,
-                sentence_index=sent.index,
-                text=sent.text,
-                start=sent.start,
-                end=sent.end,
-                section_path=sent.section_path,
-                role=role,
-                hedged=hedged,
-                numbers=numbers,
-                entity_ids=ent_ids,
-                about=tuple(about),
-            )
-        )
-        relations.extend(_cue_relations(norm, sent.start, found, mention_to_entity, ent_by_id, lex, claim_id))
-        relations.extend(_topic_relations(about, ent_ids, ent_by_id, claim_id, norm))
-
+    entities = _merge_abbreviations(entities, mention_to_entity)
+    claims, relations = _claims_and_relations(report, per_sentence, section_roles, section_topics, mention_to_entity, entities, lex)
+    industry = report_industry(report, lex)
+    entities, relations = _with_industry(report, industry, entities, claims, relations, mention_to_entity)
     unique_rel = list(dict.fromkeys(r for r in relations if r.subject != r.object))
     return Extraction(
         report_id=report.id,
@@ -152,7 +88,219 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
             for path, found in section_topics.items()
             if found
         ),
+        industry=industry,
     )
+
+
+def _heading_mentions(report: Report, section_roles, lex: Lexicon) -> dict[tuple[str, ...], list[Mention]]:
+    """Entities named by headings (a Driver section's subsection names a Driver), per section."""
+    out: dict[tuple[str, ...], list[Mention]] = {}
+    for sec in report.sections:
+        role = section_roles.get(sec.path)
+        out[sec.path] = _heading_entities(sec.title, sec.start, report, role, lex, has_children=_has_children(report, sec.path))
+    return out
+
+
+def _body_mentions(text: str, offset: int, index: int, lex: Lexicon, section_role: str | None) -> list[Mention]:
+    """Entities of one body sentence: names, phrases, lexicon terms and role phrases."""
+    found = _sentence_mentions(text, offset, index, lex)
+    norm = _same_length_normalise(text)
+    roles = role_mentions(norm, text, offset, index, lex, section_role)
+    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon"]
+    kept = _non_overlapping([m for m in found if m not in nested] + roles)
+    kept += [m for m in nested if not any(m.start < k.end and k.start < m.end for k in kept)]
+    kept += [m for m in nested if m not in kept and _inside_long_name(m, kept)]
+    return sorted(kept, key=lambda m: (m.start, m.end))
+
+
+def _inside_long_name(region: Mention, kept: list[Mention]) -> bool:
+    """A region inside a longer phrase (美国|军工企业) is mentioned too; one before a
+    two-character institution noun (中国|银行) is part of a name."""
+    return any(k.start <= region.start and region.end <= k.end and (k.end - k.start) - (region.end - region.start) > 2 for k in kept)
+
+
+def _apply_abbreviations(report: Report, section_topics, per_sentence, lex: Lexicon):
+    """Make every use of an abbreviation introduced in brackets an alias of its long form.
+
+    ``新能源汽车（NEV）`` once, then ``NEV出口量``: both mentions name the 新能源汽车 entity.
+    """
+    import dataclasses
+
+    introduced: dict[str, tuple[str, str]] = {}  # abbreviation key -> (long form, class)
+    for found in [*section_topics.values(), *per_sentence]:
+        for m in found:
+            if m.source == "abbreviation" and m.alias_of:
+                introduced.setdefault(match_key(m.surface), (m.alias_of, m.cls))
+    if not introduced:
+        return section_topics, per_sentence
+    pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(re.escape(k) for k in sorted(introduced, key=len, reverse=True)) + r")(?![A-Za-z0-9])", re.I)
+
+    def retarget(found: list[Mention]) -> list[Mention]:
+        out = []
+        for m in found:
+            hit = introduced.get(match_key(m.surface))
+            if hit and not m.alias_of:
+                m = dataclasses.replace(m, cls=hit[1], alias_of=hit[0])
+            out.append(m)
+        return out
+
+    new_sentences = []
+    for sent, found in zip(report.sentences, per_sentence):
+        found = retarget(found)
+        for hit in pattern.finditer(sent.text):
+            s, e = sent.start + hit.start(), sent.start + hit.end()
+            if not any(m.start < e and s < m.end for m in found):
+                long, cls = introduced[match_key(hit.group(0))]
+                found.append(Mention(hit.group(0), cls, s, e, sent.index, "abbreviation", alias_of=long))
+        new_sentences.append(sorted(found, key=lambda m: m.start))
+    return {path: retarget(found) for path, found in section_topics.items()}, new_sentences
+
+
+def _merge_abbreviations(entities: list[Entity], mention_to_entity: dict[int, str]) -> list[Entity]:
+    """An entity named only by an abbreviation (AI, from AI大模型) joins the entity the
+    report introduced it for (人工智能（AI）); ``mention_to_entity`` is updated in place."""
+    by_alias: dict[str, Entity] = {}
+    for e in entities:
+        for a in e.aliases:
+            if re.fullmatch(r"[A-Za-z][A-Za-z0-9\-.]{0,11}", a):
+                by_alias.setdefault(match_key(a), e)
+    merged: dict[str, Entity] = {}
+    for e in entities:
+        target = by_alias.get(e.key)
+        if target is not None and target.id != e.id and e.key != target.key:
+            merged[e.id] = target
+    if not merged:
+        return entities
+    extra: dict[str, list[str]] = {}
+    for eid, target in merged.items():
+        e = next(x for x in entities if x.id == eid)
+        extra.setdefault(target.id, []).extend([e.label, *e.aliases])
+    out = []
+    for e in entities:
+        if e.id in merged:
+            continue
+        if e.id in extra:
+            aliases = tuple(sorted(set(e.aliases) | {a for a in extra[e.id] if a != e.label}))
+            e = dataclasses.replace(e, aliases=aliases)
+        out.append(e)
+    for mid, eid in mention_to_entity.items():
+        if eid in merged:
+            mention_to_entity[mid] = merged[eid].id
+    return out
+
+
+def _sectors_are_not_organisations(report: Report, per_sentence, lex: Lexicon):
+    """A name the NER model calls an organisation but the report calls a sector
+    (新能源汽车 in 新能源汽车行业/产业) is a segment of the market, not a participant."""
+    text = normalise(report.text)
+    sectors = set()
+    for found in per_sentence:
+        for m in found:
+            if m.source == "named" and m.cls == "Actor":
+                key = normalise(m.surface)
+                if re.search(re.escape(key) + r"(?:行业|产业(?!链))", text):
+                    sectors.add(key)
+    if not sectors:
+        return per_sentence
+    return [
+        [dataclasses.replace(m, cls="Scenario") if m.source == "named" and normalise(m.surface) in sectors else m for m in found]
+        for found in per_sentence
+    ]
+
+
+def _claims_and_relations(report, per_sentence, section_roles, section_topics, mention_to_entity, entities, lex):
+    """One claim per informative sentence, typed by its section and cues; the relations it states."""
+    ent_by_id = {e.id: e for e in entities}
+    claims: list[Claim] = []
+    relations: list[Relation] = []
+    for sent, found in zip(report.sentences, per_sentence):
+        norm = _same_length_normalise(sent.text)
+        if len(norm.strip()) < 6 or not re.search(r"[\u4e00-\u9fff]", norm):
+            continue
+        hedged = _is_hedged(norm, lex)
+        numbers = tuple(dict.fromkeys(m.group(0).strip() for m in _NUMBER_RE.finditer(sent.text) if _meaningful_number(m.group(0))))
+        role = _claim_role(norm, section_roles.get(sent.section_path), hedged, numbers, lex)
+        ent_ids = tuple(dict.fromkeys(mention_to_entity[id(m)] for m in found if id(m) in mention_to_entity))
+        about = _claim_about(sent.section_path, section_topics, mention_to_entity)
+        claim_id = f"{report.id}-{sent.index}"
+        claims.append(
+            Claim(
+                id=claim_id, report_id=report.id, sentence_index=sent.index, text=sent.text,
+                start=sent.start, end=sent.end, section_path=sent.section_path, role=role, hedged=hedged,
+                numbers=numbers, entity_ids=ent_ids, about=tuple(about),
+            )
+        )
+        relations.extend(_cue_relations(norm, sent.start, found, mention_to_entity, ent_by_id, lex, claim_id))
+        relations.extend(_topic_relations(about, ent_ids, ent_by_id, claim_id, norm))
+    return claims, relations
+
+
+def _claim_role(norm: str, section_role: str | None, hedged: bool, numbers, lex: Lexicon) -> str:
+    role = _ROLE_TO_CLAIM.get(section_role or "", "fact")
+    if _is_strategy_sentence(norm, lex):
+        role = "strategy"
+    if role == "fact":
+        role = "forecast" if hedged else ("number" if numbers else "fact")
+    return role
+
+
+def _claim_about(path: tuple[str, ...], section_topics, mention_to_entity) -> list[str]:
+    """The entities the headings above a sentence name (innermost first)."""
+    about: list[str] = []
+    for depth in range(len(path), 0, -1):
+        for m in section_topics.get(path[:depth], []):
+            eid = mention_to_entity.get(id(m))
+            if eid and eid not in about:
+                about.append(eid)
+    return about
+
+
+_INDUSTRY_LINKS = {"Driver": "drives", "Challenge": "hinders", "Trend": "shapes", "Strategy": "addresses", "Actor": "operatesIn"}
+
+
+def _with_industry(report: Report, industry: tuple[str, ...], entities: list[Entity], claims, relations, mention_to_entity):
+    """Add the report's Industry entity, linked from its drivers, challenges, trends, strategies
+    and actors, each link derived from the first claim that mentions the entity.
+
+    An entity named like the industry is merged into it: ``claims`` and
+    ``mention_to_entity`` are updated in place.
+    """
+    if not industry:
+        return entities, relations
+    key = match_key(industry[0])
+    ind_id = entity_id("Industry", key)
+    # An entity named like the industry (光伏 as a technology) is the industry itself.
+    names = {match_key(n) for n in industry}
+    same = {e.id for e in entities if e.key in names}
+    aliases = [*industry[1:], *(a for e in entities if e.id in same for a in (e.label, *e.aliases))]
+    aliases = [a for a in dict.fromkeys(aliases) if match_key(a) != key or a != industry[0]]
+    aliases = [a for a in aliases if a != industry[0]]
+    ind = Entity(id=ind_id, cls="Industry", label=industry[0], key=key, aliases=tuple(aliases))
+    if same:
+        entities = [e for e in entities if e.id not in same]
+        swap = lambda eid: ind_id if eid in same else eid  # noqa: E731
+        claims[:] = [
+            dataclasses.replace(c, entity_ids=tuple(dict.fromkeys(map(swap, c.entity_ids))), about=tuple(dict.fromkeys(map(swap, c.about))))
+            for c in claims
+        ]
+        relations = [Relation(swap(r.subject), r.predicate, swap(r.object), r.claim_id) for r in relations]
+        for mid, eid in mention_to_entity.items():
+            mention_to_entity[mid] = swap(eid)
+    # The claim that states an entity: the first that mentions it, else the first in
+    # the section its heading names it for.
+    first_claim: dict[str, str] = {}
+    for c in claims:
+        for eid in c.entity_ids:
+            first_claim.setdefault(eid, c.id)
+    for c in claims:
+        for eid in c.about:
+            first_claim.setdefault(eid, c.id)
+    links = [
+        Relation(e.id, _INDUSTRY_LINKS[e.cls], ind.id, first_claim[e.id])
+        for e in entities
+        if e.cls in _INDUSTRY_LINKS and e.id in first_claim
+    ]
+    return [*entities, ind], [*relations, *links]
 
 
 # ------------------------------------------------------------- sections ---
@@ -199,7 +347,7 @@ def _heading_entities(
             name_norm = name_norm[: name_norm.index(cue, 2)]
             alias_norm = ""
             break
-    name_norm = _TRIM_TAIL_RE.sub("", name_norm).strip()
+    name_norm = name_norm.strip()
     name_norm = _TRAILING_ADVERB_RE.sub("", name_norm)  # 政策与出海共同(驱动): the adverb is not the name
     parts = [p for p in _SPLIT_TITLE_RE.split(name_norm) if p]
     # "A与B" names two things when both sides are full phrases (监管压力与成本攀升);
@@ -222,9 +370,6 @@ def _heading_entities(
     return out
 
 
-_GENERIC_HEADING_WORDS = tuple(
-    normalise(w) for w in "行业 产业 发展 分析 主要 市场 因素 核心 关键 面临 当前 未来 中国 我国 全球 新 的 及 与 和 之".split()
-)
 _SURVEY_RE = re.compile(r"分析|概述|综述|概况|研究|总结|小结|结论|摘要|要点|观点|提示")  # 风险提示 is a disclosure heading
 _TRAILING_ADVERB_RE = re.compile(r"(共同|一同|持续|不断|加速|进一步|逐步|正在|全面)$")
 
@@ -237,7 +382,7 @@ def _generic_heading(name: str, lex: Lexicon) -> bool:
     rest = name
     for _, cue in lex.role_cues:
         rest = rest.replace(cue, "")
-    for w in _GENERIC_HEADING_WORDS:
+    for w in sorted(lex.heads("heading_generic"), key=len, reverse=True):
         rest = rest.replace(w, "")
     return len(rest) < 2
 
@@ -249,30 +394,195 @@ def _strip_quotes(text: str) -> str:
 # -------------------------------------------------------------- mentions ---
 
 
-def _sentence_mentions(text: str, offset: int, sent_index: int, lex: Lexicon, heading: bool = False) -> list[Mention]:
+def _same_length_normalise(text: str) -> str:
+    """Script-normalise ``text`` keeping its length, so offsets into both agree.
+
+    NFKC widens a few characters (``……`` → ``......``, ``㎡`` → ``m2``, ``℃`` → ``°C``);
+    those characters are kept as they are and the runs between them normalised, so
+    one of them no longer turns normalisation off for the whole sentence.
+    """
     norm = normalise(text)
-    if len(norm) != len(text):  # NFKC changed lengths: match on the original's shape
-        norm = text
+    if len(norm) == len(text):
+        return norm
+    parts: list[str] = []
+    run_start = 0
+    for i, ch in enumerate(text):
+        if len(normalise(ch)) != 1:
+            if run_start < i:
+                parts.append(_run_normalise(text[run_start:i]))
+            parts.append(ch)
+            run_start = i + 1
+    if run_start < len(text):
+        parts.append(_run_normalise(text[run_start:]))
+    return "".join(parts)
+
+
+def _run_normalise(run: str) -> str:
+    norm = normalise(run)
+    # OpenCC maps character for character on these texts; keep the run if it ever did not.
+    return norm if len(norm) == len(run) else run
+
+
+def _sentence_mentions(text: str, offset: int, sent_index: int, lex: Lexicon, heading: bool = False) -> list[Mention]:
+    norm = _same_length_normalise(text)
     found: list[Mention] = []
-    found.extend(_quoted_mentions(norm, text, offset, sent_index))
     found.extend(_phrase_mentions(norm, text, offset, sent_index, lex))
     found.extend(_lexicon_mentions(norm, text, offset, sent_index, lex))
     found.extend(_scenario_mentions(norm, text, offset, sent_index, lex))
     found.extend(_regulation_mentions(norm, text, offset, sent_index, lex))
     found.extend(_strategy_mentions(norm, text, offset, sent_index))
-    # A noun phrase that is exactly a quoted span is a figure of speech (从“成本中心”升级)
-    # unless the quote itself was recognised as a coined strategy or trend.
+    found.extend(_named_mentions(norm, text, offset, sent_index, lex))
+    found.extend(_abbreviation_mentions(norm, text, offset, sent_index, lex, found))
+    # A noun phrase that is exactly a quoted span is a figure of speech (从“成本中心”升级).
     quoted_spans = {(m.start(1), m.end(1)) for m in _QUOTE_RE.finditer(norm)}
-    recognised = {(m.start - offset, m.end - offset) for m in found if m.source == "quoted"}
     found = [
         m for m in found
-        if m.source != "phrase" or (m.start - offset, m.end - offset) not in quoted_spans - recognised
+        if m.source != "phrase" or (m.start - offset, m.end - offset) not in quoted_spans
         or m.surface in lex.actor_nouns
     ]
-    return _non_overlapping(found)
+    kept = _non_overlapping(found)
+    # A region inside a longer name (美国|军工企业) is a mention of the region too.
+    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon" and m not in kept and _inside_long_name(m, kept)]
+    return sorted(kept + nested, key=lambda m: (m.start, m.end))
 
 
-_PRIORITY = {"quoted": 0, "heading": 0, "strategy": 1, "phrase": 2, "lexicon": 3, "scenario": 1, "regulation": 1}
+_ABSTRACT_ENDINGS = ("力", "性", "度", "率", "额", "量", "感", "化")
+_COORD_RE = re.compile(r"[和与及、]")
+
+
+def _named_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    """Organisations and places the NER model names; enumerations of named participants."""
+    from .ner import lac_words
+
+    words = lac_words(text)
+    if not words:
+        return []
+    out: list[Mention] = []
+    for k, w in enumerate(words):
+        # 華為雲(ORG)和騰訊雲(nz): a name coordinated with an organisation is one too.
+        if w.tag in ("nz", "PER") and len(w.text) >= 2 and k >= 2 and words[k - 1].text in ("和", "与", "與", "及", "、") and words[k - 2].tag == "ORG":
+            out.append(Mention(text[w.start : w.end], "Actor", offset + w.start, offset + w.end, sent_index, "named"))
+        if w.tag == "ORG":
+            for s, e in _coordinated_parts(norm, w.start, w.end):
+                name = norm[s:e]
+                if name in lex.generic_words or name.endswith(_ABSTRACT_ENDINGS) or name in lex.regions or "等" in name:
+                    continue
+                out.append(Mention(text[s:e], "Actor", offset + s, offset + e, sent_index, "named"))
+        elif w.tag == "LOC":
+            name = norm[w.start : w.end]
+            if name in lex.regions or (len(name) >= 3 and name.endswith(tuple(lex.heads("place_suffix")))):
+                out.append(Mention(text[w.start : w.end], "Region", offset + w.start, offset + w.end, sent_index, "named"))
+    out.extend(_enumerated_actors(norm, text, offset, sent_index, lex, words))
+    return out
+
+
+def _coordinated_parts(norm: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split a coordinated name (華為雲和騰訊雲) into its parts when each is a name itself."""
+    cuts = [m.start() + start for m in _COORD_RE.finditer(norm[start:end])]
+    if not cuts:
+        return [(start, end)]
+    bounds = [start, *cuts, end]
+    parts = [(bounds[k] + (k > 0), bounds[k + 1]) for k in range(len(bounds) - 1)]
+    if all(e - s >= 2 for s, e in parts):
+        return parts
+    return [(start, end)]
+
+
+_ENUM_RE = re.compile(r"(?:[^，,。；;：:、\s()（）]{2,10}、)+[^，,。；;：:、\s()（）]{2,12}?(?=等|这类|这些|这样的|在内的)")
+_SUCH_AS_RE = re.compile(r"[(（]?如([^，,。；;：:)）]{2,60})")
+
+
+def _enumeration_class(tail: str, lex: Lexicon) -> str | None:
+    """The class the head noun of the phrase after a list gives its items (None: no head)."""
+    cut = re.search(r"[，,。；;：:的之]", tail)
+    tail = tail[: cut.start()] if cut else tail
+    heads = dict(lex.enumeration_heads or {})
+    for h in lex.org_suffixes | lex.actor_nouns:
+        heads.setdefault(h, "Actor")
+    best = None
+    for h, cls in heads.items():
+        pos = tail.find(h)
+        if pos >= 0:
+            key = (pos + len(h), -len(h))
+            if best is None or key < best[0]:
+                best = (key, cls)
+    return best[1] if best else None
+
+
+def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Mention]:
+    """A、B、C等(多家)企业 / 领域如A、B: the items of a list take the class of its head noun
+    (企业 → Actor, 技术路线 → Technology, 领域 → Scenario; lex_enumeration_heads.txt)."""
+    out: list[Mention] = []
+    starts = {w.start for w in words}
+    lists: list[tuple[int, int, str]] = []
+    for m in _ENUM_RE.finditer(norm):
+        cls = _enumeration_class(norm[m.end() : m.end() + 14], lex)
+        if cls:
+            lists.append((m.start(), m.end(), cls))
+    for m in _SUCH_AS_RE.finditer(norm):
+        before = norm[max(0, m.start() - 6) : m.start()]
+        cls = next((c for h, c in sorted((lex.enumeration_heads or {}).items(), key=lambda kv: -len(kv[0])) if before.endswith(h)), None)
+        if cls and re.search(r"[、和及与]", m.group(1)):
+            lists.append((m.start(1), m.end(1), cls))
+    for s0, e0, cls in lists:
+        pos = s0
+        raw = norm[s0:e0]
+        items = re.split(r"、", raw)
+        for n, item in enumerate(items):
+            s, e = pos, pos + len(item)
+            pos = e + 1
+            parts = _coordinated_parts(norm, s, e) if n == len(items) - 1 else [(s, e)]
+            for ps, pe in parts:
+                if n == 0 and not _is_word_start(norm, ps, words):
+                    # The list's first item starts at a word boundary of the model.
+                    ps = max((b for b in starts if ps <= b < pe - 1), default=ps)
+                name = norm[ps:pe].strip()
+                if not 2 <= len(name) <= 10 or re.search(r"[\d%]", name) and cls == "Actor" or name in lex.generic_words:
+                    continue
+                out.append(Mention(text[ps:pe], cls, offset + ps, offset + pe, sent_index, "enumeration"))
+    return out
+
+
+def _is_word_start(norm: str, pos: int, words) -> bool:
+    # The first item starts where the model's name there starts, when it tagged one.
+    return any(w.start == pos and w.tag in ("ORG", "LOC", "PER", "nz") for w in words)
+
+
+_ABBR_RE = re.compile(r"\(([A-Za-z][A-Za-z0-9\-.]{0,11})\)")
+
+
+def _abbreviation_mentions(norm, text, offset, sent_index, lex, found) -> list[Mention]:
+    """An abbreviation introduced in brackets (新能源汽车（NEV）) is an alias of the term before it."""
+    out: list[Mention] = []
+    for m in _ABBR_RE.finditer(norm):
+        abbr_s, abbr_e = m.start(1), m.end(1)
+        before = [f for f in found if f.end - offset == m.start()]
+        if before:
+            long = max(before, key=lambda f: f.end - f.start)
+            cls, ls = long.cls, long.start - offset
+        else:
+            ls = _noun_phrase_start(norm, m.start())
+            if ls is None:
+                continue
+            cls = "Technology"  # an abbreviation in brackets mostly names a technical term (BEV, SiC)
+            out.append(Mention(text[ls : m.start()], cls, offset + ls, offset + m.start(), sent_index, "abbreviation"))
+        long_surface = text[ls : m.start()]
+        out.append(Mention(text[abbr_s:abbr_e], cls, offset + abbr_s, offset + abbr_e, sent_index, "abbreviation", alias_of=long_surface))
+    return out
+
+
+def _noun_phrase_start(norm: str, end: int) -> int | None:
+    """Where the noun phrase ending at ``end`` starts (up to three nouns, eight characters)."""
+    toks = tokens(norm[:end])
+    begin = None
+    for t in reversed(toks[-3:]):
+        if t.pos not in {"n", "nz", "vn", "j", "l", "eng", "b", "an", "ng", "nt"} or end - t.start > 8:
+            break
+        begin = t.start
+    return begin if begin is not None and end - begin >= 2 else None
+
+
+_PRIORITY = {"heading": 0, "abbreviation": 0, "strategy": 1, "role": 1, "enumeration": 1, "phrase": 2, "named": 2, "lexicon": 3, "scenario": 1, "regulation": 1}
 
 
 def _non_overlapping(found: list[Mention]) -> list[Mention]:
@@ -284,30 +594,6 @@ def _non_overlapping(found: list[Mention]) -> list[Mention]:
             continue
         kept.append(m)
     return sorted(kept, key=lambda m: m.start)
-
-
-def _quoted_mentions(norm: str, text: str, offset: int, sent_index: int) -> list[Mention]:
-    """Coined terms in quotes: a strategy when adopted, a trend when evolved towards."""
-    out = []
-    for m in _QUOTE_RE.finditer(norm):
-        inner = m.group(1)
-        if re.search(r"[，,。；;！？!?]", inner):
-            continue
-        before = norm[max(0, m.start() - 6) : m.start()]
-        after = norm[m.end() : m.end() + 8]
-        cls = None
-        if re.match(r"^(模式|策略|战略|方案|机制|服务)?[^，,。；;]{0,3}(演进|演变|迈进|发展)", after) or re.search(r"向$", before) and re.search(r"^(模式|方向)", after):
-            cls = "Trend"
-        elif re.search(r"(引入|推出|采用|采取|实施|开展|转向|推行|构建|打造)[^，,。；;]{0,4}$", before) or re.match(r"^(等)?(模式|策略|方案|机制)", after) or re.search(r"(策略|模式|方案)$", inner):
-            cls = "Strategy"
-        elif inner.endswith(("联盟",)):
-            cls = "Challenge" if re.search(r"反", inner) else "Actor"
-        if cls is None:
-            continue
-        s, e = m.start(1), m.end(1)
-        out.append(Mention(text[s:e], cls, offset + s, offset + e, sent_index, "quoted"))
-    # A run of quoted terms ending in 等方案/等模式 shares the class of the last one.
-    return out
 
 
 def _left_modifier(
@@ -327,12 +613,14 @@ def _left_modifier(
         return head_start
     begin = toks[idx].start  # a head inside a token keeps the token's left part
     used = 1 if begin < head_start else 0
-    only_verbs_since = True  # every token between this one and the head is a verb
+    # Every token between this one and the head is a verb (a head inside a word, 工业|机器人,
+    # has a noun before it already).
+    only_verbs_since = begin == head_start
     cue_words = _cue_words(lex) if lex is not None else frozenset()
     i = idx - 1
     while i >= 0 and used < 3 and head_start - toks[i].start <= 8:
         t = toks[i]
-        if t.pos in _STOP_POS or t.text in _STOP_WORDS or t.text in cue_words:
+        if t.pos in _STOP_POS or (lex is not None and t.text in lex.phrase_stopwords) or t.text in cue_words:
             break
         if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", t.text):
             break
@@ -373,7 +661,7 @@ def _cue_words(lex: Lexicon) -> frozenset[str]:
 
 def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon, only_class: str | None = None) -> list[Mention]:
     """Organisation and technology noun phrases: modifiers + a head noun."""
-    heads_re = _cached(lex, "heads", (lex.org_suffixes | lex.tech_heads) - _EXTENSION_ONLY_HEADS)
+    heads_re = _cached(lex, "heads", (lex.org_suffixes | lex.tech_heads) - lex.heads("extension_only"))
     if not heads_re.search(norm):
         return []
     toks = tokens(norm)
@@ -411,7 +699,7 @@ def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Le
 def _drop_words(lex: Lexicon) -> tuple[str, ...]:
     key = (id(lex), "drop")
     if key not in _PATTERN_CACHE:
-        _PATTERN_CACHE[key] = tuple(sorted(lex.nonspecific | _QUALIFIER_DROP, key=len, reverse=True))  # type: ignore[assignment]
+        _PATTERN_CACHE[key] = tuple(sorted(lex.nonspecific | lex.heads("qualifier_drop"), key=len, reverse=True))  # type: ignore[assignment]
     return _PATTERN_CACHE[key]  # type: ignore[return-value]
 
 
@@ -437,16 +725,18 @@ def _classify_phrase(phrase: str, modifier: str, head: str, toks: list[Token], l
     if not modifier:
         return None
     techy = any(t in modifier for t in lex.tech_modifiers) or any(t.lower() in modifier.lower() for t in lex.technology if len(t) >= 2)
+    # A Latin or alphanumeric code before a technical head names a product line (800V平台, P型电池).
+    techy = techy or bool(re.search(r"[A-Za-z]|\d+[A-Za-z型代]", modifier))
     if head in lex.tech_heads and head not in lex.org_suffixes:
-        if techy or (head in _STRONG_TECH_HEADS and len(modifier) >= 2):
+        if techy or (head in lex.heads("strong_tech") and len(modifier) >= 2):
             return "Technology"
         return None
-    if head in _AMBIGUOUS_HEADS:
+    if head in lex.heads("ambiguous"):
         if techy or modifier.endswith(("共享", "服务", "管理", "交易", "监测", "信息")):
             return "Technology"
         return "Actor"
     if head in lex.org_suffixes:
-        if head in _WEAK_ORG_SUFFIXES and len(modifier) < 2:
+        if head in lex.heads("weak_org") and len(modifier) < 2:
             return None
         if len(modifier) < 2 and not re.fullmatch(r"[A-Za-z]+", modifier):
             return None
@@ -565,7 +855,9 @@ def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex
     out = []
     for m in _TITLE_RE.finditer(norm):
         inner = m.group(1)
-        if inner.endswith(lex.regulation_suffixes) and "报告" not in inner:
+        # 《…纲要 (2023-2035 年)》: the years in brackets do not end the title.
+        bare = re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", inner)
+        if bare.endswith(lex.regulation_suffixes) and "报告" not in inner:
             out.append(Mention(text[m.start(1) : m.end(1)], "Regulation", offset + m.start(1), offset + m.end(1), sent_index, "regulation"))
     for m in _cached(lex, "regulation", lex.regulation_terms).finditer(norm):
         out.append(Mention(text[m.start() : m.end()], "Regulation", offset + m.start(), offset + m.end(), sent_index, "regulation"))
@@ -612,12 +904,6 @@ def _cue_relations(norm, offset, found, m2e, ents, lex, claim_id) -> list[Relati
     out: list[Relation] = []
     located = [(m.start - offset, m.end - offset, m2e.get(id(m))) for m in found if id(m) in m2e]
     located = [(s, e, ents[eid]) for s, e, eid in located if eid in ents]
-    # 以X、Y为核心的Z: Z uses X and Y.
-    for m in re.finditer(r"以([^，,。；;]{1,30}?)为核心的", norm):
-        users = [ent for s, e, ent in located if s >= m.end() and s - m.end() <= 6 and ent.cls == "Actor"]
-        used = [ent for s, e, ent in located if m.start(1) <= s and e <= m.end(1) and ent.cls == "Technology"]
-        for u in users[:1]:
-            out.extend(Relation(u.id, "uses", t.id, claim_id) for t in used)
     # A与B合作 / A与B共建: partners.
     for s, e, ent in located:
         if ent.cls != "Actor" or s == 0 or norm[s - 1] not in "与和同跟":
@@ -634,6 +920,13 @@ def _cue_relations(norm, offset, found, m2e, ents, lex, claim_id) -> list[Relati
             subj_ok, obj_ok = _PAIRS[pred]
             left = [x for x in located if x[1] <= c0 and c0 - x[1] <= 12 and x[2].cls in subj_ok and not re.search(r"[，,。；;]", norm[x[1] : c0])]
             right = [x for x in located if x[0] >= c1 and x[0] - c1 <= 10 and x[2].cls in obj_ok and not re.search(r"[，,。；;]", norm[c1 : x[0]])]
+            if not left and right and pred == "uses":
+                # A topic chain: the actor opening the sentence (头部机构通过…，同时利用X) is
+                # the subject of the later clauses that name none of their own.
+                opening = located[0] if located and located[0][0] <= 1 and located[0][2].cls == "Actor" else None
+                clause_start = max(norm.rfind(p, 0, c0) for p in "，,；;")
+                if opening and not any(x[2].cls == "Actor" and clause_start < x[0] < c0 for x in located):
+                    left = [opening]
             if left and right:
                 out.append(Relation(left[-1][2].id, pred, right[0][2].id, claim_id))
     return out

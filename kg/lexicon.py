@@ -88,6 +88,18 @@ class Lexicon:
     regulation_suffixes: tuple[str, ...]
     question_stopwords: frozenset[str]
     intents: tuple[tuple[str, str], ...]  # (intent, cue), longest cue first
+    # cue -> ((role, kind), ...): the cues around role phrases (lex_role_phrases.txt)
+    role_phrases: dict[str, tuple[tuple[str, str], ...]] = None  # type: ignore[assignment]
+    generic_words: frozenset[str] = frozenset()
+    industry_markers: frozenset[str] = frozenset()
+    phrase_stopwords: frozenset[str] = frozenset()
+    head_kinds: dict[str, frozenset[str]] = None  # type: ignore[assignment]  # kind -> words
+    topic_stopwords: frozenset[str] = frozenset()
+    enumeration_heads: dict[str, str] = None  # type: ignore[assignment]  # head -> class
+
+    def heads(self, kind: str) -> frozenset[str]:
+        """Words of one kind of ``lex_head_kinds.txt`` (empty for an unknown kind)."""
+        return (self.head_kinds or {}).get(kind, frozenset())
 
     def role_of_heading(self, heading: str) -> str | None:
         """Return the role a heading's cue words give its section, or None."""
@@ -121,4 +133,22 @@ def load_lexicon() -> Lexicon:
         regulation_suffixes=tuple(sorted((t for k, t in regulation if k == "suffix"), key=len, reverse=True)),
         question_stopwords=_words("lex_question_stopwords.txt"),
         intents=tuple(sorted(_rows("lex_intent.txt", 2), key=lambda r: -len(r[1]))),
+        role_phrases=_grouped(_rows("lex_role_phrases.txt", 3)),
+        generic_words=_words("lex_generic_words.txt"),
+        industry_markers=_words("lex_industry_markers.txt"),
+        phrase_stopwords=_words("lex_phrase_stopwords.txt"),
+        topic_stopwords=_words("lex_topic_stopwords.txt"),
+        enumeration_heads={head: cls for cls, head in _rows("lex_enumeration_heads.txt", 2)},
+        head_kinds={
+            kind: frozenset(w for k, w in _rows("lex_head_kinds.txt", 2) if k == kind)
+            for kind in {k for k, _ in _rows("lex_head_kinds.txt", 2)}
+        },
     )
+
+
+def _grouped(rows: list[tuple[str, ...]]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """``(role, kind, cue)`` rows as ``cue -> ((role, kind), ...)``."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for role, kind, cue in rows:
+        out.setdefault(cue, []).append((role, kind))
+    return {cue: tuple(v) for cue, v in out.items()}

@@ -80,10 +80,21 @@ def report_graph_for(report: Report, extraction: Extraction) -> Graph:
 
     Sidebar questions become ``yb:Question`` nodes and related reports
     ``yb:RelatedReport`` nodes linked by ``yb:recommends``; neither yields claims.
+    The report's Industry entity, if any, is its ``dcterms:subject``.
     """
     # SimpleMemory: a report graph is built, validated, serialised and dropped;
     # it needs no context index, and adds 50% faster than rdflib's default store.
     g = bind_prefixes(Graph(store="SimpleMemory"))
+    rnode = _add_report(g, report, extraction)
+    _add_entities(g, extraction)
+    section_nodes = _add_sections(g, report, extraction, rnode)
+    _add_claims(g, report, extraction, rnode, section_nodes)
+    _add_relations(g, extraction)
+    _add_page_extras(g, report, rnode)
+    return g
+
+
+def _add_report(g: Graph, report: Report, extraction: Extraction) -> URIRef:
     rid = report.id
     rnode = report_node(rid)
     g.add((rnode, RDF.type, YB.Report))
@@ -97,8 +108,13 @@ def report_graph_for(report: Report, extraction: Extraction) -> Graph:
         g.add((rnode, YB.sourceFile, Literal(report.origin)))
     for topic in extraction.topics:
         g.add((rnode, YB.topic, Literal(topic, lang="zh")))
+    industry = next((e for e in extraction.entities if e.cls == "Industry"), None)
+    if industry is not None:
+        g.add((rnode, DCTERMS.subject, entity_node(industry.id)))
+    return rnode
 
-    ents = {e.id: e for e in extraction.entities}
+
+def _add_entities(g: Graph, extraction: Extraction) -> None:
     for e in extraction.entities:
         en = entity_node(e.id)
         g.add((en, RDF.type, getattr(YB, e.cls)))
@@ -109,10 +125,12 @@ def report_graph_for(report: Report, extraction: Extraction) -> Graph:
         for note in e.merges:
             g.add((en, YB.mergeNote, Literal(note)))
 
-    # Sections, their roles, and the entities their headings name.
+
+def _add_sections(g: Graph, report: Report, extraction: Extraction, rnode: URIRef) -> dict[tuple[str, ...], URIRef]:
+    """Sections, their roles, and the entities their headings name."""
     section_nodes: dict[tuple[str, ...], URIRef] = {}
     for n, sec in enumerate(report.sections):
-        sn = node("section", rid, str(n))
+        sn = node("section", report.id, str(n))
         section_nodes[sec.path] = sn
         g.add((sn, RDF.type, YB.Section))
         g.add((sn, DCTERMS.isPartOf, rnode))
@@ -129,7 +147,11 @@ def report_graph_for(report: Report, extraction: Extraction) -> Graph:
         if path in section_nodes:
             for eid in about:
                 g.add((section_nodes[path], YB.about, entity_node(eid)))
+    return section_nodes
 
+
+def _add_claims(g: Graph, report: Report, extraction: Extraction, rnode: URIRef, section_nodes) -> None:
+    ents = {e.id: e for e in extraction.entities}
     text = report.text
     for c in extraction.claims:
         cn = claim_node(c.id)
@@ -150,17 +172,24 @@ def report_graph_for(report: Report, extraction: Extraction) -> Graph:
             g.add((cn, YB.subject, entity_node(subject)))
         for eid in c.about:
             g.add((cn, YB.about, entity_node(eid)))
-        quote = URIRef(str(cn) + "/quote")
-        pos = URIRef(str(cn) + "/position")
-        g.add((cn, OA.hasSelector, quote))
-        g.add((cn, OA.hasSelector, pos))
-        g.add((quote, RDF.type, OA.TextQuoteSelector))
-        g.add((quote, OA.exact, Literal(text[c.start : c.end])))
-        g.add((quote, OA.prefix, Literal(text[max(0, c.start - _CONTEXT_CHARS) : c.start])))
-        g.add((quote, OA.suffix, Literal(text[c.end : c.end + _CONTEXT_CHARS])))
-        g.add((pos, RDF.type, OA.TextPositionSelector))
-        g.add((pos, OA.start, _int(c.start)))
-        g.add((pos, OA.end, _int(c.end)))
+        _add_selectors(g, cn, text, c.start, c.end)
+
+
+def _add_selectors(g: Graph, cn: URIRef, text: str, start: int, end: int) -> None:
+    quote = URIRef(str(cn) + "/quote")
+    pos = URIRef(str(cn) + "/position")
+    g.add((cn, OA.hasSelector, quote))
+    g.add((cn, OA.hasSelector, pos))
+    g.add((quote, RDF.type, OA.TextQuoteSelector))
+    g.add((quote, OA.exact, Literal(text[start:end])))
+    g.add((quote, OA.prefix, Literal(text[max(0, start - _CONTEXT_CHARS) : start])))
+    g.add((quote, OA.suffix, Literal(text[end : end + _CONTEXT_CHARS])))
+    g.add((pos, RDF.type, OA.TextPositionSelector))
+    g.add((pos, OA.start, _int(start)))
+    g.add((pos, OA.end, _int(end)))
+
+
+def _add_relations(g: Graph, extraction: Extraction) -> None:
     for rel in extraction.relations:
         s, o = entity_node(rel.subject), entity_node(rel.object)
         pred = getattr(YB, rel.predicate)
@@ -172,6 +201,10 @@ def report_graph_for(report: Report, extraction: Extraction) -> Graph:
         g.add((st, RDF.object, o))
         g.add((st, PROV.wasDerivedFrom, claim_node(rel.claim_id)))
 
+
+def _add_page_extras(g: Graph, report: Report, rnode: URIRef) -> None:
+    """Sidebar questions and related reports (never claims)."""
+    rid = report.id
     for q in report.sidebar_questions:
         qn = node("question", content_hash(f"{rid}|{q.region}|{q.question}"))
         g.add((qn, RDF.type, YB.Question))
@@ -186,4 +219,3 @@ def report_graph_for(report: Report, extraction: Extraction) -> Graph:
         g.add((rn, YB.blurb, Literal(rr.blurb)))
         g.add((rn, YB.kind, Literal(rr.kind)))
         g.add((rnode, YB.recommends, rn))
-    return g

@@ -4,7 +4,9 @@ Labels are compared after script normalisation (Traditional and Simplified
 forms of a name are one entity).  Two further merges are made, and recorded
 on the entity as ``merges``: a known technology with a head noun
 (区块链技术 → 区块链), and an actor with a qualifier that does not
-distinguish it (第三方催收机构 → 催收机构, see ``lex_merge_qualifiers.txt``).
+distinguish it (第三方催收机构 → 催收机构, see ``lex_merge_qualifiers.txt``).  A place
+before a two-character institution noun names an institution of its own
+(中国银行, 北京银行 are never merged into 银行).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from .lexicon import Lexicon
 __all__ = ["Mention", "resolve", "entity_id"]
 
 # Which class wins when one name is found with several: the surest source first.
-_SOURCE_RANK = {"heading": 0, "heading-alias": 0, "quoted": 1, "strategy": 2, "regulation": 2, "scenario": 3, "phrase": 4, "lexicon": 5}
+_SOURCE_RANK = {
+    "heading": 0, "heading-alias": 0, "abbreviation": 1, "strategy": 2, "regulation": 2, "role": 2,
+    "scenario": 3, "enumeration": 3, "named": 3, "phrase": 4, "lexicon": 5,
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +72,10 @@ def _canonical(key: str, cls: str, keys_by_class: dict[str, set[str]], lex: Lexi
         quals = set(_qualifiers()) | set(lex.regions)
         for cut in range(len(key) - 2, 0, -1):  # the longest qualifier first
             q = key[:cut]
+            # A place before a two-character institution noun is a name, not a
+            # qualifier: 中国银行 and 北京银行 are banks of their own, not 银行.
+            if q in lex.regions and len(key) - cut <= 2:
+                continue
             if q in quals and key[cut:] in actors:
                 return cut, 0, f"the qualifier {q} does not distinguish it"
     return 0, 0, ""
@@ -96,7 +105,8 @@ def resolve(mentions: list[Mention], lex: Lexicon) -> tuple[list[Entity], dict[i
     name_of: dict[int, str] = {}
     for m in mentions:
         if m.alias_of:
-            canon[id(m)] = (match_key(m.alias_of), "named with it in the same heading")
+            why = "an abbreviation introduced in brackets after it" if m.source == "abbreviation" else "named with it in the same heading"
+            canon[id(m)] = (match_key(m.alias_of), why)
             name_of[id(m)] = m.alias_of
             continue
         key = match_key(m.surface)

@@ -16,11 +16,6 @@ from .segment import tokens
 
 __all__ = ["report_topics"]
 
-_GENERIC = set(
-    normalise(w)
-    for w in "行业 分析 报告 全景 市场 深度 研究 中国 年 发展 趋势 预测 调研 投资 战略 规划 前景 现状 格局 "
-    "竞争 咨询 全球 国内 我国 及 与 和 的 新 如何 应对 变化 挑战".split()
-)
 _TOPIC_POS = {"n", "nz", "vn", "nt", "ns", "eng", "l", "j", "nr"}
 
 
@@ -33,7 +28,7 @@ def report_topics(report: Report, lex: Lexicon, top_k: int = 25) -> list[str]:
     topics: list[str] = []
     title = normalise(report.title)
     for t in tokens(re.sub(r"\d{4}(-\d{4})?年?", " ", title)):
-        if len(t.text) >= 2 and t.text not in _GENERIC and t.pos in _TOPIC_POS | {"v", "vn"}:
+        if len(t.text) >= 2 and t.text not in lex.topic_stopwords and t.pos in _TOPIC_POS | {"v", "vn"}:
             topics.append(t.text)
     # TF-IDF over the body's nouns, with jieba's general-Chinese IDF table (the
     # same tokens extraction already computed, so this costs almost nothing).
@@ -42,7 +37,7 @@ def report_topics(report: Report, lex: Lexicon, top_k: int = 25) -> list[str]:
     counts: dict[str, int] = {}
     for s in report.sentences:
         for t in tokens(normalise(s.text)):
-            if t.pos in _TOPIC_POS and len(t.text) >= 2 and t.text not in _GENERIC:
+            if t.pos in _TOPIC_POS and len(t.text) >= 2 and t.text not in lex.topic_stopwords:
                 counts[t.text] = counts.get(t.text, 0) + 1
     ranked = sorted(counts, key=lambda w: (-counts[w] * idf_weight(w), w))
     for term in ranked[:top_k]:

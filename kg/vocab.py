@@ -69,7 +69,7 @@ class YB(DefinedNamespace):
     Report: URIRef  # an ingested research report (one named graph each)
     Section: URIRef  # a headed section of a report
     Claim: URIRef  # one sentence of a report, kept verbatim
-    Entity: URIRef  # abstract superclass of the 9 entity classes below
+    Entity: URIRef  # abstract superclass of the 10 entity classes below
     Actor: URIRef  # company, institution, other organisation
     Driver: URIRef  # growth driver / favourable factor
     Challenge: URIRef  # obstacle, risk, pain point
@@ -79,6 +79,7 @@ class YB(DefinedNamespace):
     Region: URIRef  # country, province, city, market region
     Scenario: URIRef  # application scenario / use case
     Regulation: URIRef  # law, regulation, policy document
+    Industry: URIRef  # what a report is about (稀土, 主题公园); dcterms:subject of the report
     Question: URIRef  # client question from a web page's sidebar
     RelatedReport: URIRef  # another report advertised on the page
 
@@ -93,6 +94,7 @@ class YB(DefinedNamespace):
     partnersWith: URIRef  # Entity -> Entity (relation, reified, symmetric)
     operatesIn: URIRef  # Entity -> Entity (relation, reified)
     regulates: URIRef  # Entity -> Entity (relation, reified)
+    shapes: URIRef  # Trend -> Industry (relation, reified)
     recommends: URIRef  # Report -> RelatedReport
     inSection: URIRef  # Claim -> Section
     parentSection: URIRef  # Section -> Section
@@ -147,6 +149,7 @@ ENTITY_CLASSES: tuple[str, ...] = (
     "Region",
     "Scenario",
     "Regulation",
+    "Industry",
 )
 
 RELATION_PREDICATES: tuple[str, ...] = (
@@ -157,6 +160,7 @@ RELATION_PREDICATES: tuple[str, ...] = (
     "partnersWith",
     "operatesIn",
     "regulates",
+    "shapes",
 )
 
 CLAIM_ROLES: tuple[str, ...] = (

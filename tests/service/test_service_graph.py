@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-ENTITY_TYPES = ("Actor", "Driver", "Challenge", "Trend", "Strategy", "Technology", "Region", "Scenario", "Regulation")
+ENTITY_TYPES = ("Actor", "Driver", "Challenge", "Trend", "Strategy", "Technology", "Region", "Scenario", "Regulation", "Industry")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,115 @@
+"""What a report is about: its industry (稀土, 主题公园, 云计算, 现制饮品 ...).
+
+The public entry point is :func:`report_industry`.  Candidates are the report's noun
+phrases (one or two nouns); each is scored by how often the report uses it, how specific
+it is in general Chinese (jieba's IDF table), how often it names an industry in the
+report's own words (a candidate right before 行业/产业/市场/领域..., see
+``lex_industry_markers.txt``) and whether the title names it.  No industry list is used,
+so a report on an industry nobody listed is named all the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from yanbao.corpus.script import normalise
+from yanbao.core.records import Report
+
+from .lexicon import Lexicon
+from .segment import Token, idf_weight, tokens
+
+__all__ = ["report_industry"]
+
+_NOUN_POS = frozenset({"n", "nz", "vn", "j", "l", "eng", "nt", "b", "ng"})
+_MARKER_WEIGHT = 3.0
+_TITLE_WEIGHT = 4.0
+
+
+def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
+    """Return the report's industry: its name, then other forms the report uses (光伏产业).
+
+    Names are in the report's normalised (Simplified) script.  Empty when the report
+    has no specific recurring noun phrase.
+    """
+    body = [normalise(s.text) for s in report.sentences]
+    title = normalise(report.title or "")
+    heads = [normalise(sec.title) for sec in report.sections]
+    counts: Counter[str] = Counter()
+    marked: Counter[str] = Counter()
+    words: dict[str, tuple[Token, ...]] = {}
+    for text in [title, *heads, *body]:
+        toks = tokens(text)
+        for cand, k, run in _candidates(toks, lex):
+            counts[cand] += 1
+            words.setdefault(cand, run)
+            nxt = toks[k + 1].text if k + 1 < len(toks) else ""
+            after = toks[k + 2].text if k + 2 < len(toks) else ""
+            if nxt in lex.industry_markers and not after.startswith("研究"):
+                marked[cand] += 1
+    if not counts:
+        return ()
+    joined = "\n".join(body)
+    scores = {}
+    for cand in counts:
+        if counts[cand] < 2 and not marked[cand] and cand not in title:
+            continue
+        uses = joined.count(cand) + heads.count(cand)
+        if not marked[cand] and words[cand][-1].pos in ("vn", "v", "a", "an", "ad"):
+            continue  # an industry is named by a noun (稀土); an activity (出口, 催收) only as X行业
+        specificity = max(idf_weight(w.text) for w in words[cand])
+        scores[cand] = (uses + _MARKER_WEIGHT * marked[cand]) * specificity + _TITLE_WEIGHT * specificity * (cand in title)
+    if not scores:
+        return ()
+    best = max(scores, key=lambda c: (scores[c], len(c), c))
+    # Prefer the longer phrase a name nearly always sits in (电商 → 跨境电商, 饮品 → 现制饮品).
+    uses_best = joined.count(best) + title.count(best)
+    longer = [c for c in scores if best in c and c != best and joined.count(c) + title.count(c) >= 0.6 * uses_best]
+    if longer:
+        best = max(longer, key=lambda c: (joined.count(c), len(c), c))
+    forms = [best]
+    for m in sorted(lex.industry_markers):
+        if m in ("企业", "市场"):
+            continue
+        if best + m in joined or best + m in title:
+            forms.append(best + m)
+    # A longer phrase that holds the name and scores near it is another name of it (光伏 / 光伏组件 is not).
+    for cand, sc in sorted(scores.items(), key=lambda kv: -kv[1]):
+        if cand != best and best in cand and sc >= 0.6 * scores[best] and cand not in forms:
+            forms.append(cand)
+    return tuple(forms)
+
+
+_STOP_POS = frozenset({"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "r", "m", "mq", "q", "x", "w", "y", "e", "o", "f", "t", "vd", "ad", "zg"})
+
+
+def _candidates(toks: tuple[Token, ...], lex: Lexicon):
+    """Runs of one to three content words (2-6 characters): (text, index of the last word, words).
+
+    The run neither starts nor ends on a general word (经济 may sit inside: 海洋经济
+    ends on it only when it is the second word).
+    """
+    content = [_content(t) for t in toks]
+    for i in range(len(toks)):
+        if not content[i]:
+            continue
+        for n in (1, 2, 3):
+            run = toks[i : i + n]
+            if len(run) < n or not all(content[i : i + n]):
+                break
+            text = "".join(t.text for t in run)
+            if not 2 <= len(text) <= 6 or run[0].text in lex.generic_words:
+                continue
+            if text in lex.generic_words or text in lex.regions or text in lex.actor_nouns:
+                continue
+            if n == 1 and (run[0].pos == "ns" or len(text) < 2):
+                continue
+            if run[-1].text in lex.industry_markers or (n == 1 and run[-1].text in lex.generic_words):
+                continue
+            if any(t.text in lex.regions for t in run) or run[-1].text in lex.org_suffixes:
+                continue
+            yield text, i + n - 1, run
+
+
+def _content(t: Token) -> bool:
+    return t.pos not in _STOP_POS and bool(re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", t.text))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from yanbao.core.records import RelatedReport, SidebarQuestion
 
+from .headings import parse_heading
 from .script import match_key, normalise
 
 __all__ = ["CleanedPage", "clean_page"]
@@ -28,6 +29,7 @@ class CleanedPage:
     source: str = ""
     sidebar_questions: list[SidebarQuestion] = field(default_factory=list)
     related_reports: list[RelatedReport] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # text left out, with how much and why
 
 
 # Patterns are matched against the Simplified-normalised line, so they are
@@ -68,17 +70,70 @@ _END_MARKER_RE = re.compile(
 _DEEP_DIVE_RE = re.compile(r"^(相关深度报告|深度报告|推荐报告)")
 _REPORT_TITLE_RE = re.compile(r"报告|分析|研究|调研|预测|白皮书|蓝皮书|展望|前景|趋势|规划")
 _TERMINAL = "。！？；!?;"
+TABLE_CELL_SEPARATOR = "｜"  # how the loaders join a table row's cells (see docxtext)
+_SECTION_LABEL_RE = re.compile(
+    r"^(引言|前言|序言|导言|导读|导语|摘要|内容摘要|内容提要|投资要点|核心观点|要点|划重点|目录|概述|编者按)\s*(?:[:：]|$)"
+)
+_CHROME_TITLE_RE = re.compile(
+    r"app|下载|未读|继续阅读|点击|扫码|长按|打开|无障碍|阅读.{0,16}(声明|条款)|法律声明|"
+    r"订阅|关注我们|加关注|分享至|登录|首页|返回|上一页|下一页|收起|展开全文",
+    re.I,
+)
+_AUTHOR_LINE_RE = re.compile(r"^[■□●◆▲【\[（(]*\s*(作者|文|撰文|记者|编辑|by)\s*[/:：|\s]", re.I)
+_LEADING_DATE_RE = re.compile(r"^\s*(date\s*)?\d{4}[-/.年]\d{1,2}")
+_TRAILING_DATE_RE = re.compile(r"[(（]\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[)）]$")
 
 
-def clean_page(text: str) -> CleanedPage:
+def clean_page(text: str, title_hint: str = "", main: str = "") -> CleanedPage:
     """Split a loaded document into body lines and the page's own records.
+
+    ``title_hint`` is the title the file format declares (a PDF's largest type,
+    an HTML page's headline); it wins over the first title-like line unless it
+    is page chrome.  ``main`` is an HTML page's article as a content extractor
+    found it: the body comes from it, the sidebar questions and related reports
+    from the whole page ``text``.
 
     Returns a :class:`CleanedPage`; it never raises on odd input, it may
     return an empty body (the caller decides whether that is an error).
     """
+    page = _classified(text)
+    if main:
+        body_page = _classified(main)
+        body_page.source = body_page.source or page.source
+    else:
+        body_page = page
+    title, title_lines = _title_of(body_page, title_hint)
+    end = _body_end(body_page, title_lines)
+    body, subtitle, repeats = _body_lines(body_page, end, title, title_lines)
+    # The related reports follow the whole page's body end, whichever text the body came from.
+    related_end = _body_end(page, set()) if main else end
+    related = _related_reports(page.lines[related_end:], page.norms[related_end:], page.kinds[related_end:])
+    dropped = [f"{repeats} repeated paragraphs (a summary box or a second copy)"] if repeats else []
+    return CleanedPage(
+        title=title,
+        body=body,
+        subtitle=subtitle,
+        source=body_page.source or page.source,
+        sidebar_questions=page.sidebar,
+        related_reports=related,
+        dropped=dropped,
+    )
+
+
+@dataclass
+class _Lines:
+    """A document's tidied lines, their normalised forms and kinds."""
+
+    lines: list[str]
+    norms: list[str]
+    kinds: list[str]
+    sidebar: list[SidebarQuestion]
+    source: str
+
+
+def _classified(text: str) -> _Lines:
     lines = [_tidy(line) for line in text.splitlines()]
     norms = [normalise(line) for line in lines]
-
     sidebar: list[SidebarQuestion] = []
     kinds: list[str] = []
     source = ""
@@ -95,65 +150,119 @@ def clean_page(text: str) -> CleanedPage:
         elif kind == "source" and not source:
             source = _source_of(line, norm)
         kinds.append(kind)
+    return _Lines(lines, norms, kinds, sidebar, source)
 
-    body_idx = [i for i, k in enumerate(kinds) if k == "text"]
-    title_i = next((i for i in body_idx if _is_title_like(lines[i])), None)
-    title = lines[title_i] if title_i is not None else ""
-    continued = None
-    if title_i is not None:
-        # A PDF wraps a long title: a short, unpunctuated next line continues it.
-        nxt = next((i for i in body_idx if i > title_i), None)
-        if (
-            nxt is not None
-            and nxt == title_i + 1
-            and len(lines[nxt]) <= 12
-            and not re.search(r"[\W_]", lines[nxt])
-            and len(title) + len(lines[nxt]) <= 80
-        ):
-            title += lines[nxt]
-            continued = nxt
-    title_key = match_key(title) if title else ""
 
-    # The body ends at the first related-reading marker that follows real text.
-    end = len(lines)
+def _title_of(page: _Lines, hint: str) -> tuple[str, set[int]]:
+    """The document's title and the indexes of the lines that print it."""
+    hint = " ".join(_tidy(hint).split())
+    if hint and not _is_chrome_hint(normalise(hint)):
+        return hint, _lines_spelling(page, hint)
+    title_i = _first_title_line(page)
+    if title_i is None:
+        return "", set()
+    title = page.lines[title_i]
+    taken = {title_i}
+    # A PDF wraps a long title: a short, unpunctuated next line continues it.
+    nxt = title_i + 1
+    if (
+        nxt < len(page.lines)
+        and page.kinds[nxt] == "text"
+        and len(page.lines[nxt]) <= 12
+        and not re.search(r"[\W_]", page.lines[nxt])
+        and len(title) + len(page.lines[nxt]) <= 80
+    ):
+        title += page.lines[nxt]
+        taken.add(nxt)
+    return title, taken
+
+
+def _lines_spelling(page: _Lines, title: str) -> set[int]:
+    """Indexes of the first run of up to three consecutive lines that spell ``title``."""
+    key = match_key(title)
+    for i, kind in enumerate(page.kinds):
+        if kind != "text":
+            continue
+        acc = ""
+        for j in range(i, min(i + 3, len(page.lines))):
+            acc += match_key(page.lines[j])
+            if acc == key:
+                return set(range(i, j + 1))
+            if not key.startswith(acc) or page.kinds[j] != "text":
+                break
+    return set()
+
+
+def _first_title_line(page: _Lines) -> int | None:
+    """The headline above the article: the first title-like line before any prose.
+
+    Chrome that precedes a headline (navigation, app prompts, author and date
+    lines, hashtags, counters) is skipped; a numbered section heading, a
+    section label (``引言``, ``摘要``, ``投资要点``) or a sentence first means
+    the document has no title of its own.
+    """
+    seen = 0
+    for i, (line, norm, kind) in enumerate(zip(page.lines, page.norms, page.kinds)):
+        if kind != "text":
+            continue
+        seen += 1
+        if seen > 15:
+            return None
+        if _is_prose(line):
+            return None
+        if _SECTION_LABEL_RE.match(norm) or _heading_like(line):
+            return None
+        if _is_chrome_title(line, norm):
+            continue
+        if 4 <= len(line) <= 80 and not line.endswith(tuple("。；;：:")):
+            return i  # a headline may end with ？ or ！
+    return None
+
+
+def _body_end(page: _Lines, title_lines: set[int]) -> int:
+    """The body ends at the first related-reading marker that follows real text."""
     seen_chars = 0
-    for i, (norm, kind) in enumerate(zip(norms, kinds)):
-        if kind == "text" and i != title_i:
+    for i, (norm, kind) in enumerate(zip(page.norms, page.kinds)):
+        if kind == "text" and i not in title_lines:
             seen_chars += len(norm)
         if seen_chars >= 200 and kind in ("marker", "deep_marker"):
-            end = i
-            break
+            return i
+    return len(page.lines)
 
+
+def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tuple[list[str], str, int]:
+    """Return ``(body, subtitle, repeated paragraphs dropped)``."""
+    title_key = match_key(title) if title else ""
     body: list[str] = []
     subtitle = ""
-    for i in range(len(lines)):
-        if i >= end:
-            break
-        kind = kinds[i]
+    seen: set[str] = set()
+    repeats = 0
+    for i in range(end):
+        kind = page.kinds[i]
+        line = page.lines[i]
         if kind == "blank":
             if body and body[-1] != "":
                 body.append("")
             continue
-        if kind != "text" or i in (title_i, continued):
+        if kind != "text" or i in title_lines:
             continue
-        if title_key and match_key(lines[i]) == title_key:
+        key = match_key(line)
+        if title_key and key == title_key:
             continue  # a page repeats its title above the article
-        if not subtitle and not body and lines[i].rstrip().endswith(("?", "？")) and len(lines[i]) <= 80:
-            subtitle = lines[i]
+        if not subtitle and not body and line.rstrip().endswith(("?", "？")) and len(line) <= 80:
+            subtitle = line
             continue
-        body.append(lines[i])
+        # A summary box or a pasted second copy repeats whole paragraphs; the
+        # text is kept once (short lines, table cells, repeat legitimately).
+        if len(key) >= 20:
+            if key in seen:
+                repeats += 1
+                continue
+            seen.add(key)
+        body.append(line)
     while body and body[-1] == "":
         body.pop()
-
-    related = _related_reports(lines[end:], norms[end:], kinds[end:])
-    return CleanedPage(
-        title=title,
-        body=body,
-        subtitle=subtitle,
-        source=source,
-        sidebar_questions=sidebar,
-        related_reports=related,
-    )
+    return body, subtitle, repeats
 
 
 # Zero-width characters and bidirectional controls: invisible, they split words
@@ -187,8 +296,8 @@ def _classify(line: str, norm: str) -> str:
         return "chrome"
     if _PAGE_NO_RE.match(norm) or _DATE_ONLY_RE.match(norm) or (_META_RE.match(norm) and len(norm) <= 40):
         return "chrome"
-    if _is_nav_or_tags(norm):
-        return "chrome"
+    if _is_nav_or_tags(norm) and TABLE_CELL_SEPARATOR not in line:
+        return "chrome"  # a table row (cells joined by the loaders' separator) is data
     # Stray symbols and counters are chrome, but a wrapped sentence's tail
     # (``键！``, ``战。``) is body text the line before continues into.
     if (
@@ -214,6 +323,40 @@ def _is_nav_or_tags(norm: str) -> bool:
 
 def _is_title_like(line: str) -> bool:
     return 4 <= len(line) <= 80 and not line.endswith(tuple(_TERMINAL)) and "。" not in line
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence of the article, not a headline (headlines may end with ？ or ！)."""
+    return len(line) > 80 or "。" in line or line.endswith(tuple("。；;，,"))
+
+
+def _heading_like(line: str) -> bool:
+    return parse_heading(line) is not None
+
+
+def _is_chrome_hint(norm: str) -> bool:
+    """A declared title (PDF type size, HTML headline, DOCX properties) that is chrome."""
+    bare = re.sub(r"\s+", "", norm)
+    return len(bare) < 2 or bool(_CHROME_TITLE_RE.search(norm)) or not re.search(r"[\u4e00-\u9fff]|[A-Za-z]{3}", bare)
+
+
+def _is_chrome_title(line: str, norm: str) -> bool:
+    """Lines that sit where a headline would and are not one.
+
+    App prompts and page counters (``APP下载``, ``还剩57页未读``, ``点击上方蓝字``),
+    legal notices, hashtags, author and date lines, bare numbers and codes,
+    one-word labels and channel names (``新浪财经 债券``), dated link lists.
+    """
+    bare = re.sub(r"\s+", "", norm)
+    if len(bare) < 6 or _CHROME_TITLE_RE.search(norm) or _AUTHOR_LINE_RE.match(norm):
+        return True
+    if norm.startswith(("#", "＃")) or _LEADING_DATE_RE.match(norm) or _TRAILING_DATE_RE.search(norm):
+        return True
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", bare))
+    if cjk < 4 and len(re.findall(r"[A-Za-z]+", norm)) < 3:
+        return True  # codes (No.202226), numbers, one Latin word (MAIL, Workflow)
+    tokens = norm.split()
+    return len(tokens) >= 2 and all(len(t) <= 4 for t in tokens)
 
 
 def _original(line: str, norm: str, m: re.Match[str], group: int) -> str:

@@ -46,6 +46,11 @@ class LoadedText:
     text: str
     media_type: str
     encoding: str
+    title: str = ""  # the format's own title (PDF: largest type on page 1; HTML: the article's)
+    dropped: tuple[str, ...] = ()  # text left out, with how much and why
+    # HTML: the article's main content as a content extractor found it (one
+    # block per line); ``text`` keeps the whole page for its sidebar records.
+    main: str = ""
 
 
 def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 1024) -> LoadedText:
@@ -76,7 +81,11 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
     else:
         text, encoding = decode_bytes(data, name=str(p))
         if suffix in (".html", ".htm") or (suffix != ".md" and _looks_like_html(text)):
-            loaded = LoadedText(_html_to_text(text), "text/html", encoding)
+            from .webtext import main_content
+
+            main, title = main_content(text)
+            page = _html_to_text(text)
+            loaded = LoadedText(page, "text/html", encoding, title=_shown_title(title, page), main=main)
         elif suffix in (".md", ".markdown"):
             loaded = LoadedText(text, "text/markdown", encoding)
         else:
@@ -293,32 +302,60 @@ def _html_to_text(markup: str) -> str:
     return "\n".join(out)
 
 
+def _shown_title(title: str, page: str) -> str:
+    """The declared title if the page shows it as a line of its own (its headline).
+
+    ``<title>`` and ``og:title`` often carry the site's name or a shortened
+    headline (``消費金融催收_資訊_某網站``); those are not the report's title.
+    """
+    from .script import match_key
+
+    if not title:
+        return ""
+    key = match_key(title)
+    return title if any(match_key(line) == key for line in page.splitlines() if line.strip()) else ""
+
+
 _DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _load_pdf(p: Path, data: bytes) -> LoadedText:
+    from pypdf.errors import PdfReadError
+
+    from .pdftext import pdf_text, read_pdf
+
     try:
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
-    except ImportError as exc:  # pragma: no cover - pypdf is a core dependency
-        raise UnsupportedTypeError(f"{p}: PDF support needs pypdf") from exc
-    try:
-        reader = PdfReader(io.BytesIO(data))
+        reader = read_pdf(data)
         if reader.is_encrypted:
+            # Many reports are AES-encrypted with an empty user password (printing
+            # and copying restricted); pypdf decrypts them with ``cryptography``.
             try:
                 if not reader.decrypt(""):
                     raise InputError(f"{p}: encrypted PDF (password required)")
             except (NotImplementedError, PdfReadError) as exc:
-                raise InputError(f"{p}: encrypted PDF (cannot decrypt)") from exc
-        pages = [page.extract_text() or "" for page in reader.pages]
+                raise InputError(f"{p}: encrypted PDF (cannot decrypt: {exc})") from exc
+        result = pdf_text(reader)
     except InputError:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files
         raise InputError(f"{p}: unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    text = "\n".join(pages)
-    if not text.strip():
+    if not result.text.strip():
+        if result.dropped:
+            raise InputError(f"{p}: no readable text layer ({len(result.dropped)} pages of mojibake); OCR it first")
         raise EmptyInputError(f"{p}: PDF has no text layer (scanned?); OCR it first")
-    return LoadedText(text, "application/pdf", "pdf")
+    dropped = _summarise_pages(result.dropped)
+    return LoadedText(result.text, "application/pdf", "pdf", title=result.title, dropped=dropped)
+
+
+def _summarise_pages(dropped: list[str]) -> tuple[str, ...]:
+    """One line for many pages dropped for the same reason (``pages 3, 4, 9: ...``)."""
+    by_reason: dict[str, list[str]] = {}
+    for item in dropped:
+        page, _, reason = item.partition(": ")
+        by_reason.setdefault(reason, []).append(page.removeprefix("page "))
+    return tuple(
+        f"{'page' if len(pages) == 1 else 'pages'} {', '.join(pages)}: {reason}" for reason, pages in by_reason.items()
+    )
 
 
 def _load_docx(p: Path, data: bytes) -> LoadedText:
@@ -334,7 +371,7 @@ def _load_docx(p: Path, data: bytes) -> LoadedText:
         raise InputError(f"{p}: not a valid .docx file") from exc
     except Exception as exc:
         raise InputError(f"{p}: unreadable .docx ({type(exc).__name__})") from exc
-    # One block per paragraph; headings are recognised later by their shape,
-    # as for every other format, so a report reads the same whatever it came in.
-    lines = [para.text.strip() for para in document.paragraphs if para.text.strip()]
-    return LoadedText("\n\n".join(lines), _DOCX_TYPE, "docx")
+    from .docxtext import docx_blocks
+
+    blocks, title = docx_blocks(document)
+    return LoadedText("\n\n".join(blocks), _DOCX_TYPE, "docx", title=title)

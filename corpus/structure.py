@@ -11,26 +11,12 @@ import re
 from yanbao.core.records import Report, Section, Sentence, content_hash
 
 from .cleaning import CleanedPage
+from .headings import CIRCLED, parse_heading
 from .script import normalise
 
 __all__ = ["build_report", "split_sentences", "parse_heading"]
 
-_CN_NUM = "一二三四五六七八九十百零〇"
-# A decimal followed by a unit is a quantity (``1.5倍``, ``2.3万辆``), not a heading number.
-_UNITS = "倍万萬亿億元个個家年月日岁歲次台臺辆輛吨噸件项項亩畝米"
-# (style, regex) in priority order; the regex's group 1 is the number, group 2 the title.
-_HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("md", re.compile(r"^(#{1,6})\s+(.+)$")),
-    ("chapter", re.compile(rf"^(第[{_CN_NUM}\d]+[章篇部])[\s:：、]*(.*)$")),
-    ("section", re.compile(rf"^(第[{_CN_NUM}\d]+[节節])[\s:：、]*(.*)$")),
-    ("cn", re.compile(rf"^([{_CN_NUM}]+)[、.．]\s*(.+)$")),
-    ("cn_paren", re.compile(rf"^([（(][{_CN_NUM}]+[)）])[、.．]?\s*(.+)$")),
-    ("dotted", re.compile(rf"^(\d{{1,2}}(?:\.\d{{1,2}})+)\.?(?![\d%％{_UNITS}])\s*(\S.*)$")),
-    ("num", re.compile(r"^(\d{1,2})[.、．](?![\d%％])\s*(\S.*)$")),
-    ("num_paren", re.compile(r"^([（(]\d{1,2}[)）])\s*(\S.*)$")),
-)
 _TERMINAL = "。！？；!?;"
-_MAX_HEADING_CHARS = 50
 _OPEN_QUOTES = "“「『《（(‘"
 _CLOSE_QUOTES = "”」』》）)’"
 _CLOSERS = set(_CLOSE_QUOTES + "\"'")
@@ -38,39 +24,13 @@ _SENTENCE_QUOTES = "”’」』"  # quotation marks; not 》 or ）, which clos
 _CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff，。、；：！？“”（）]) +(?=[\u4e00-\u9fff，。、；：！？“”（）])")
 
 
-def parse_heading(line: str) -> tuple[str, str, str] | None:
-    """Return ``(style, number, title)`` if ``line`` is a heading, else ``None``.
-
-    A heading is short, carries a numbering pattern of Chinese reports (``一、``,
-    ``（一）``, ``1.``, ``1.1``, ``第一章``, markdown ``#``) and does not end like
-    a sentence.
-    """
-    text = line.strip()
-    if not text or len(text) > _MAX_HEADING_CHARS or text.endswith(tuple(_TERMINAL + "，,")):
-        return None
-    if "。" in text:
-        return None
-    for style, pattern in _HEADING_PATTERNS:
-        m = pattern.match(text)
-        if not m:
-            continue
-        number, title = m.group(1), m.group(2).strip()
-        if style == "md":
-            return f"md{len(number)}", "", title
-        if style == "dotted":
-            style = f"dotted{number.count('.') + 1}"
-        if not title and style not in ("chapter", "section"):
-            return None
-        return style, number, title or number
-    return None
-
-
 def _is_plain_heading(block: list[str]) -> bool:
     """A block of one short line with no sentence punctuation reads as a heading."""
     if len(block) != 1:
         return False
     line = block[0]
-    return 2 <= len(line) <= 25 and not any(ch in line for ch in _TERMINAL + "，,。、:：")
+    # ``｜`` joins a table row's cells: a short row is data, not a heading.
+    return 2 <= len(line) <= 25 and not any(ch in line for ch in _TERMINAL + "，,。、:：｜")
 
 
 def _rejoin(lines: list[str]) -> list[list[str]]:
@@ -94,7 +54,14 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
             blocks.append([line])
             current = []
             continue
-        if current and not current[-1].endswith(tuple(_TERMINAL + "：:")) and not parse_heading(current[-1]):
+        # A circled-number item (①②) starts a new block: it is a list item, never
+        # the tail of the line above.
+        if (
+            current
+            and not current[-1].endswith(tuple(_TERMINAL + "：:"))
+            and not parse_heading(current[-1])
+            and not line.startswith(tuple(CIRCLED))
+        ):
             current[-1] = current[-1] + line
         else:
             current.append(line)
@@ -265,4 +232,5 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
         encoding=encoding,
         sidebar_questions=tuple(page.sidebar_questions),
         related_reports=tuple(page.related_reports),
+        dropped=tuple(page.dropped),
     )

@@ -108,7 +108,8 @@ def clean_page(text: str, title_hint: str = "", main: str = "") -> CleanedPage:
     # The related reports follow the whole page's body end, whichever text the body came from.
     related_end = _body_end(page, set()) if main else end
     related = _related_reports(page.lines[related_end:], page.norms[related_end:], page.kinds[related_end:])
-    dropped = [f"{repeats} repeated paragraphs (a summary box or a second copy)"] if repeats else []
+    # Repeated paragraphs are kept once: nothing of the text is lost, so they are not "dropped".
+    dropped: list[str] = []
     return CleanedPage(
         title=title,
         body=body,
@@ -246,7 +247,7 @@ def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tu
             continue
         if kind != "text" or i in title_lines:
             continue
-        key = match_key(line)
+        key = match_key(_BULLET_RE.sub("", line))
         if title_key and key == title_key:
             continue  # a page repeats its title above the article
         if not subtitle and not body and line.rstrip().endswith(("?", "？")) and len(line) <= 80:

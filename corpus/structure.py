@@ -17,6 +17,7 @@ from .script import normalise
 __all__ = ["build_report", "split_sentences", "parse_heading"]
 
 _TERMINAL = "。！？；!?;"
+_SENTENCE_KEY_RE = re.compile(r"^[•·●▪■\-\*\s]+|\s+")  # bullets and spacing do not make a sentence new
 _OPEN_QUOTES = "“「『《（(‘"
 _CLOSE_QUOTES = "”」』》）)’"
 _CLOSERS = set(_CLOSE_QUOTES + "\"'")
@@ -165,6 +166,7 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
     stack: list[dict] = []  # open sections, outermost first
     sections: list[dict] = []
     sentences: list[Sentence] = []
+    seen_sentences: set[str] = set()
     paragraph = 0
 
     for block in blocks:
@@ -193,6 +195,12 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
         begin = emit(line)
         path = tuple(s["title"] for s in stack)
         for s, e in split_sentences(line):
+            # A summary box repeats body sentences word for word: cited once, not twice.
+            key = _SENTENCE_KEY_RE.sub("", line[s:e])
+            if len(key) >= 20:
+                if key in seen_sentences:
+                    continue
+                seen_sentences.add(key)
             sentences.append(
                 Sentence(
                     index=len(sentences),

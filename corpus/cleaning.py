@@ -297,7 +297,7 @@ def _classify(line: str, norm: str) -> str:
         return "chrome"
     if _PAGE_NO_RE.match(norm) or _DATE_ONLY_RE.match(norm) or (_META_RE.match(norm) and len(norm) <= 40):
         return "chrome"
-    if _is_nav_or_tags(norm) and TABLE_CELL_SEPARATOR not in line:
+    if _is_nav_or_tags(norm) and TABLE_CELL_SEPARATOR not in line and not parse_heading(norm):
         return "chrome"  # a table row (cells joined by the loaders' separator) is data
     # Stray symbols and counters are chrome, but a wrapped sentence's tail
     # (``键！``, ``战。``) is body text the line before continues into.

@@ -78,7 +78,8 @@ def _heading_level(para, text: str, body_size: float | None) -> int | None:
     if not all(r.bold or (r.bold is None and _style_bold(para)) for r in runs):
         return None
     sizes = [r.font.size.pt for r in runs if r.font.size is not None]
-    larger = bool(sizes and body_size and min(sizes) > body_size)
+    # Unknown body size (set only in the document defaults): Word's body text is 10.5-12 pt.
+    larger = bool(sizes and min(sizes) > (body_size or 12))
     return 1 if larger else 2
 
 
@@ -88,13 +89,13 @@ def _style_bold(para) -> bool:
 
 
 def _body_font_size(document) -> float | None:
-    """The most common explicit run size (points) of the body paragraphs, if any."""
+    """The most common explicit size (points) of the non-bold runs, if any."""
     from collections import Counter
 
     sizes: Counter[float] = Counter()
     for para in document.paragraphs:
         for run in para.runs:
-            if run.font.size is not None and run.text.strip():
+            if run.font.size is not None and run.text.strip() and not run.bold:  # headings are bold
                 sizes[run.font.size.pt] += len(run.text)
     if sizes:
         return sizes.most_common(1)[0][0]

@@ -54,7 +54,10 @@ _SHORT_CHROME_RE = re.compile(
 _PROMO_RE = re.compile(r"更多.{0,30}(详见|请见|参见|请关注|敬请)|欲了解更多|如需.{0,20}咨询|品牌合作|广告投放")
 _MORE_LINK_RE = re.compile(r"更多.{0,8}[>》→]|[>》→]\s*$")
 _PAGE_NO_RE = re.compile(r"^(?:第?\s*\d+\s*(?:/|页|of)\s*\d*\s*页?|[-—–]\s*\d+\s*[-—–]|\d{1,3})$", re.I)
-_DATE_ONLY_RE = re.compile(r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(\s+\d{1,2}:\d{2}(:\d{2})?)?$")
+_DATE_ONLY_RE = re.compile(
+    r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:(?:星期|周|週)[一二三四五六日天])?\s*"
+    r"(?:[上下]午)?\s*(\d{1,2}:\d{2}(:\d{2})?)?$"
+)
 _SOURCE_RE = re.compile(
     r"^[（(]?\s*(?:报告出品方|出品方|作者|来源|资料来源|文章来源|发布机构|研究机构|出处)"
     r"(?:\s*[/／]\s*作者)?\s*[:：]\s*(.+?)[)）]?$"
@@ -151,6 +154,16 @@ def _classified(text: str) -> _Lines:
         elif kind == "source" and not source:
             source = _source_of(line, norm)
         kinds.append(kind)
+    # A byline: a short unpunctuated line (the outlet, the author) right above a
+    # date line is page furniture, not the first words of the article.
+    for i in range(len(lines) - 1):
+        if (
+            kinds[i] == "text"
+            and len(norms[i]) <= 12
+            and not any(ch in norms[i] for ch in _TERMINAL + "，,")
+            and _DATE_ONLY_RE.match(norms[i + 1])
+        ):
+            kinds[i] = "chrome"
     return _Lines(lines, norms, kinds, sidebar, source)
 
 

@@ -84,7 +84,7 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
             from .webtext import main_content
 
             main, title = main_content(text)
-            page = _html_to_text(text)
+            page = html_to_text(text)
             loaded = LoadedText(page, "text/html", encoding, title=_shown_title(title, page), main=main)
         elif suffix in (".md", ".markdown"):
             loaded = LoadedText(text, "text/markdown", encoding)
@@ -239,7 +239,7 @@ _SKIPPED_STRINGS: tuple[type, ...] = ()
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "template", "svg", "canvas", "object", "embed", "form", "button", "select")
 
 
-def _html_to_text(markup: str) -> str:
+def html_to_text(markup: str) -> str:
     """Flatten HTML into one line per block element, dropping scripts and frames."""
     from bs4 import BeautifulSoup  # heavy import kept off the CLI's start-up path
 

@@ -40,6 +40,29 @@ def main_content(markup: str) -> tuple[str, str]:
     except Exception:  # third-party parser on arbitrary markup: fall back, never fail the file
         return "", ""
     title = (meta.title or "").strip() if meta is not None else ""
+    story = _single_article(markup)
+    if story:
+        main = story
     if len(main.strip()) < MIN_MAIN_CHARS:
         main = ""
     return main, title
+
+
+def _single_article(markup: str) -> str:
+    """The text of the page's one ``<article>`` element, when it has one with real text.
+
+    HTML5 marks the story with ``<article>``; a portal puts its news feed and
+    "more stories" teasers (``<li>`` stream items) beside it, where a content
+    extractor scoring text density takes the longer feed for the content.
+    Several ``<article>`` elements are a list page: no single story then.
+    """
+    from bs4 import BeautifulSoup
+
+    from .loaders import html_to_text
+
+    soup = BeautifulSoup(markup, "lxml")
+    articles = soup.find_all("article")
+    if len(articles) != 1:
+        return ""
+    text = html_to_text(str(articles[0]))
+    return text if len("".join(text.split())) >= MIN_MAIN_CHARS else ""

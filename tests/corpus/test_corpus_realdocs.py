@@ -91,8 +91,10 @@ def test_docx_bold_titles_become_sections_and_tables_text(parsed):
 def test_yahoo_article_survives_and_feed_tickers_do_not(parsed):
     report = parsed["yahoohk_japan_corporate_sentiment_zh-hant_2024.html"]
     text = report.text
-    assert "路透月度調查顯示，日本企業信心5月保持穩定" in text
-    for chrome in ("Trending Tickers", "為什麼你不喜歡這個廣告", "Try a valid symbol"):
+    assert report.sentences[0].text.startswith("路透月度調查顯示，日本企業信心5月保持穩定")  # no byline glued on
+    assert report.sentences[-1].text == "未來3個月則預料有所轉差。"
+    # The feed beside the story: tickers, adverts, other stories' teasers.
+    for chrome in ("Trending Tickers", "為什麼你不喜歡這個廣告", "Try a valid symbol", "九龍城寨", "滔搏", "英偉達", "阿思達克"):
         assert chrome not in text
 
 

@@ -27,10 +27,11 @@ SIGNATURE_SIZE = 128
 DUPLICATE_SIMILARITY = 0.8
 _SHINGLE = 5
 _NON_WORD_RE = re.compile(r"[\W_]+")
-_PRIME = (1 << 61) - 1
 _rng = np.random.default_rng(20240611)  # fixed: signatures are stored and compared across runs
-_A = _rng.integers(1, _PRIME, SIGNATURE_SIZE, dtype=np.uint64)
-_B = _rng.integers(0, _PRIME, SIGNATURE_SIZE, dtype=np.uint64)
+# Multiply-shift hashing: (a*x + b) mod 2**64, top 32 bits; ``a`` odd.  The
+# wrap-around is what makes each of the 128 functions order the shingles differently.
+_A = _rng.integers(0, 2**63, SIGNATURE_SIZE, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_B = _rng.integers(0, 2**63, SIGNATURE_SIZE, dtype=np.uint64)
 
 
 def signature(report: Report) -> list[int]:
@@ -43,8 +44,8 @@ def signature(report: Report) -> list[int]:
     if not shingles:
         return []
     values = np.fromiter(shingles, dtype=np.uint64)
-    # (a*x + b) mod p on 61-bit values overflows uint64; fold x to 32 bits (crc32 is) and a to 29.
-    hashed = ((_A[:, None] >> np.uint64(32)) * values[None, :] + _B[:, None]) % np.uint64(_PRIME)
+    with np.errstate(over="ignore"):
+        hashed = (_A[:, None] * values[None, :] + _B[:, None]) >> np.uint64(32)
     return [int(v) for v in hashed.min(axis=1)]
 
 

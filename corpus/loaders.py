@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +80,7 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
     else:
         text, encoding = decode_bytes(data, name=str(p))
         if suffix in (".html", ".htm") or (suffix != ".md" and _looks_like_html(text)):
+            from .htmltext import html_to_text
             from .webtext import main_content
 
             main, title = main_content(text)
@@ -227,79 +227,6 @@ def _decode_mostly_utf8(data: bytes) -> tuple[str, str] | None:
 def _looks_like_html(text: str) -> bool:
     head = text[:2048].lower()
     return "<html" in head or "<!doctype html" in head or ("<body" in head and "</" in head)
-
-
-_BLOCK_TAGS = {
-    "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section",
-    "article", "header", "footer", "aside", "nav", "ul", "ol", "table", "blockquote",
-    "pre", "dd", "dt", "title", "main", "figure", "figcaption", "hr",
-}
-_BLANK_AFTER = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "ul", "ol", "table"}
-_SKIPPED_STRINGS: tuple[type, ...] = ()
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "template", "svg", "canvas", "object", "embed", "form", "button", "select")
-
-
-def html_to_text(markup: str) -> str:
-    """Flatten HTML into one line per block element, dropping scripts and frames."""
-    from bs4 import BeautifulSoup  # heavy import kept off the CLI's start-up path
-
-    from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
-
-    global _SKIPPED_STRINGS
-    _SKIPPED_STRINGS = (CData, Comment, Declaration, Doctype, ProcessingInstruction)
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(["head"]):
-        title = tag.find("title")
-        tag.decompose()
-        del title  # the <title> repeats the <h1> with the site's name appended
-    out: list[str] = []
-    buf: list[str] = []
-
-    def flush() -> None:
-        line = "".join(buf).strip()
-        if line:
-            out.append(re.sub(r"[ \t\r\f\v]+", " ", line))
-        buf.clear()
-
-    # An explicit stack, not recursion: a page nested 50,000 <div>s deep is read
-    # like any other, and no thread has to raise the interpreter's recursion limit.
-    stack: list[tuple[str, object]] = []
-
-    def push_children(node) -> None:
-        for child in reversed(list(node.children)):
-            if isinstance(child, _SKIPPED_STRINGS):
-                continue  # <!DOCTYPE html>, comments, CDATA, processing instructions
-            name = getattr(child, "name", None)
-            if name is None:
-                stack.append(("text", child))
-            elif name in _BLOCK_TAGS:
-                stack.append(("close", name))  # popped after the block's children
-                stack.append(("block", child))
-            else:
-                stack.append(("inline", child))
-
-    push_children(soup)
-    while stack:
-        op, item = stack.pop()
-        if op == "text":
-            text = str(item)
-            if text.strip():
-                buf.append(text.replace("\n", " "))
-        elif op == "close":
-            flush()
-            if item in _BLANK_AFTER:
-                out.append("")
-        elif op == "block":
-            flush()
-            if item.name == "li":
-                buf.append("• ")
-            push_children(item)
-        else:
-            push_children(item)
-    flush()
-    return "\n".join(out)
 
 
 def _shown_title(title: str, page: str) -> str:

@@ -38,18 +38,23 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
     """Group body lines into blocks; re-join lines that PDF extraction broke.
 
     A line that does not end a sentence continues on the next line unless the
-    next line is a heading.  Spaces inserted between CJK characters go.
+    next line is a heading.  Spaces inserted between CJK characters go.  In
+    text hard-wrapped at a fixed width, a full-width line is a piece of a
+    paragraph, never a heading (``一、市场规模2024年我国…`` cut at 30 characters).
     """
+    cleaned = [_CJK_SPACE_RE.sub("", raw.strip()) for raw in lines]
+    width = _wrap_width(cleaned)
     blocks: list[list[str]] = []
     current: list[str] = []
-    for raw in lines + [""]:
-        line = _CJK_SPACE_RE.sub("", raw.strip())
+    current_wrapped = False  # the last line of ``current`` was cut by the wrap width
+    for line in cleaned + [""]:
         if not line:
             if current:
                 blocks.append(current)
                 current = []
             continue
-        if parse_heading(line):
+        wrapped = bool(width) and len(line) >= width - 1
+        if not wrapped and parse_heading(line) and not current_wrapped:
             if current:
                 blocks.append(current)
             blocks.append([line])
@@ -60,18 +65,35 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
         if (
             current
             and not current[-1].endswith(tuple(_TERMINAL + "：:"))
-            and not parse_heading(current[-1])
+            and (current_wrapped or not parse_heading(current[-1]))
             and not line.startswith(tuple(CIRCLED))
         ):
             current[-1] = current[-1] + line
         else:
             current.append(line)
+        current_wrapped = wrapped
     # A block of several full lines is several paragraphs (a text file written
     # one paragraph per line without blank lines between them).
     out: list[list[str]] = []
     for block in blocks:
         out.extend([[line] for line in block])
     return out
+
+
+def _wrap_width(lines: list[str]) -> int:
+    """The width text was hard-wrapped at (0 if it was not).
+
+    Wrapped text has most of its lines the same length; prose written a
+    paragraph per line, or a PDF's lines of varying type, does not.
+    """
+    from collections import Counter
+
+    lengths = [len(line) for line in lines if line]
+    if len(lengths) < 5:
+        return 0
+    width, _ = Counter(lengths).most_common(1)[0]
+    near = sum(1 for n in lengths if abs(n - width) <= 1)
+    return width if width >= 15 and near >= 0.6 * len(lengths) else 0
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

@@ -58,7 +58,7 @@ def _single_article(markup: str) -> str:
     """
     from bs4 import BeautifulSoup
 
-    from .loaders import html_to_text
+    from .htmltext import html_to_text
 
     soup = BeautifulSoup(markup, "lxml")
     articles = soup.find_all("article")

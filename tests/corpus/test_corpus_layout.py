@@ -127,7 +127,6 @@ ARTICLE = """2025年储能行业发展报告
 
 
 def test_copies_in_the_other_script_rewrapped_or_reposted_are_near_duplicates():
-    from yanbao.corpus import normalise  # noqa: F401  (script conversion is what the signature ignores)
     import opencc
 
     original = parse_text(ARTICLE)
@@ -149,3 +148,17 @@ def test_a_different_report_on_the_same_topic_is_not_a_duplicate():
 """
     )
     assert similarity(signature(parse_text(ARTICLE)), signature(other)) < 0.3
+
+
+def test_two_short_reports_from_one_template_are_not_duplicates():
+    def brief(topic: str):
+        return parse_text(f"{topic}行业简报\n\n{topic}需求快速增长，头部企业加速扩产。预计2025年{topic}市场规模同比增长30%。\n")
+
+    assert similarity(signature(brief("储能电池")), signature(brief("光伏组件"))) < DUPLICATE_SIMILARITY
+
+
+def test_rewrapped_text_keeps_headings_out_of_the_way():
+    wrapped = "\n".join(ARTICLE.replace("\n\n", "\n")[i : i + 24] for i in range(0, len(ARTICLE), 24))
+    report = parse_text(wrapped)
+    assert any("同比增长超过130%" in s.text for s in report.sentences)
+    assert all(len(t) < 24 for t in report.section_titles())  # no wrapped piece of prose became a heading

@@ -51,7 +51,12 @@ def parse_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 10
             message names the file and the reason.
     """
     loaded = load_document(path, max_bytes=max_bytes)
+    dropped = loaded.dropped
+    damaged = loaded.text.count("\ufffd")
+    if damaged:
+        # Bytes no encoding reads were replaced: the text around them is kept, they are not.
+        dropped += (f"{damaged} unreadable characters (damaged bytes) shown as U+FFFD",)
     return parse_text(
         loaded.text, origin=str(path), media_type=loaded.media_type, encoding=loaded.encoding,
-        title_hint=loaded.title, main=loaded.main, dropped=loaded.dropped,
+        title_hint=loaded.title, main=loaded.main, dropped=dropped,
     )

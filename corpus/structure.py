@@ -165,96 +165,27 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
     Returns the :class:`Report`; its id hashes the normalised text without
     whitespace, so re-encoding or re-wrapping a report keeps its id.
     """
-    blocks = _rejoin(page.body)
-    parts: list[str] = []
-    offset = 0
-
-    def emit(text: str) -> int:
-        nonlocal offset
-        if parts:
-            parts.append("\n\n")
-            offset += 2
-        begin = offset
-        parts.append(text)
-        offset += len(text)
-        return begin
-
+    doc = _Assembler()
     if page.title:
-        emit(page.title)
+        doc.emit(page.title)
     if page.subtitle:
-        emit(page.subtitle)
-
-    style_rank: dict[str, int] = {}  # heading style -> rank, by first appearance
-    stack: list[dict] = []  # open sections, outermost first
-    sections: list[dict] = []
-    sentences: list[Sentence] = []
-    seen_sentences: set[str] = set()
-    paragraph = 0
-
-    for block in blocks:
+        doc.emit(page.subtitle)
+    for block in _rejoin(page.body):
         line = block[0]
         head = parse_heading(line)
         if head is None and _is_plain_heading(block):
             head = ("plain", "", line)
         if head is not None:
-            style, number, title = head
-            rank = style_rank.setdefault(style, len(style_rank) + 1)
-            begin = emit(line)
-            while stack and stack[-1]["rank"] >= rank:
-                stack.pop()["end"] = begin - 2
-            sec = {
-                "title": title,
-                "path": tuple(s["title"] for s in stack) + (title,),
-                "number": number,
-                "start": begin,
-                "end": -1,
-                "heading_end": begin + len(line),
-                "rank": rank,
-            }
-            stack.append(sec)
-            sections.append(sec)
-            continue
-        begin = emit(line)
-        path = tuple(s["title"] for s in stack)
-        for s, e in split_sentences(line):
-            # A summary box repeats body sentences word for word: cited once, not twice.
-            key = _SENTENCE_KEY_RE.sub("", line[s:e])
-            if len(key) >= 20:
-                if key in seen_sentences:
-                    continue
-                seen_sentences.add(key)
-            sentences.append(
-                Sentence(
-                    index=len(sentences),
-                    text=line[s:e],
-                    start=begin + s,
-                    end=begin + e,
-                    section_path=path,
-                    paragraph=paragraph,
-                )
-            )
-        paragraph += 1
-
-    text = "".join(parts)
-    frozen = tuple(
-        Section(
-            title=s["title"],
-            level=len(s["path"]),
-            path=s["path"],
-            number=s["number"],
-            start=s["start"],
-            end=s["end"] if s["end"] >= 0 else len(text),
-            heading_end=s["heading_end"],
-        )
-        for s in sections
-    )
-    report_id = content_hash("".join(normalise(text).split()))
+            doc.open_section(line, *head)
+        else:
+            doc.add_paragraph(line)
+    text = doc.text()
     return Report(
-        id=report_id,
+        id=content_hash("".join(normalise(text).split())),
         title=page.title,
         text=text,
-        sections=frozen,
-        sentences=tuple(sentences),
+        sections=doc.frozen_sections(len(text)),
+        sentences=tuple(doc.sentences),
         subtitle=page.subtitle,
         source=page.source,
         origin=origin,
@@ -264,3 +195,75 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
         related_reports=tuple(page.related_reports),
         dropped=tuple(page.dropped),
     )
+
+
+class _Assembler:
+    """The report text being written block by block, with its open sections and sentences."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.offset = 0
+        self.style_rank: dict[str, int] = {}  # heading style -> rank, by first appearance
+        self.stack: list[dict] = []  # open sections, outermost first
+        self.sections: list[dict] = []
+        self.sentences: list[Sentence] = []
+        self.seen: set[str] = set()  # sentence keys already cited
+        self.paragraph = 0
+
+    def emit(self, text: str) -> int:
+        """Append a block (blank line between blocks); return its start offset."""
+        if self.parts:
+            self.parts.append("\n\n")
+            self.offset += 2
+        begin = self.offset
+        self.parts.append(text)
+        self.offset += len(text)
+        return begin
+
+    def open_section(self, line: str, style: str, number: str, title: str) -> None:
+        """A heading closes the open sections of its rank or deeper and opens its own."""
+        rank = self.style_rank.setdefault(style, len(self.style_rank) + 1)
+        begin = self.emit(line)
+        while self.stack and self.stack[-1]["rank"] >= rank:
+            self.stack.pop()["end"] = begin - 2
+        sec = {
+            "title": title,
+            "path": tuple(s["title"] for s in self.stack) + (title,),
+            "number": number,
+            "start": begin,
+            "end": -1,
+            "heading_end": begin + len(line),
+            "rank": rank,
+        }
+        self.stack.append(sec)
+        self.sections.append(sec)
+
+    def add_paragraph(self, line: str) -> None:
+        begin = self.emit(line)
+        path = tuple(s["title"] for s in self.stack)
+        for s, e in split_sentences(line):
+            # A summary box repeats body sentences word for word: cited once, not twice.
+            key = _SENTENCE_KEY_RE.sub("", line[s:e])
+            if len(key) >= 20:
+                if key in self.seen:
+                    continue
+                self.seen.add(key)
+            self.sentences.append(
+                Sentence(
+                    index=len(self.sentences), text=line[s:e], start=begin + s, end=begin + e,
+                    section_path=path, paragraph=self.paragraph,
+                )
+            )
+        self.paragraph += 1
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def frozen_sections(self, text_len: int) -> tuple[Section, ...]:
+        return tuple(
+            Section(
+                title=s["title"], level=len(s["path"]), path=s["path"], number=s["number"], start=s["start"],
+                end=s["end"] if s["end"] >= 0 else text_len, heading_end=s["heading_end"],
+            )
+            for s in self.sections
+        )

@@ -162,3 +162,48 @@ def test_rewrapped_text_keeps_headings_out_of_the_way():
     report = parse_text(wrapped)
     assert any("同比增长超过130%" in s.text for s in report.sentences)
     assert all(len(t) < 24 for t in report.section_titles())  # no wrapped piece of prose became a heading
+
+
+def test_damaged_bytes_are_reported_not_dropped_silently(tmp_path):
+    good = "行業深度分析報告\n\n產能過剩，價格下行。需求回暖，頭部企業擴產。\n".encode("utf-8")
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(good.replace("價格".encode("utf-8"), b"\xff\xfe", 1) + "補充說明：庫存去化。\n".encode("utf-8"))
+    report = parse_document(path)
+    assert report.dropped == ("2 unreadable characters (damaged bytes) shown as U+FFFD",)
+
+
+def test_pdf_pages_of_mojibake_are_listed_in_dropped(tmp_path, monkeypatch):
+    from yanbao.corpus import pdftext
+
+    real = pdftext.is_mojibake
+
+    def second_page_garbled(text: str) -> bool:
+        if "零点六元" in text:  # the second page of the built PDF
+            return True
+        return real(text)
+
+    monkeypatch.setattr(pdftext, "is_mojibake", second_page_garbled)
+    pages = [
+        [(20, "储能行业季度观察报告"), (11, "今年上半年国内新型储能新增装机同比增长超过八成。"), (11, "工商业储能增速最快，独立储能占比首次过半。")],
+        [(11, "储能系统中标均价继续下行，已接近每瓦时零点六元。")],
+        [(11, "展望下半年，海外大储订单有望继续放量。")],
+    ]
+    path = tmp_path / "partly.pdf"
+    path.write_bytes(_pdf(pages))
+    report = parse_document(path)
+    assert report.dropped == ("page 2: no readable text layer (mojibake); OCR it first",)
+    assert not any("零点六元" in s.text for s in report.sentences)
+
+
+def test_ingest_outcome_and_json_say_what_was_dropped(tmp_path):
+    from yanbao.core.records import to_dict
+    from yanbao.core.settings import load_settings
+    from yanbao.library import Library
+
+    path = tmp_path / "damaged.txt"
+    good = "行業深度分析報告\n\n產能過剩，價格下行。需求回暖，頭部企業擴產。\n補充說明：庫存去化。\n".encode("utf-8")
+    path.write_bytes(good.replace("價格".encode("utf-8"), b"\xff\xfe", 1))
+    lib = Library(load_settings({"home": tmp_path / "home", "embedder": "hashing"}, env={}))
+    (outcome,) = lib.ingest([str(path)])
+    assert outcome.status == "added"
+    assert to_dict(outcome)["dropped"] == ["2 unreadable characters (damaged bytes) shown as U+FFFD"]

@@ -51,6 +51,7 @@ _SHORT_CHROME_RE = re.compile(
     r"浏览次数|阅读量|点赞|评论|首页",
     re.I,
 )
+_CREDENTIAL_RE = re.compile(r"资格编号|执业证书编号|执业编号|sac\s*(no|执业|编号)|证书编号\s*[:：]|邮箱\s*[:：]|e-?mail\s*[:：]", re.I)
 _PROMO_RE = re.compile(r"更多.{0,30}(详见|请见|参见|请关注|敬请)|欲了解更多|如需.{0,20}咨询|品牌合作|广告投放")
 _MORE_LINK_RE = re.compile(r"更多.{0,8}[>》→]|[>》→]\s*$")
 _PAGE_NO_RE = re.compile(r"^(?:第?\s*\d+\s*(?:/|页|of)\s*\d*\s*页?|[-—–]\s*\d+\s*[-—–]|\d{1,3})$", re.I)
@@ -67,7 +68,7 @@ _META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|�
 _TRAILING_META_RE = re.compile(r"\s*(\d{4}[-/.年]\d{1,2}.*|(阅读|浏览|来源|作者)\s*[:：].*)$")
 _BULLET_RE = re.compile(r"^[•·●▪■\-\*]\s*")
 _END_MARKER_RE = re.compile(
-    r"^(相关深度报告|深度报告|相关阅读|延伸阅读|推荐阅读|猜您喜欢|猜你喜欢|相关报告|相关文章|"
+    r"^(相关深度报告|深度报告|相关阅读|延伸阅读|推荐阅读|猜您喜欢|猜你喜欢|相关报告|相关研究|相关文章|"
     r"热门推荐|热门报告|相关推荐|推荐报告|最新报告|标签\s*[:：])"
 )
 _DEEP_DIVE_RE = re.compile(r"^(相关深度报告|深度报告|推荐报告)")
@@ -251,12 +252,19 @@ def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tu
     subtitle = ""
     seen: set[str] = set()
     repeats = 0
+    in_list = False  # inside a related-reading list placed before the body's end (a sidebar)
     for i in range(end):
         kind = page.kinds[i]
         line = page.lines[i]
+        if kind in ("marker", "deep_marker"):
+            in_list = True
+            continue
         if kind == "blank":
+            in_list = False
             if body and body[-1] != "":
                 body.append("")
+            continue
+        if in_list:
             continue
         if kind != "text" or i in title_lines:
             continue
@@ -303,6 +311,8 @@ def _classify(line: str, norm: str) -> str:
         return "source"
     if _COPYRIGHT_RE.search(low) or _DISCLAIMER_RE.search(norm) or _PROMO_RE.search(norm):
         return "chrome"
+    if _CREDENTIAL_RE.search(norm) and len(norm) <= 160:
+        return "chrome"  # an analyst's registration number and e-mail, not the report's content
     if _PHONE_RE.search(norm) and (len(norm) <= 40 or re.search(r"联系|咨询|热线|电话", norm)):
         return "chrome"
     short = len(norm) <= 30

@@ -56,5 +56,7 @@ def parse_heading(line: str) -> tuple[str, str, str] | None:
             style = f"dotted{number.count('.') + 1}"
         if not title and style not in ("chapter", "section"):
             return None
+        if title.startswith("《") and style in ("num", "num_paren", "circled"):
+            return None  # ``1.《某报告》，2022.4.29``: a list of cited reports, not a heading
         return style, number, title or number
     return None

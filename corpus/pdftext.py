@@ -74,7 +74,7 @@ def pdf_text(reader) -> PdfText:
     out: list[str] = []
     for lines in pages:
         kept = [line for line in lines if _repeat_key(line) not in repeated]
-        out.extend(rebuild_glyph_runs([despace_line(line) for line in kept]))
+        out.extend(_bullets_as_blocks(rebuild_glyph_runs([despace_line(line) for line in kept])))
     title = ""
     if pages and pages[0]:
         title = _largest_font_text(reader.pages[0])
@@ -176,6 +176,26 @@ def rebuild_glyph_runs(lines: list[str], min_run: int = 4) -> list[str]:
         flush()
         out.append(line)
     flush()
+    return out
+
+
+# Symbol-font bullets (Wingdings ``l``, ``n``) come out of a text layer as
+# private-use characters.
+_PUA_BULLET_RE = re.compile("^[\ue000-\uf8ff]+\\s*")
+
+
+def _bullets_as_blocks(lines: list[str]) -> list[str]:
+    """A line opened by a symbol-font bullet starts a new block, without the glyph.
+
+    Each bullet is a point of its own; without the blank line the structure
+    stage would glue it to the unpunctuated label above (``投资要点``).
+    """
+    out: list[str] = []
+    for line in lines:
+        if _PUA_BULLET_RE.match(line):
+            out.append("")
+            line = _PUA_BULLET_RE.sub("", line)
+        out.append(line)
     return out
 
 

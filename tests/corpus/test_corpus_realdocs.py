@@ -110,3 +110,14 @@ def test_guancha_comment_counts_and_footer_are_not_text(parsed):
     assert "魏少军" in text
     for chrome in ("责任编辑", "字号", "观察者网" + "版权"):
         assert chrome not in text
+
+
+def test_broker_note_sidebar_credentials_and_cited_reports_are_not_body(parsed):
+    report = parsed["tebon_gaoce_company_note_2022.pdf"]
+    for s in report.sentences:
+        assert "资格编号" not in s.text and "邮箱" not in s.text, s.text
+        assert "》，2022.4." not in s.text, s.text  # the 相关研究 list of earlier notes
+    assert not any(t.startswith("《") for t in report.section_titles())
+    # Symbol-font bullets start points of their own under the 投资要点 label.
+    event = next(s for s in report.sentences if s.text.startswith("事件："))
+    assert event.section_path == ("投资要点",)

@@ -107,13 +107,14 @@ def clean_page(text: str, title_hint: str = "", main: str = "") -> CleanedPage:
     else:
         body_page = page
     title, title_lines = _title_of(body_page, title_hint)
+    if not title and main:
+        # The extractor may leave the headline out of the article: look above it on the page.
+        title, _ = _title_of(page, "")
     end = _body_end(body_page, title_lines)
-    body, subtitle, repeats = _body_lines(body_page, end, title, title_lines)
+    body, subtitle = _body_lines(body_page, end, title, title_lines)
     # The related reports follow the whole page's body end, whichever text the body came from.
     related_end = _body_end(page, set()) if main else end
     related = _related_reports(page.lines[related_end:], page.norms[related_end:], page.kinds[related_end:])
-    # Repeated paragraphs are kept once: nothing of the text is lost, so they are not "dropped".
-    dropped: list[str] = []
     return CleanedPage(
         title=title,
         body=body,
@@ -121,7 +122,6 @@ def clean_page(text: str, title_hint: str = "", main: str = "") -> CleanedPage:
         source=body_page.source or page.source,
         sidebar_questions=page.sidebar,
         related_reports=related,
-        dropped=dropped,
     )
 
 
@@ -245,13 +245,16 @@ def _body_end(page: _Lines, title_lines: set[int]) -> int:
     return len(page.lines)
 
 
-def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tuple[list[str], str, int]:
-    """Return ``(body, subtitle, repeated paragraphs dropped)``."""
+def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tuple[list[str], str]:
+    """Return ``(body, subtitle)``: the text lines before ``end``, blank lines between blocks.
+
+    Repeated paragraphs are kept once; nothing of the text is lost, so they are
+    not reported as dropped.
+    """
     title_key = match_key(title) if title else ""
     body: list[str] = []
     subtitle = ""
     seen: set[str] = set()
-    repeats = 0
     in_list = False  # inside a related-reading list placed before the body's end (a sidebar)
     for i in range(end):
         kind = page.kinds[i]
@@ -278,13 +281,12 @@ def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tu
         # text is kept once (short lines, table cells, repeat legitimately).
         if len(key) >= 20:
             if key in seen:
-                repeats += 1
                 continue
             seen.add(key)
         body.append(line)
     while body and body[-1] == "":
         body.pop()
-    return body, subtitle, repeats
+    return body, subtitle
 
 
 # Zero-width characters and bidirectional controls: invisible, they split words

@@ -75,6 +75,8 @@ _DEEP_DIVE_RE = re.compile(r"^(相关深度报告|深度报告|推荐报告)")
 _REPORT_TITLE_RE = re.compile(r"报告|分析|研究|调研|预测|白皮书|蓝皮书|展望|前景|趋势|规划")
 _TERMINAL = "。！？；!?;"
 TABLE_CELL_SEPARATOR = "｜"  # how the loaders join a table row's cells (see docxtext)
+# ``（转载）``, ``【原创】``: how the page got the report, not part of its title.
+_REPOST_MARK_RE = re.compile(r"^\s*[（(【\[](?:转载|轉載|原创|原創|转|轉)[)）】\]]|[（(【\[](?:转载|轉載|原创|原創)[)）】\]]\s*$")
 _SECTION_LABEL_RE = re.compile(
     r"^(引言|前言|序言|导言|导读|导语|摘要|内容摘要|内容提要|投资要点|核心观点|要点|划重点|目录|概述|编者按)\s*(?:[:：]|$)"
 )
@@ -169,7 +171,12 @@ def _classified(text: str) -> _Lines:
 
 
 def _title_of(page: _Lines, hint: str) -> tuple[str, set[int]]:
-    """The document's title and the indexes of the lines that print it."""
+    """The document's title (without a repost marker) and the indexes of the lines that print it."""
+    title, lines = _declared_or_first_title(page, hint)
+    return _REPOST_MARK_RE.sub("", title).strip() or title, lines
+
+
+def _declared_or_first_title(page: _Lines, hint: str) -> tuple[str, set[int]]:
     hint = " ".join(_tidy(hint).split())
     if hint and not _is_chrome_hint(normalise(hint)):
         return hint, _lines_spelling(page, hint)

@@ -154,3 +154,8 @@ def test_case13_copies_are_recognised_at_ingest(tmp_path):
     # A later ingest of the repost alone is recognised against the home as well.
     (again,) = lib.ingest([str(folder / "cross_border_b_repost.html")])
     assert again.status == "duplicate" and again.duplicate_of == original.report_id
+
+
+def test_case13_a_repost_alone_keeps_the_report_title_without_the_repost_mark():
+    report = parse_document(_case("case-13-duplicate-reports") / "cross_border_b_repost.html")
+    assert report.title == "2025年中國跨境電商行業發展報告"

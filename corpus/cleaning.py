@@ -81,8 +81,11 @@ _SECTION_LABEL_RE = re.compile(
     r"^(引言|前言|序言|导言|导读|导语|摘要|内容摘要|内容提要|投资要点|核心观点|要点|划重点|目录|概述|编者按)\s*(?:[:：]|$)"
 )
 _CHROME_TITLE_RE = re.compile(
-    r"app|下载|未读|继续阅读|点击|扫码|长按|打开|无障碍|阅读.{0,16}(声明|条款)|法律声明|"
-    r"订阅|关注我们|加关注|分享至|登录|首页|返回|上一页|下一页|收起|展开全文",
+    # App prompts and reading-progress prompts, written so that a real title
+    # about apps, downloads or subscriptions (``中国App出海报告``) is not caught.
+    r"app\s*下载|下载\s*app|打开\s*app|客户端|未读|继续阅读|点击|扫码|长按|无障碍(?:说明|浏览|模式)|"
+    r"阅读.{0,16}(声明|条款)|法律声明|立即订阅|点击订阅|订阅号|关注我们|加关注|分享至|登录|首页|"
+    r"返回(?:顶部|首页)|上一页|下一页|收起|展开全文",
     re.I,
 )
 _AUTHOR_LINE_RE = re.compile(r"^[■□●◆▲【\[（(]*\s*(作者|文|撰文|记者|编辑|by)\s*[/:：|\s]", re.I)

@@ -98,3 +98,13 @@ def test_every_realdoc_is_listed():
     files = {p.name for p in need(REALDOCS).iterdir() if p.suffix in (".pdf", ".docx", ".html")}
     refused = {"webank_kpmg_privacy_computing_industry_2021_garbled.pdf"}  # see test_corpus_realdocs
     assert files == set(REALDOC_TITLES) | refused
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    ["APP下载", "还剩57页未读,继续阅读", "点击上方蓝字关注我们", "#產業治理", "1", "[Table_Main]",
+     "请仔细阅读在本报告尾部的重要法律声明", "■ 作者:李四", "2024-02-27 09:40 某某", "MAIL", "新浪财经 债券"],
+)
+def test_chrome_lines_above_the_headline_are_never_the_title(chrome):
+    text = f"{chrome}\n2025年中国App出海行业研究报告\n\n出海企业数量持续增长，头部应用的海外收入占比超过四成。\n"
+    assert parse_text(text).title == "2025年中国App出海行业研究报告"

@@ -258,13 +258,16 @@ def _body_end(page: _Lines, title_lines: set[int]) -> int:
 def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tuple[list[str], str]:
     """Return ``(body, subtitle)``: the text lines before ``end``, blank lines between blocks.
 
-    Repeated paragraphs are kept once; nothing of the text is lost, so they are
-    not reported as dropped.
+    Repeated paragraphs are kept once, the last time they occur; nothing of the
+    text is lost, so they are not reported as dropped.
     """
     title_key = match_key(title) if title else ""
     body: list[str] = []
     subtitle = ""
-    seen: set[str] = set()
+    last_of: dict[str, int] = {}
+    for i in range(end):
+        if page.kinds[i] == "text":
+            last_of[match_key(_BULLET_RE.sub("", page.lines[i]))] = i
     in_list = False  # inside a related-reading list placed before the body's end (a sidebar)
     for i in range(end):
         kind = page.kinds[i]
@@ -287,12 +290,11 @@ def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tu
         if not subtitle and not body and line.rstrip().endswith(("?", "？")) and len(line) <= 80:
             subtitle = line
             continue
-        # A summary box or a pasted second copy repeats whole paragraphs; the
-        # text is kept once (short lines, table cells, repeat legitimately).
-        if len(key) >= 20:
-            if key in seen:
-                continue
-            seen.add(key)
+        # A summary box or a pasted second copy repeats whole paragraphs; the text
+        # is kept once, where it last occurs (the body, under its own heading,
+        # comes after a summary box).  Short lines and table cells repeat legitimately.
+        if len(key) >= 20 and last_of.get(key, i) != i:
+            continue
         body.append(line)
     while body and body[-1] == "":
         body.pop()

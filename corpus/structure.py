@@ -185,7 +185,7 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
         title=page.title,
         text=text,
         sections=doc.frozen_sections(len(text)),
-        sentences=tuple(doc.sentences),
+        sentences=_cited_once(doc.sentences),
         subtitle=page.subtitle,
         source=page.source,
         origin=origin,
@@ -195,6 +195,27 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
         related_reports=tuple(page.related_reports),
         dropped=tuple(page.dropped),
     )
+
+
+def _cited_once(sentences: list[Sentence]) -> tuple[Sentence, ...]:
+    """Sentences with word-for-word repeats kept once, where they last occur.
+
+    A summary box (``核心观点``, ``划重点``) repeats body sentences; the body's
+    copy, under its own section, is the one to cite.  The repeat stays in the
+    text (offsets are untouched); only the sentence record goes.
+    """
+    from dataclasses import replace
+
+    last: dict[str, int] = {}
+    for n, sent in enumerate(sentences):
+        key = _SENTENCE_KEY_RE.sub("", sent.text)
+        if len(key) >= 20:
+            last[key] = n
+    kept = [
+        sent for n, sent in enumerate(sentences)
+        if last.get(_SENTENCE_KEY_RE.sub("", sent.text), n) == n
+    ]
+    return tuple(replace(sent, index=i) if sent.index != i else sent for i, sent in enumerate(kept))
 
 
 class _Assembler:
@@ -207,7 +228,6 @@ class _Assembler:
         self.stack: list[dict] = []  # open sections, outermost first
         self.sections: list[dict] = []
         self.sentences: list[Sentence] = []
-        self.seen: set[str] = set()  # sentence keys already cited
         self.paragraph = 0
 
     def emit(self, text: str) -> int:
@@ -242,12 +262,6 @@ class _Assembler:
         begin = self.emit(line)
         path = tuple(s["title"] for s in self.stack)
         for s, e in split_sentences(line):
-            # A summary box repeats body sentences word for word: cited once, not twice.
-            key = _SENTENCE_KEY_RE.sub("", line[s:e])
-            if len(key) >= 20:
-                if key in self.seen:
-                    continue
-                self.seen.add(key)
             self.sentences.append(
                 Sentence(
                     index=len(self.sentences), text=line[s:e], start=begin + s, end=begin + e,

@@ -207,3 +207,14 @@ def test_ingest_outcome_and_json_say_what_was_dropped(tmp_path):
     (outcome,) = lib.ingest([str(path)])
     assert outcome.status == "added"
     assert to_dict(outcome)["dropped"] == ["2 unreadable characters (damaged bytes) shown as U+FFFD"]
+
+
+def test_a_summary_box_repeating_body_sentences_is_cited_from_the_body():
+    report = parse_text(
+        "储能行业周报\n\n核心观点\n\n储能系统中标均价继续下行，已接近每瓦时零点六元。海外大储订单有望继续放量。\n\n"
+        "一、价格\n\n储能系统中标均价继续下行，已接近每瓦时零点六元。行业利润率承压。\n"
+    )
+    hits = [s for s in report.sentences if s.text.startswith("储能系统中标均价")]
+    assert len(hits) == 1 and hits[0].section_path[-1] == "价格"  # the body's copy, not the summary's
+    assert [s.index for s in report.sentences] == list(range(len(report.sentences)))
+    assert report.text.count("储能系统中标均价") == 2  # the text keeps both; offsets stay true

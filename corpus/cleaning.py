@@ -51,6 +51,8 @@ _SHORT_CHROME_RE = re.compile(
     r"浏览次数|阅读量|点赞|评论|首页",
     re.I,
 )
+_TOC_RE = re.compile(r"(?:\.{6,}|…{3,}|·{6,}|(?:\.\s){6,})\s*\d*\s*$")
+_TOC_TITLE_RE = re.compile(r"^((图|表|图\s*表)\s*)?目\s*录$|^contents$", re.I)
 _CREDENTIAL_RE = re.compile(r"资格编号|执业证书编号|执业编号|sac\s*(no|执业|编号)|证书编号\s*[:：]|邮箱\s*[:：]|e-?mail\s*[:：]", re.I)
 _PROMO_RE = re.compile(r"更多.{0,30}(详见|请见|参见|请关注|敬请)|欲了解更多|如需.{0,20}咨询|品牌合作|广告投放")
 _MORE_LINK_RE = re.compile(r"更多.{0,8}[>》→]|[>》→]\s*$")
@@ -325,6 +327,8 @@ def _classify(line: str, norm: str) -> str:
         return "source"
     if _COPYRIGHT_RE.search(low) or _DISCLAIMER_RE.search(norm) or _PROMO_RE.search(norm):
         return "chrome"
+    if _TOC_RE.search(norm) or _TOC_TITLE_RE.match(norm):
+        return "chrome"  # a table of contents: headings with dot leaders and page numbers
     if _CREDENTIAL_RE.search(norm) and len(norm) <= 160:
         return "chrome"  # an analyst's registration number and e-mail, not the report's content
     if _PHONE_RE.search(norm) and (len(norm) <= 40 or re.search(r"联系|咨询|热线|电话", norm)):

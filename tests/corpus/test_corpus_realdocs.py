@@ -121,3 +121,9 @@ def test_broker_note_sidebar_credentials_and_cited_reports_are_not_body(parsed):
     # Symbol-font bullets start points of their own under the 投资要点 label.
     event = next(s for s in report.sentences if s.text.startswith("事件："))
     assert event.section_path == ("投资要点",)
+
+
+def test_table_of_contents_is_not_report_text(parsed):
+    report = parsed["caict_data_element_whitepaper_2022.pdf"]
+    assert not any(re.search(r"\.{6,}", s.text) for s in report.sentences)
+    assert not {"目录", "图目录"} & {re.sub(r"\s+", "", t) for t in report.section_titles()}

@@ -55,7 +55,6 @@ def pdf_text(reader) -> PdfText:
     Returns a :class:`PdfText` whose ``text`` may be empty: the caller refuses
     the file then (``dropped`` says why, e.g. every page was mojibake).
     """
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged xrefs are repaired, not news
     raw_pages = [page.extract_text() or "" for page in reader.pages]
     dropped: list[str] = []
     pages: list[list[str]] = []
@@ -260,5 +259,9 @@ def _title_lines(text: str) -> str:
 def read_pdf(data: bytes):
     """Open PDF bytes with pypdf (AES needs the ``cryptography`` package); returns the reader."""
     from pypdf import PdfReader
+
+    # pypdf logs every damaged cross-reference it repairs ("Ignoring wrong pointing
+    # object"); the repair is not news to the user, and a real failure raises.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     return PdfReader(io.BytesIO(data))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from yanbao.core.records import RelatedReport, SidebarQuestion
 
+from .headings import SECTION_LABEL_RE as _SECTION_LABEL_RE
 from .headings import parse_heading
 from .script import match_key, normalise
 
@@ -52,7 +53,7 @@ _SHORT_CHROME_RE = re.compile(
     re.I,
 )
 _TOC_RE = re.compile(r"(?:\.{6,}|…{3,}|·{6,}|(?:\.\s){6,})\s*\d*\s*$")
-_TOC_TITLE_RE = re.compile(r"^((图|表|图\s*表)\s*)?目\s*录$|^contents$", re.I)
+_TOC_TITLE_RE = re.compile(r"^((正\s*文|图|表|图\s*表)\s*)?目\s*录$|^contents$", re.I)
 _CREDENTIAL_RE = re.compile(r"资格编号|执业证书编号|执业编号|sac\s*(no|执业|编号)|证书编号\s*[:：]|邮箱\s*[:：]|e-?mail\s*[:：]", re.I)
 _PROMO_RE = re.compile(r"更多.{0,30}(详见|请见|参见|请关注|敬请)|欲了解更多|如需.{0,20}咨询|品牌合作|广告投放")
 _MORE_LINK_RE = re.compile(r"更多.{0,8}[>》→]|[>》→]\s*$")
@@ -79,9 +80,6 @@ _TERMINAL = "。！？；!?;"
 TABLE_CELL_SEPARATOR = "｜"  # how the loaders join a table row's cells (see docxtext)
 # ``（转载）``, ``【原创】``: how the page got the report, not part of its title.
 _REPOST_MARK_RE = re.compile(r"^\s*[（(【\[](?:转载|轉載|原创|原創|转|轉)[)）】\]]|[（(【\[](?:转载|轉載|原创|原創)[)）】\]]\s*$")
-_SECTION_LABEL_RE = re.compile(
-    r"^(引言|前言|序言|导言|导读|导语|摘要|内容摘要|内容提要|投资要点|核心观点|要点|划重点|目录|概述|编者按)\s*(?:[:：]|$)"
-)
 _CHROME_TITLE_RE = re.compile(
     # App prompts and reading-progress prompts, written so that a real title
     # about apps, downloads or subscriptions (``中国App出海报告``) is not caught.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_heading", "CIRCLED"]
+__all__ = ["parse_heading", "CIRCLED", "SECTION_LABEL_RE"]
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"  # list items, and short ones are headings
 
@@ -28,6 +28,11 @@ _HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("num", re.compile(r"^(\d{1,2})[.、．](?![\d%％])\s*(\S.*)$")),
     ("num_paren", re.compile(r"^([（(]\d{1,2}[)）])\s*(\S.*)$")),
     ("circled", re.compile(r"^([①-⑳])\s*(\S.*)$")),
+)
+# Front-matter labels (matched on Simplified text): ``摘要``, ``投资要点``, ``引言``.
+# A label heads the summary above the report's own numbered outline, not the outline.
+SECTION_LABEL_RE = re.compile(
+    r"^(引言|前言|序言|导言|导读|导语|摘要|内容摘要|内容提要|投资要点|核心观点|要点|划重点|目录|概述|编者按)\s*(?:[:：]|$)"
 )
 _TERMINAL = "。！？；!?;"
 _MAX_HEADING_CHARS = 50

@@ -11,7 +11,7 @@ import re
 from yanbao.core.records import Report, Section, Sentence, content_hash
 
 from .cleaning import CleanedPage
-from .headings import CIRCLED, parse_heading
+from .headings import CIRCLED, SECTION_LABEL_RE, parse_heading
 from .script import normalise
 
 __all__ = ["build_report", "split_sentences", "parse_heading"]
@@ -242,9 +242,15 @@ class _Assembler:
 
     def open_section(self, line: str, style: str, number: str, title: str) -> None:
         """A heading closes the open sections of its rank or deeper and opens its own."""
-        rank = self.style_rank.setdefault(style, len(self.style_rank) + 1)
+        label = style == "plain" and bool(SECTION_LABEL_RE.match(normalise(title)))
+        # A label is always top-level: it closes every open section.
+        rank = 0 if label else self.style_rank.setdefault(style, len(self.style_rank) + 1)
+        if label:
+            style = "label"
         begin = self.emit(line)
-        while self.stack and self.stack[-1]["rank"] >= rank:
+        while self.stack and (self.stack[-1]["rank"] >= rank or self.stack[-1]["style"] == "label"):
+            # A front-matter label (摘要, 投资要点) ends where the next heading starts:
+            # the report's outline that follows is not part of its summary.
             self.stack.pop()["end"] = begin - 2
         sec = {
             "title": title,
@@ -254,6 +260,7 @@ class _Assembler:
             "end": -1,
             "heading_end": begin + len(line),
             "rank": rank,
+            "style": style,
         }
         self.stack.append(sec)
         self.sections.append(sec)

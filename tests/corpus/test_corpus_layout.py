@@ -218,3 +218,10 @@ def test_a_summary_box_repeating_body_sentences_is_cited_from_the_body():
     assert len(hits) == 1 and hits[0].section_path[-1] == "价格"  # the body's copy, not the summary's
     assert [s.index for s in report.sentences] == list(range(len(report.sentences)))
     assert report.text.count("储能系统中标均价") == 2  # the text keeps both; offsets stay true
+
+
+def test_a_front_matter_label_does_not_adopt_the_outline_after_it():
+    report = parse_text(
+        "储能行业周报\n\n核心观点\n\n储能系统中标均价继续下行。\n\n一、价格\n\n中标均价已接近每瓦时零点六元。\n\n（一）海外\n\n海外大储订单放量。\n"
+    )
+    assert [s.path for s in report.sections] == [("核心观点",), ("价格",), ("价格", "海外")]

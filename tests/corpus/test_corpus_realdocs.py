@@ -126,4 +126,9 @@ def test_broker_note_sidebar_credentials_and_cited_reports_are_not_body(parsed):
 def test_table_of_contents_is_not_report_text(parsed):
     report = parsed["caict_data_element_whitepaper_2022.pdf"]
     assert not any(re.search(r"\.{6,}", s.text) for s in report.sentences)
-    assert not {"目录", "图目录"} & {re.sub(r"\s+", "", t) for t in report.section_titles()}
+    assert not {"目录", "图目录", "正文目录", "图表目录"} & {re.sub(r"\s+", "", t) for t in report.section_titles()}
+
+
+def test_broker_report_outline_is_not_nested_under_its_table_of_contents(parsed):
+    report = parsed["huaxi_industry_rotation_quant_2022.pdf"]
+    assert ("动量因子",) in [s.path for s in report.sections]

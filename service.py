@@ -255,7 +255,7 @@ def create_app(library: Library):
         if outcome.status == "refused":
             target.unlink(missing_ok=True)
             raise InputError(outcome.reason.replace(str(target), name))
-        if outcome.status in ("unchanged", "duplicate"):
+        if outcome.status == "unchanged":
             target.unlink(missing_ok=True)  # the report is already there, from another file
         return {"outcome": to_dict(outcome)}
 

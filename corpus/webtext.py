@@ -56,6 +56,8 @@ def _single_article(markup: str) -> str:
     extractor scoring text density takes the longer feed for the content.
     Several ``<article>`` elements are a list page: no single story then.
     """
+    if markup.lower().count("<article") != 1:
+        return ""  # none, or a list page: not worth parsing the page again
     from bs4 import BeautifulSoup
 
     from .htmltext import html_to_text

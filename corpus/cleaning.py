@@ -224,7 +224,9 @@ def _first_title_line(page: _Lines) -> int | None:
     Chrome that precedes a headline (navigation, app prompts, author and date
     lines, hashtags, counters) is skipped; a numbered section heading, a
     section label (``引言``, ``摘要``, ``投资要点``) or a sentence first means
-    the document has no title of its own.
+    the document has no title of its own -- except that stray prose above the
+    headline (a teaser or a definition from another page) does not hide a
+    headline standing right above the first numbered section (``一、…``).
     """
     seen = 0
     for i, (line, norm, kind) in enumerate(zip(page.lines, page.norms, page.kinds)):
@@ -234,13 +236,28 @@ def _first_title_line(page: _Lines) -> int | None:
         if seen > 15:
             return None
         if _is_prose(line):
-            return None
+            return _headline_above_outline(page, i)
         if _SECTION_LABEL_RE.match(norm) or _heading_like(line):
             return None
         if _is_chrome_title(line, norm):
             continue
         if 4 <= len(line) <= 80 and not line.endswith(tuple("。；;：:")):
             return i  # a headline may end with ？ or ！
+    return None
+
+
+def _headline_above_outline(page: _Lines, start: int, window: int = 4) -> int | None:
+    """A title-like line among the next few, directly followed by a numbered heading."""
+    texts = [i for i in range(start + 1, len(page.lines)) if page.kinds[i] == "text"][: window + 1]
+    for i, nxt in zip(texts, texts[1:]):
+        line, norm = page.lines[i], page.norms[i]
+        if _is_prose(line) or _heading_like(line) or _SECTION_LABEL_RE.match(norm):
+            continue
+        if _is_chrome_title(line, norm) or not 6 <= len(line) <= 80:
+            continue
+        head = parse_heading(page.lines[nxt])
+        if head is not None and not head[0].startswith("md"):
+            return i
     return None
 
 

@@ -176,11 +176,13 @@ def ingest(
         table = Table(title="ingest")
         for col in ("status", "file", "report", "title / reason", "sentences"):
             table.add_column(col)
-        colour = {"added": "green", "replaced": "cyan", "unchanged": "dim", "refused": "red"}
+        colour = {"added": "green", "replaced": "cyan", "unchanged": "dim", "refused": "red", "duplicate": "yellow"}
         for o in outcomes:
+            shown = o.reason if o.status in ("refused", "duplicate") else o.title
+            if o.dropped:  # nothing is left out silently
+                shown += "".join(f"\n[yellow]dropped: {d}[/]" for d in o.dropped)
             table.add_row(
-                f"[{colour[o.status]}]{o.status}[/]", o.path, o.report_id,
-                o.title if o.status != "refused" else o.reason, str(o.sentences or ""),
+                f"[{colour[o.status]}]{o.status}[/]", o.path, o.report_id, shown, str(o.sentences or ""),
             )
         _console().print(table)
     if outcomes and all(o.status == "refused" for o in outcomes):

@@ -82,14 +82,17 @@ class Library:
 
         Refused files are reported in the outcomes (with the reason) and never
         leave a partial record.  A report whose content is already ingested is
-        ``unchanged``; a file ingested before from the same path whose content
-        changed is ``replaced``.
+        ``unchanged``; the same report in the other script, re-wrapped or
+        reposted with page chrome is a ``duplicate`` (``duplicate_of`` names the
+        report kept) and is not added; a file ingested before from the same path
+        whose content changed is ``replaced``.  Text the parser left out is
+        listed in each outcome's ``dropped``.
 
         Raises:
             NotFoundError: none of the paths exist.
             LockedError: another process is writing to the home.
         """
-        from yanbao.corpus import discover_files, parse_document
+        from yanbao.corpus import discover_files
 
         files, problems = discover_files(list(paths))
         outcomes: list[IngestOutcome] = [
@@ -98,76 +101,99 @@ class Library:
         clock = _Stopwatch()
         with self.home.writing(), _few_collections():
             entries = self.home.entries()
-            by_id = {e.id: e for e in entries}
-            by_origin = {os.path.realpath(e.origin): e for e in entries if e.origin}
-            per_file: list[IngestOutcome | Report] = []  # in input order
-            first_of: dict[str, str] = {}
-            for n, path in enumerate(files):
-                if progress:
-                    progress("parse", n, len(files))
-                try:
-                    with clock("parse"):
-                        report = parse_document(path, max_bytes=self.settings.max_bytes)
-                except YanbaoError as exc:
-                    per_file.append(IngestOutcome(path=str(path), status="refused", reason=_one_line(exc)))
-                    continue
-                if report.id in by_id or report.id in first_of:
-                    same = by_id[report.id].origin if report.id in by_id else first_of[report.id]
-                    per_file.append(
-                        IngestOutcome(path=str(path), status="unchanged", report_id=report.id, title=report.title,
-                                      sentences=len(report.sentences), reason=f"same content as {same}")
-                    )
-                    continue
-                first_of[report.id] = str(path)
-                per_file.append(report)
-            if progress:
-                progress("parse", len(files), len(files))
-            parsed: list[tuple[Report, ReportEntry | None]] = []
+            signatures = _Signatures(self.home)
+            per_file = self._parse_files(files, entries, signatures, progress, clock)
             reports = [r for r in per_file if isinstance(r, Report)]
-            if reports:
-                with clock("setup"):  # dictionaries and lexicons, loaded once per process
-                    from yanbao.kg.segment import warm_up
-
-                    warm_up()
-            writer = _ChunkWriter(self, entries, clock)
-            try:
-                for n, report in enumerate(reports):
-                    if progress:
-                        progress("extract", n, len(reports))
-                    try:
-                        extraction, graph = self._build(report, clock)
-                    except YanbaoError as exc:
-                        per_file[per_file.index(report)] = IngestOutcome(
-                            path=report.origin, status="refused", reason=_one_line(exc)
-                        )
-                        continue
-                    # Records and graphs are written a chunk at a time, so a large batch
-                    # never holds every report's graph in memory; none of it is visible
-                    # before the manifest names it.
-                    writer.add(report, extraction, graph)
-                    parsed.append((report, by_origin.get(os.path.realpath(report.origin))))
-                writer.flush()
-            finally:
-                writer.close()
-            if progress and reports:
-                progress("extract", len(reports), len(reports))
+            parsed = self._extract_and_write(reports, per_file, entries, progress, clock)
             if parsed:
                 self._commit(entries, parsed, progress, clock)
-            previous_of = {r.id: prev for r, prev in parsed}
-            for item in per_file:
-                if isinstance(item, Report):
-                    item = IngestOutcome(
-                        path=item.origin,
-                        status="replaced" if previous_of[item.id] else "added",
-                        report_id=item.id,
-                        title=item.title,
-                        sentences=len(item.sentences),
-                    )
-                outcomes.append(item)
+                signatures.save()
+            outcomes.extend(_outcomes_of(per_file, parsed))
             if not self.home.exists():
                 self.home.write_entries(entries)
         self.last_timings = clock.totals
         return outcomes
+
+    def _parse_files(
+        self, files: list, entries: list[ReportEntry], signatures: "_Signatures",
+        progress: ProgressCallback | None, clock: "_Stopwatch",
+    ) -> list["IngestOutcome | Report"]:
+        """Parse every file; refused, unchanged and duplicate files become outcomes (input order)."""
+        from yanbao.corpus import parse_document
+
+        by_id = {e.id: e for e in entries}
+        by_origin = {os.path.realpath(e.origin): e for e in entries if e.origin}
+        per_file: list[IngestOutcome | Report] = []
+        first_of: dict[str, str] = {}  # report id -> path, for this batch
+        for n, path in enumerate(files):
+            if progress:
+                progress("parse", n, len(files))
+            try:
+                with clock("parse"):
+                    report = parse_document(path, max_bytes=self.settings.max_bytes)
+            except YanbaoError as exc:
+                per_file.append(IngestOutcome(path=str(path), status="refused", reason=_one_line(exc)))
+                continue
+            if report.id in by_id or report.id in first_of:
+                same = by_id[report.id].origin if report.id in by_id else first_of[report.id]
+                per_file.append(_outcome(report, "unchanged", reason=f"same content as {same}"))
+                continue
+            with clock("parse"):
+                # A changed file at a path ingested before replaces its own old version.
+                previous = by_origin.get(os.path.realpath(report.origin))
+                copy_of = signatures.duplicate_of(report, entries, exclude=previous.id if previous else "")
+            if copy_of is not None:
+                per_file.append(
+                    _outcome(report, "duplicate", reason=f"duplicate of {copy_of.id} ({copy_of.origin})",
+                             duplicate_of=copy_of.id)
+                )
+                continue
+            signatures.add_pending(report)
+            first_of[report.id] = str(path)
+            per_file.append(report)
+        if progress:
+            progress("parse", len(files), len(files))
+        return per_file
+
+    def _extract_and_write(
+        self, reports: list[Report], per_file: list, entries: list[ReportEntry],
+        progress: ProgressCallback | None, clock: "_Stopwatch",
+    ) -> list[tuple[Report, ReportEntry | None]]:
+        """Extract and write each report's records and graph (not yet visible).
+
+        A report whose extraction fails becomes a refused outcome in ``per_file``.
+        Returns ``(report, entry it replaces or None)`` for the reports written.
+        """
+        by_origin = {os.path.realpath(e.origin): e for e in entries if e.origin}
+        parsed: list[tuple[Report, ReportEntry | None]] = []
+        if reports:
+            with clock("setup"):  # dictionaries and lexicons, loaded once per process
+                from yanbao.kg.segment import warm_up
+
+                warm_up()
+        writer = _ChunkWriter(self, entries, clock)
+        try:
+            for n, report in enumerate(reports):
+                if progress:
+                    progress("extract", n, len(reports))
+                try:
+                    extraction, graph = self._build(report, clock)
+                except YanbaoError as exc:
+                    per_file[per_file.index(report)] = IngestOutcome(
+                        path=report.origin, status="refused", reason=_one_line(exc)
+                    )
+                    continue
+                # Records and graphs are written a chunk at a time, so a large batch
+                # never holds every report's graph in memory; none of it is visible
+                # before the manifest names it.
+                writer.add(report, extraction, graph)
+                parsed.append((report, by_origin.get(os.path.realpath(report.origin))))
+            writer.flush()
+        finally:
+            writer.close()
+        if progress and reports:
+            progress("extract", len(reports), len(reports))
+        return parsed
 
     def _build(self, report: Report, clock: "_Stopwatch"):
         """Extract a report's claims and build its validated graph (nothing written)."""
@@ -501,6 +527,95 @@ def check_ask_options(top_k: int | None, mode: str) -> None:
         raise InputError(f"top_k must be at least 1, not {top_k}")
     if mode not in MODES:
         raise InputError(f"unknown retriever mode {mode!r}; valid: {', '.join(MODES)}")
+
+
+def _outcome(report: Report, status: str, reason: str = "", duplicate_of: str = "") -> IngestOutcome:
+    return IngestOutcome(
+        path=report.origin, status=status, report_id=report.id, title=report.title,
+        sentences=len(report.sentences), reason=reason, duplicate_of=duplicate_of, dropped=report.dropped,
+    )
+
+
+def _outcomes_of(per_file: list, parsed: list[tuple[Report, ReportEntry | None]]) -> list[IngestOutcome]:
+    """Outcomes in input order: written reports are ``added`` or ``replaced``."""
+    previous_of = {r.id: prev for r, prev in parsed}
+    return [
+        _outcome(item, "replaced" if previous_of[item.id] else "added") if isinstance(item, Report) else item
+        for item in per_file
+    ]
+
+
+class _Signatures:
+    """Near-duplicate signatures of the ingested reports (``signatures.json``).
+
+    Derived data: a missing or stale entry is recomputed from the report's
+    record, so the file needs no care when reports come and go.
+    """
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+        self.path = home.root / "signatures.json"
+        self._known: dict[str, list[int]] | None = None
+        self._pending: list[tuple[Report, list[int]]] = []
+
+    def _load(self) -> dict[str, list[int]]:
+        if self._known is None:
+            import json
+
+            try:
+                self._known = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._known = {}
+        return self._known
+
+    def of(self, entry: ReportEntry) -> list[int]:
+        from yanbao.corpus.dedup import signature
+
+        known = self._load()
+        if entry.id not in known:
+            try:
+                known[entry.id] = signature(self.home.load_report(entry.id))
+            except YanbaoError:
+                known[entry.id] = []
+        return known[entry.id]
+
+    def duplicate_of(self, report: Report, entries: list[ReportEntry], exclude: str = "") -> ReportEntry | None:
+        """The ingested (or earlier in this batch) report ``report`` is a copy of, if any."""
+        from yanbao.corpus.dedup import DUPLICATE_SIMILARITY, signature, similarity
+
+        mine = signature(report)
+        for other, sig in self._pending:
+            if similarity(mine, sig) >= DUPLICATE_SIMILARITY:
+                return ReportEntry(
+                    id=other.id, title=other.title, origin=other.origin, ingested_at="", sentences=0,
+                    sidebar_questions=0, related_reports=0,
+                )
+        for entry in entries:
+            if entry.id != exclude and similarity(mine, self.of(entry)) >= DUPLICATE_SIMILARITY:
+                return entry
+        return None
+
+    def add_pending(self, report: Report) -> None:
+        from yanbao.corpus.dedup import signature
+
+        sig = signature(report)
+        self._pending.append((report, sig))
+        self._load()[report.id] = sig
+
+    def save(self) -> None:
+        """Write the signatures of the reports the manifest names (best effort: derived data)."""
+        import json
+
+        from .core.home import atomic_write_text
+
+        known = self._load()
+        live = {e.id for e in self.home.entries()}
+        for entry in self.home.entries():
+            self.of(entry)
+        try:
+            atomic_write_text(self.path, json.dumps({k: v for k, v in known.items() if k in live}))
+        except OSError:
+            pass  # recomputed next time
 
 
 def _one_line(exc: BaseException) -> str:

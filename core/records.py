@@ -108,6 +108,9 @@ class Report:
     encoding: str = "utf-8"
     sidebar_questions: tuple[SidebarQuestion, ...] = ()
     related_reports: tuple[RelatedReport, ...] = ()
+    # What the loader or cleaner left out, and why ("page 4: no readable text
+    # layer"); chrome (navigation, adverts, page headers) is not listed.
+    dropped: tuple[str, ...] = ()
 
     def section_titles(self) -> list[str]:
         """Return the titles of all sections in document order."""
@@ -138,6 +141,7 @@ class Report:
             related_reports=tuple(
                 RelatedReport(**r) for r in data.get("related_reports", ())
             ),
+            dropped=tuple(data.get("dropped", ())),
         )
 
 
@@ -146,11 +150,15 @@ class IngestOutcome:
     """What happened to one input file during ingest."""
 
     path: str
-    status: Literal["added", "unchanged", "replaced", "refused"]
+    # ``duplicate``: the same report (other script, re-wrapped, reposted with
+    # page chrome) is already ingested; ``duplicate_of`` names it.
+    status: Literal["added", "unchanged", "replaced", "refused", "duplicate"]
     report_id: str = ""
     title: str = ""
     reason: str = ""
     sentences: int = 0
+    duplicate_of: str = ""
+    dropped: tuple[str, ...] = ()  # text left out, with how much and why
 
 
 # --------------------------------------------------------------------- kg ---

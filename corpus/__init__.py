@@ -4,6 +4,12 @@ Load ``.txt``/``.md``/``.html``/``.pdf``/``.docx`` files (encoding detected),
 strip web and PDF chrome, keep the page's sidebar questions and related
 reports as their own records, detect headings, paragraphs and sentences with
 offsets into the cleaned original text.
+
+Modules: ``loaders`` (files to text), ``pdftext`` (PDF page chrome, layout
+repairs, mojibake), ``docxtext`` (DOCX tables and headings in order),
+``htmltext``/``webtext`` (HTML flattening, the article of a web page),
+``cleaning`` (chrome, titles, the page's own records), ``headings``,
+``structure`` (sections and sentences), ``dedup`` (near-duplicate signatures).
 """
 
 from .cleaning import CleanedPage, clean_page

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from yanbao.core.records import RelatedReport, SidebarQuestion
 
+from .headings import SECTION_LABEL_RE as _SECTION_LABEL_RE
+from .headings import parse_heading
 from .script import match_key, normalise
 
 __all__ = ["CleanedPage", "clean_page"]
@@ -28,6 +30,7 @@ class CleanedPage:
     source: str = ""
     sidebar_questions: list[SidebarQuestion] = field(default_factory=list)
     related_reports: list[RelatedReport] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # text left out, with how much and why
 
 
 # Patterns are matched against the Simplified-normalised line, so they are
@@ -49,10 +52,16 @@ _SHORT_CHROME_RE = re.compile(
     r"浏览次数|阅读量|点赞|评论|首页",
     re.I,
 )
+_TOC_RE = re.compile(r"(?:\.{6,}|…{3,}|·{6,}|(?:\.\s){6,})\s*\d*\s*$")
+_TOC_TITLE_RE = re.compile(r"^((正\s*文|图|表|图\s*表)\s*)?目\s*录$|^contents$", re.I)
+_CREDENTIAL_RE = re.compile(r"资格编号|执业证书编号|执业编号|sac\s*(no|执业|编号)|证书编号\s*[:：]|邮箱\s*[:：]|e-?mail\s*[:：]", re.I)
 _PROMO_RE = re.compile(r"更多.{0,30}(详见|请见|参见|请关注|敬请)|欲了解更多|如需.{0,20}咨询|品牌合作|广告投放")
 _MORE_LINK_RE = re.compile(r"更多.{0,8}[>》→]|[>》→]\s*$")
 _PAGE_NO_RE = re.compile(r"^(?:第?\s*\d+\s*(?:/|页|of)\s*\d*\s*页?|[-—–]\s*\d+\s*[-—–]|\d{1,3})$", re.I)
-_DATE_ONLY_RE = re.compile(r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(\s+\d{1,2}:\d{2}(:\d{2})?)?$")
+_DATE_ONLY_RE = re.compile(
+    r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:(?:星期|周|週)[一二三四五六日天])?\s*"
+    r"(?:[上下]午)?\s*(\d{1,2}:\d{2}(:\d{2})?)?$"
+)
 _SOURCE_RE = re.compile(
     r"^[（(]?\s*(?:报告出品方|出品方|作者|来源|资料来源|文章来源|发布机构|研究机构|出处)"
     r"(?:\s*[/／]\s*作者)?\s*[:：]\s*(.+?)[)）]?$"
@@ -62,23 +71,79 @@ _META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|�
 _TRAILING_META_RE = re.compile(r"\s*(\d{4}[-/.年]\d{1,2}.*|(阅读|浏览|来源|作者)\s*[:：].*)$")
 _BULLET_RE = re.compile(r"^[•·●▪■\-\*]\s*")
 _END_MARKER_RE = re.compile(
-    r"^(相关深度报告|深度报告|相关阅读|延伸阅读|推荐阅读|猜您喜欢|猜你喜欢|相关报告|相关文章|"
+    r"^(相关深度报告|深度报告|相关阅读|延伸阅读|推荐阅读|猜您喜欢|猜你喜欢|相关报告|相关研究|相关文章|"
     r"热门推荐|热门报告|相关推荐|推荐报告|最新报告|标签\s*[:：])"
 )
 _DEEP_DIVE_RE = re.compile(r"^(相关深度报告|深度报告|推荐报告)")
 _REPORT_TITLE_RE = re.compile(r"报告|分析|研究|调研|预测|白皮书|蓝皮书|展望|前景|趋势|规划")
 _TERMINAL = "。！？；!?;"
+TABLE_CELL_SEPARATOR = "｜"  # how the loaders join a table row's cells (see docxtext)
+# ``（转载）``, ``【原创】``: how the page got the report, not part of its title.
+_REPOST_MARK_RE = re.compile(r"^\s*[（(【\[](?:转载|轉載|原创|原創|转|轉)[)）】\]]|[（(【\[](?:转载|轉載|原创|原創)[)）】\]]\s*$")
+_CHROME_TITLE_RE = re.compile(
+    # App prompts and reading-progress prompts, written so that a real title
+    # about apps, downloads or subscriptions (``中国App出海报告``) is not caught.
+    r"app\s*下载|下载\s*app|打开\s*app|客户端|未读|继续阅读|点击|扫码|长按|无障碍(?:说明|浏览|模式)|"
+    r"阅读.{0,16}(声明|条款)|法律声明|立即订阅|点击订阅|订阅号|关注我们|加关注|分享至|登录|首页|"
+    r"返回(?:顶部|首页)|上一页|下一页|收起|展开全文",
+    re.I,
+)
+_AUTHOR_LINE_RE = re.compile(r"^[■□●◆▲【\[（(]*\s*(作者|文|撰文|记者|编辑|by)\s*[/:：|\s]", re.I)
+_LEADING_DATE_RE = re.compile(r"^\s*(date\s*)?\d{4}[-/.年]\d{1,2}")
+_TRAILING_DATE_RE = re.compile(r"[(（]\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[)）]$")
 
 
-def clean_page(text: str) -> CleanedPage:
+def clean_page(text: str, title_hint: str = "", main: str = "") -> CleanedPage:
     """Split a loaded document into body lines and the page's own records.
+
+    ``title_hint`` is the title the file format declares (a PDF's largest type,
+    an HTML page's headline); it wins over the first title-like line unless it
+    is page chrome.  ``main`` is an HTML page's article as a content extractor
+    found it: the body comes from it, the sidebar questions and related reports
+    from the whole page ``text``.
 
     Returns a :class:`CleanedPage`; it never raises on odd input, it may
     return an empty body (the caller decides whether that is an error).
     """
+    page = _classified(text)
+    if main:
+        body_page = _classified(main)
+        body_page.source = body_page.source or page.source
+    else:
+        body_page = page
+    title, title_lines = _title_of(body_page, title_hint)
+    if not title and main:
+        # The extractor may leave the headline out of the article: look above it on the page.
+        title, _ = _title_of(page, "")
+    end = _body_end(body_page, title_lines)
+    body, subtitle = _body_lines(body_page, end, title, title_lines)
+    # The related reports follow the whole page's body end, whichever text the body came from.
+    related_end = _body_end(page, set()) if main else end
+    related = _related_reports(page.lines[related_end:], page.norms[related_end:], page.kinds[related_end:])
+    return CleanedPage(
+        title=title,
+        body=body,
+        subtitle=subtitle,
+        source=body_page.source or page.source,
+        sidebar_questions=page.sidebar,
+        related_reports=related,
+    )
+
+
+@dataclass
+class _Lines:
+    """A document's tidied lines, their normalised forms and kinds."""
+
+    lines: list[str]
+    norms: list[str]
+    kinds: list[str]
+    sidebar: list[SidebarQuestion]
+    source: str
+
+
+def _classified(text: str) -> _Lines:
     lines = [_tidy(line) for line in text.splitlines()]
     norms = [normalise(line) for line in lines]
-
     sidebar: list[SidebarQuestion] = []
     kinds: list[str] = []
     source = ""
@@ -95,65 +160,162 @@ def clean_page(text: str) -> CleanedPage:
         elif kind == "source" and not source:
             source = _source_of(line, norm)
         kinds.append(kind)
-
-    body_idx = [i for i, k in enumerate(kinds) if k == "text"]
-    title_i = next((i for i in body_idx if _is_title_like(lines[i])), None)
-    title = lines[title_i] if title_i is not None else ""
-    continued = None
-    if title_i is not None:
-        # A PDF wraps a long title: a short, unpunctuated next line continues it.
-        nxt = next((i for i in body_idx if i > title_i), None)
+    # A byline: a short unpunctuated line (the outlet, the author) right above a
+    # date line is page furniture, not the first words of the article.
+    for i in range(len(lines) - 1):
         if (
-            nxt is not None
-            and nxt == title_i + 1
-            and len(lines[nxt]) <= 12
-            and not re.search(r"[\W_]", lines[nxt])
-            and len(title) + len(lines[nxt]) <= 80
+            kinds[i] == "text"
+            and len(norms[i]) <= 12
+            and not any(ch in norms[i] for ch in _TERMINAL + "，,")
+            and _DATE_ONLY_RE.match(norms[i + 1])
         ):
-            title += lines[nxt]
-            continued = nxt
-    title_key = match_key(title) if title else ""
+            kinds[i] = "chrome"
+    return _Lines(lines, norms, kinds, sidebar, source)
 
-    # The body ends at the first related-reading marker that follows real text.
-    end = len(lines)
+
+def _title_of(page: _Lines, hint: str) -> tuple[str, set[int]]:
+    """The document's title (without a repost marker) and the indexes of the lines that print it."""
+    title, lines = _declared_or_first_title(page, hint)
+    return _REPOST_MARK_RE.sub("", title).strip() or title, lines
+
+
+def _declared_or_first_title(page: _Lines, hint: str) -> tuple[str, set[int]]:
+    hint = " ".join(_tidy(hint).split())
+    if hint and not _is_chrome_hint(normalise(hint)):
+        return hint, _lines_spelling(page, hint)
+    title_i = _first_title_line(page)
+    if title_i is None:
+        return "", set()
+    title = page.lines[title_i]
+    taken = {title_i}
+    # A PDF wraps a long title: a short, unpunctuated next line continues it.
+    nxt = title_i + 1
+    if (
+        nxt < len(page.lines)
+        and page.kinds[nxt] == "text"
+        and len(page.lines[nxt]) <= 12
+        and not re.search(r"[\W_]", page.lines[nxt])
+        and len(title) + len(page.lines[nxt]) <= 80
+    ):
+        title += page.lines[nxt]
+        taken.add(nxt)
+    return title, taken
+
+
+def _lines_spelling(page: _Lines, title: str) -> set[int]:
+    """Indexes of the first run of up to three consecutive lines that spell ``title``."""
+    key = match_key(title)
+    for i, kind in enumerate(page.kinds):
+        if kind != "text":
+            continue
+        acc = ""
+        for j in range(i, min(i + 3, len(page.lines))):
+            acc += match_key(page.lines[j])
+            if acc == key:
+                return set(range(i, j + 1))
+            if not key.startswith(acc) or page.kinds[j] != "text":
+                break
+    return set()
+
+
+def _first_title_line(page: _Lines) -> int | None:
+    """The headline above the article: the first title-like line before any prose.
+
+    Chrome that precedes a headline (navigation, app prompts, author and date
+    lines, hashtags, counters) is skipped; a numbered section heading, a
+    section label (``引言``, ``摘要``, ``投资要点``) or a sentence first means
+    the document has no title of its own -- except that stray prose above the
+    headline (a teaser or a definition from another page) does not hide a
+    headline standing right above the first numbered section (``一、…``).
+    """
+    seen = 0
+    for i, (line, norm, kind) in enumerate(zip(page.lines, page.norms, page.kinds)):
+        if kind != "text":
+            continue
+        seen += 1
+        if seen > 15:
+            return None
+        if _is_prose(line):
+            return _headline_above_outline(page, i)
+        if _SECTION_LABEL_RE.match(norm) or _heading_like(line):
+            return None
+        if _is_chrome_title(line, norm):
+            continue
+        if 4 <= len(line) <= 80 and not line.endswith(tuple("。；;：:")):
+            return i  # a headline may end with ？ or ！
+    return None
+
+
+def _headline_above_outline(page: _Lines, start: int, window: int = 4) -> int | None:
+    """A title-like line among the next few, directly followed by a numbered heading."""
+    texts = [i for i in range(start + 1, len(page.lines)) if page.kinds[i] == "text"][: window + 1]
+    for i, nxt in zip(texts, texts[1:]):
+        line, norm = page.lines[i], page.norms[i]
+        if _is_prose(line) or _heading_like(line) or _SECTION_LABEL_RE.match(norm):
+            continue
+        if _is_chrome_title(line, norm) or not 6 <= len(line) <= 80:
+            continue
+        head = parse_heading(page.lines[nxt])
+        if head is not None and not head[0].startswith("md"):
+            return i
+    return None
+
+
+def _body_end(page: _Lines, title_lines: set[int]) -> int:
+    """The body ends at the first related-reading marker that follows real text."""
     seen_chars = 0
-    for i, (norm, kind) in enumerate(zip(norms, kinds)):
-        if kind == "text" and i != title_i:
+    for i, (norm, kind) in enumerate(zip(page.norms, page.kinds)):
+        if kind == "text" and i not in title_lines:
             seen_chars += len(norm)
         if seen_chars >= 200 and kind in ("marker", "deep_marker"):
-            end = i
-            break
+            return i
+    return len(page.lines)
 
+
+def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tuple[list[str], str]:
+    """Return ``(body, subtitle)``: the text lines before ``end``, blank lines between blocks.
+
+    Repeated paragraphs are kept once, the last time they occur; nothing of the
+    text is lost, so they are not reported as dropped.
+    """
+    title_key = match_key(title) if title else ""
     body: list[str] = []
     subtitle = ""
-    for i in range(len(lines)):
-        if i >= end:
-            break
-        kind = kinds[i]
+    last_of: dict[str, int] = {}
+    for i in range(end):
+        if page.kinds[i] == "text":
+            last_of[match_key(_BULLET_RE.sub("", page.lines[i]))] = i
+    in_list = False  # inside a related-reading list placed before the body's end (a sidebar)
+    for i in range(end):
+        kind = page.kinds[i]
+        line = page.lines[i]
+        if kind in ("marker", "deep_marker"):
+            in_list = True
+            continue
         if kind == "blank":
+            in_list = False
             if body and body[-1] != "":
                 body.append("")
             continue
-        if kind != "text" or i in (title_i, continued):
+        if in_list:
             continue
-        if title_key and match_key(lines[i]) == title_key:
+        if kind != "text" or i in title_lines:
+            continue
+        key = match_key(_BULLET_RE.sub("", line))
+        if title_key and key == title_key:
             continue  # a page repeats its title above the article
-        if not subtitle and not body and lines[i].rstrip().endswith(("?", "？")) and len(lines[i]) <= 80:
-            subtitle = lines[i]
+        if not subtitle and not body and line.rstrip().endswith(("?", "？")) and len(line) <= 80:
+            subtitle = line
             continue
-        body.append(lines[i])
+        # A summary box or a pasted second copy repeats whole paragraphs; the text
+        # is kept once, where it last occurs (the body, under its own heading,
+        # comes after a summary box).  Short lines and table cells repeat legitimately.
+        if len(key) >= 20 and last_of.get(key, i) != i:
+            continue
+        body.append(line)
     while body and body[-1] == "":
         body.pop()
-
-    related = _related_reports(lines[end:], norms[end:], kinds[end:])
-    return CleanedPage(
-        title=title,
-        body=body,
-        subtitle=subtitle,
-        source=source,
-        sidebar_questions=sidebar,
-        related_reports=related,
-    )
+    return body, subtitle
 
 
 # Zero-width characters and bidirectional controls: invisible, they split words
@@ -180,6 +342,10 @@ def _classify(line: str, norm: str) -> str:
         return "source"
     if _COPYRIGHT_RE.search(low) or _DISCLAIMER_RE.search(norm) or _PROMO_RE.search(norm):
         return "chrome"
+    if _TOC_RE.search(norm) or _TOC_TITLE_RE.match(norm):
+        return "chrome"  # a table of contents: headings with dot leaders and page numbers
+    if _CREDENTIAL_RE.search(norm) and len(norm) <= 160:
+        return "chrome"  # an analyst's registration number and e-mail, not the report's content
     if _PHONE_RE.search(norm) and (len(norm) <= 40 or re.search(r"联系|咨询|热线|电话", norm)):
         return "chrome"
     short = len(norm) <= 30
@@ -187,8 +353,8 @@ def _classify(line: str, norm: str) -> str:
         return "chrome"
     if _PAGE_NO_RE.match(norm) or _DATE_ONLY_RE.match(norm) or (_META_RE.match(norm) and len(norm) <= 40):
         return "chrome"
-    if _is_nav_or_tags(norm):
-        return "chrome"
+    if _is_nav_or_tags(norm) and TABLE_CELL_SEPARATOR not in line and not parse_heading(norm):
+        return "chrome"  # a table row (cells joined by the loaders' separator) is data
     # Stray symbols and counters are chrome, but a wrapped sentence's tail
     # (``键！``, ``战。``) is body text the line before continues into.
     if (
@@ -214,6 +380,40 @@ def _is_nav_or_tags(norm: str) -> bool:
 
 def _is_title_like(line: str) -> bool:
     return 4 <= len(line) <= 80 and not line.endswith(tuple(_TERMINAL)) and "。" not in line
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence of the article, not a headline (headlines may end with ？ or ！)."""
+    return len(line) > 80 or "。" in line or line.endswith(tuple("。；;，,"))
+
+
+def _heading_like(line: str) -> bool:
+    return parse_heading(line) is not None
+
+
+def _is_chrome_hint(norm: str) -> bool:
+    """A declared title (PDF type size, HTML headline, DOCX properties) that is chrome."""
+    bare = re.sub(r"\s+", "", norm)
+    return len(bare) < 2 or bool(_CHROME_TITLE_RE.search(norm)) or not re.search(r"[\u4e00-\u9fff]|[A-Za-z]{3}", bare)
+
+
+def _is_chrome_title(line: str, norm: str) -> bool:
+    """Lines that sit where a headline would and are not one.
+
+    App prompts and page counters (``APP下载``, ``还剩57页未读``, ``点击上方蓝字``),
+    legal notices, hashtags, author and date lines, bare numbers and codes,
+    one-word labels and channel names (``新浪财经 债券``), dated link lists.
+    """
+    bare = re.sub(r"\s+", "", norm)
+    if len(bare) < 6 or _CHROME_TITLE_RE.search(norm) or _AUTHOR_LINE_RE.match(norm):
+        return True
+    if norm.startswith(("#", "＃")) or _LEADING_DATE_RE.match(norm) or _TRAILING_DATE_RE.search(norm):
+        return True
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", bare))
+    if cjk < 4 and len(re.findall(r"[A-Za-z]+", norm)) < 3:
+        return True  # codes (No.202226), numbers, one Latin word (MAIL, Workflow)
+    tokens = norm.split()
+    return len(tokens) >= 2 and all(len(t) <= 4 for t in tokens)
 
 
 def _original(line: str, norm: str, m: re.Match[str], group: int) -> str:

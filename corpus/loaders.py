@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,11 @@ class LoadedText:
     text: str
     media_type: str
     encoding: str
+    title: str = ""  # the format's own title (PDF: largest type on page 1; HTML: the article's)
+    dropped: tuple[str, ...] = ()  # text left out, with how much and why
+    # HTML: the article's main content as a content extractor found it (one
+    # block per line); ``text`` keeps the whole page for its sidebar records.
+    main: str = ""
 
 
 def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 1024) -> LoadedText:
@@ -76,7 +80,12 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
     else:
         text, encoding = decode_bytes(data, name=str(p))
         if suffix in (".html", ".htm") or (suffix != ".md" and _looks_like_html(text)):
-            loaded = LoadedText(_html_to_text(text), "text/html", encoding)
+            from .htmltext import html_to_text
+            from .webtext import main_content
+
+            main, title = main_content(text)
+            page = html_to_text(text)
+            loaded = LoadedText(page, "text/html", encoding, title=_shown_title(title, page), main=main)
         elif suffix in (".md", ".markdown"):
             loaded = LoadedText(text, "text/markdown", encoding)
         else:
@@ -220,105 +229,60 @@ def _looks_like_html(text: str) -> bool:
     return "<html" in head or "<!doctype html" in head or ("<body" in head and "</" in head)
 
 
-_BLOCK_TAGS = {
-    "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section",
-    "article", "header", "footer", "aside", "nav", "ul", "ol", "table", "blockquote",
-    "pre", "dd", "dt", "title", "main", "figure", "figcaption", "hr",
-}
-_BLANK_AFTER = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "ul", "ol", "table"}
-_SKIPPED_STRINGS: tuple[type, ...] = ()
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "template", "svg", "canvas", "object", "embed", "form", "button", "select")
+def _shown_title(title: str, page: str) -> str:
+    """The declared title if the page shows it as a line of its own (its headline).
 
+    ``<title>`` and ``og:title`` often carry the site's name or a shortened
+    headline (``消費金融催收_資訊_某網站``); those are not the report's title.
+    """
+    from .script import match_key
 
-def _html_to_text(markup: str) -> str:
-    """Flatten HTML into one line per block element, dropping scripts and frames."""
-    from bs4 import BeautifulSoup  # heavy import kept off the CLI's start-up path
-
-    from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
-
-    global _SKIPPED_STRINGS
-    _SKIPPED_STRINGS = (CData, Comment, Declaration, Doctype, ProcessingInstruction)
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(["head"]):
-        title = tag.find("title")
-        tag.decompose()
-        del title  # the <title> repeats the <h1> with the site's name appended
-    out: list[str] = []
-    buf: list[str] = []
-
-    def flush() -> None:
-        line = "".join(buf).strip()
-        if line:
-            out.append(re.sub(r"[ \t\r\f\v]+", " ", line))
-        buf.clear()
-
-    # An explicit stack, not recursion: a page nested 50,000 <div>s deep is read
-    # like any other, and no thread has to raise the interpreter's recursion limit.
-    stack: list[tuple[str, object]] = []
-
-    def push_children(node) -> None:
-        for child in reversed(list(node.children)):
-            if isinstance(child, _SKIPPED_STRINGS):
-                continue  # <!DOCTYPE html>, comments, CDATA, processing instructions
-            name = getattr(child, "name", None)
-            if name is None:
-                stack.append(("text", child))
-            elif name in _BLOCK_TAGS:
-                stack.append(("close", name))  # popped after the block's children
-                stack.append(("block", child))
-            else:
-                stack.append(("inline", child))
-
-    push_children(soup)
-    while stack:
-        op, item = stack.pop()
-        if op == "text":
-            text = str(item)
-            if text.strip():
-                buf.append(text.replace("\n", " "))
-        elif op == "close":
-            flush()
-            if item in _BLANK_AFTER:
-                out.append("")
-        elif op == "block":
-            flush()
-            if item.name == "li":
-                buf.append("• ")
-            push_children(item)
-        else:
-            push_children(item)
-    flush()
-    return "\n".join(out)
+    if not title:
+        return ""
+    key = match_key(title)
+    return title if any(match_key(line) == key for line in page.splitlines() if line.strip()) else ""
 
 
 _DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _load_pdf(p: Path, data: bytes) -> LoadedText:
+    from pypdf.errors import PdfReadError
+
+    from .pdftext import pdf_text, read_pdf
+
     try:
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
-    except ImportError as exc:  # pragma: no cover - pypdf is a core dependency
-        raise UnsupportedTypeError(f"{p}: PDF support needs pypdf") from exc
-    try:
-        reader = PdfReader(io.BytesIO(data))
+        reader = read_pdf(data)
         if reader.is_encrypted:
+            # Many reports are AES-encrypted with an empty user password (printing
+            # and copying restricted); pypdf decrypts them with ``cryptography``.
             try:
                 if not reader.decrypt(""):
                     raise InputError(f"{p}: encrypted PDF (password required)")
             except (NotImplementedError, PdfReadError) as exc:
-                raise InputError(f"{p}: encrypted PDF (cannot decrypt)") from exc
-        pages = [page.extract_text() or "" for page in reader.pages]
+                raise InputError(f"{p}: encrypted PDF (cannot decrypt: {exc})") from exc
+        result = pdf_text(reader)
     except InputError:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files
         raise InputError(f"{p}: unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    text = "\n".join(pages)
-    if not text.strip():
+    if not result.text.strip():
+        if result.dropped:
+            raise InputError(f"{p}: no readable text layer ({len(result.dropped)} pages of mojibake); OCR it first")
         raise EmptyInputError(f"{p}: PDF has no text layer (scanned?); OCR it first")
-    return LoadedText(text, "application/pdf", "pdf")
+    dropped = _summarise_pages(result.dropped)
+    return LoadedText(result.text, "application/pdf", "pdf", title=result.title, dropped=dropped)
+
+
+def _summarise_pages(dropped: list[str]) -> tuple[str, ...]:
+    """One line for many pages dropped for the same reason (``pages 3, 4, 9: ...``)."""
+    by_reason: dict[str, list[str]] = {}
+    for item in dropped:
+        page, _, reason = item.partition(": ")
+        by_reason.setdefault(reason, []).append(page.removeprefix("page "))
+    return tuple(
+        f"{'page' if len(pages) == 1 else 'pages'} {', '.join(pages)}: {reason}" for reason, pages in by_reason.items()
+    )
 
 
 def _load_docx(p: Path, data: bytes) -> LoadedText:
@@ -334,7 +298,7 @@ def _load_docx(p: Path, data: bytes) -> LoadedText:
         raise InputError(f"{p}: not a valid .docx file") from exc
     except Exception as exc:
         raise InputError(f"{p}: unreadable .docx ({type(exc).__name__})") from exc
-    # One block per paragraph; headings are recognised later by their shape,
-    # as for every other format, so a report reads the same whatever it came in.
-    lines = [para.text.strip() for para in document.paragraphs if para.text.strip()]
-    return LoadedText("\n\n".join(lines), _DOCX_TYPE, "docx")
+    from .docxtext import docx_blocks
+
+    blocks, title = docx_blocks(document)
+    return LoadedText("\n\n".join(blocks), _DOCX_TYPE, "docx", title=title)

@@ -11,26 +11,13 @@ import re
 from yanbao.core.records import Report, Section, Sentence, content_hash
 
 from .cleaning import CleanedPage
+from .headings import CIRCLED, SECTION_LABEL_RE, parse_heading
 from .script import normalise
 
 __all__ = ["build_report", "split_sentences", "parse_heading"]
 
-_CN_NUM = "一二三四五六七八九十百零〇"
-# A decimal followed by a unit is a quantity (``1.5倍``, ``2.3万辆``), not a heading number.
-_UNITS = "倍万萬亿億元个個家年月日岁歲次台臺辆輛吨噸件项項亩畝米"
-# (style, regex) in priority order; the regex's group 1 is the number, group 2 the title.
-_HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("md", re.compile(r"^(#{1,6})\s+(.+)$")),
-    ("chapter", re.compile(rf"^(第[{_CN_NUM}\d]+[章篇部])[\s:：、]*(.*)$")),
-    ("section", re.compile(rf"^(第[{_CN_NUM}\d]+[节節])[\s:：、]*(.*)$")),
-    ("cn", re.compile(rf"^([{_CN_NUM}]+)[、.．]\s*(.+)$")),
-    ("cn_paren", re.compile(rf"^([（(][{_CN_NUM}]+[)）])[、.．]?\s*(.+)$")),
-    ("dotted", re.compile(rf"^(\d{{1,2}}(?:\.\d{{1,2}})+)\.?(?![\d%％{_UNITS}])\s*(\S.*)$")),
-    ("num", re.compile(r"^(\d{1,2})[.、．](?![\d%％])\s*(\S.*)$")),
-    ("num_paren", re.compile(r"^([（(]\d{1,2}[)）])\s*(\S.*)$")),
-)
 _TERMINAL = "。！？；!?;"
-_MAX_HEADING_CHARS = 50
+_SENTENCE_KEY_RE = re.compile(r"^[•·●▪■\-\*\s]+|\s+")  # bullets and spacing do not make a sentence new
 _OPEN_QUOTES = "“「『《（(‘"
 _CLOSE_QUOTES = "”」』》）)’"
 _CLOSERS = set(_CLOSE_QUOTES + "\"'")
@@ -38,72 +25,75 @@ _SENTENCE_QUOTES = "”’」』"  # quotation marks; not 》 or ）, which clos
 _CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff，。、；：！？“”（）]) +(?=[\u4e00-\u9fff，。、；：！？“”（）])")
 
 
-def parse_heading(line: str) -> tuple[str, str, str] | None:
-    """Return ``(style, number, title)`` if ``line`` is a heading, else ``None``.
-
-    A heading is short, carries a numbering pattern of Chinese reports (``一、``,
-    ``（一）``, ``1.``, ``1.1``, ``第一章``, markdown ``#``) and does not end like
-    a sentence.
-    """
-    text = line.strip()
-    if not text or len(text) > _MAX_HEADING_CHARS or text.endswith(tuple(_TERMINAL + "，,")):
-        return None
-    if "。" in text:
-        return None
-    for style, pattern in _HEADING_PATTERNS:
-        m = pattern.match(text)
-        if not m:
-            continue
-        number, title = m.group(1), m.group(2).strip()
-        if style == "md":
-            return f"md{len(number)}", "", title
-        if style == "dotted":
-            style = f"dotted{number.count('.') + 1}"
-        if not title and style not in ("chapter", "section"):
-            return None
-        return style, number, title or number
-    return None
-
-
 def _is_plain_heading(block: list[str]) -> bool:
     """A block of one short line with no sentence punctuation reads as a heading."""
     if len(block) != 1:
         return False
     line = block[0]
-    return 2 <= len(line) <= 25 and not any(ch in line for ch in _TERMINAL + "，,。、:：")
+    # ``｜`` joins a table row's cells: a short row is data, not a heading.
+    return 2 <= len(line) <= 25 and not any(ch in line for ch in _TERMINAL + "，,。、:：｜")
 
 
 def _rejoin(lines: list[str]) -> list[list[str]]:
     """Group body lines into blocks; re-join lines that PDF extraction broke.
 
     A line that does not end a sentence continues on the next line unless the
-    next line is a heading.  Spaces inserted between CJK characters go.
+    next line is a heading.  Spaces inserted between CJK characters go.  In
+    text hard-wrapped at a fixed width, a full-width line is a piece of a
+    paragraph, never a heading (``一、市场规模2024年我国…`` cut at 30 characters).
     """
+    cleaned = [_CJK_SPACE_RE.sub("", raw.strip()) for raw in lines]
+    width = _wrap_width(cleaned)
     blocks: list[list[str]] = []
     current: list[str] = []
-    for raw in lines + [""]:
-        line = _CJK_SPACE_RE.sub("", raw.strip())
+    current_wrapped = False  # the last line of ``current`` was cut by the wrap width
+    for line in cleaned + [""]:
         if not line:
             if current:
                 blocks.append(current)
                 current = []
             continue
-        if parse_heading(line):
+        wrapped = bool(width) and len(line) >= width - 1
+        if not wrapped and parse_heading(line) and not current_wrapped:
             if current:
                 blocks.append(current)
             blocks.append([line])
             current = []
             continue
-        if current and not current[-1].endswith(tuple(_TERMINAL + "：:")) and not parse_heading(current[-1]):
+        # A circled-number item (①②) starts a new block: it is a list item, never
+        # the tail of the line above.
+        if (
+            current
+            and not current[-1].endswith(tuple(_TERMINAL + "：:"))
+            and (current_wrapped or not parse_heading(current[-1]))
+            and not line.startswith(tuple(CIRCLED))
+        ):
             current[-1] = current[-1] + line
         else:
             current.append(line)
+        current_wrapped = wrapped
     # A block of several full lines is several paragraphs (a text file written
     # one paragraph per line without blank lines between them).
     out: list[list[str]] = []
     for block in blocks:
         out.extend([[line] for line in block])
     return out
+
+
+def _wrap_width(lines: list[str]) -> int:
+    """The width text was hard-wrapped at (0 if it was not).
+
+    Wrapped text has most of its lines the same length; prose written a
+    paragraph per line, or a PDF's lines of varying type, does not.
+    """
+    from collections import Counter
+
+    lengths = [len(line) for line in lines if line]
+    if len(lengths) < 5:
+        return 0
+    width, _ = Counter(lengths).most_common(1)[0]
+    near = sum(1 for n in lengths if abs(n - width) <= 1)
+    return width if width >= 15 and near >= 0.6 * len(lengths) else 0
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -175,89 +165,27 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
     Returns the :class:`Report`; its id hashes the normalised text without
     whitespace, so re-encoding or re-wrapping a report keeps its id.
     """
-    blocks = _rejoin(page.body)
-    parts: list[str] = []
-    offset = 0
-
-    def emit(text: str) -> int:
-        nonlocal offset
-        if parts:
-            parts.append("\n\n")
-            offset += 2
-        begin = offset
-        parts.append(text)
-        offset += len(text)
-        return begin
-
+    doc = _Assembler()
     if page.title:
-        emit(page.title)
+        doc.emit(page.title)
     if page.subtitle:
-        emit(page.subtitle)
-
-    style_rank: dict[str, int] = {}  # heading style -> rank, by first appearance
-    stack: list[dict] = []  # open sections, outermost first
-    sections: list[dict] = []
-    sentences: list[Sentence] = []
-    paragraph = 0
-
-    for block in blocks:
+        doc.emit(page.subtitle)
+    for block in _rejoin(page.body):
         line = block[0]
         head = parse_heading(line)
         if head is None and _is_plain_heading(block):
             head = ("plain", "", line)
         if head is not None:
-            style, number, title = head
-            rank = style_rank.setdefault(style, len(style_rank) + 1)
-            begin = emit(line)
-            while stack and stack[-1]["rank"] >= rank:
-                stack.pop()["end"] = begin - 2
-            sec = {
-                "title": title,
-                "path": tuple(s["title"] for s in stack) + (title,),
-                "number": number,
-                "start": begin,
-                "end": -1,
-                "heading_end": begin + len(line),
-                "rank": rank,
-            }
-            stack.append(sec)
-            sections.append(sec)
-            continue
-        begin = emit(line)
-        path = tuple(s["title"] for s in stack)
-        for s, e in split_sentences(line):
-            sentences.append(
-                Sentence(
-                    index=len(sentences),
-                    text=line[s:e],
-                    start=begin + s,
-                    end=begin + e,
-                    section_path=path,
-                    paragraph=paragraph,
-                )
-            )
-        paragraph += 1
-
-    text = "".join(parts)
-    frozen = tuple(
-        Section(
-            title=s["title"],
-            level=len(s["path"]),
-            path=s["path"],
-            number=s["number"],
-            start=s["start"],
-            end=s["end"] if s["end"] >= 0 else len(text),
-            heading_end=s["heading_end"],
-        )
-        for s in sections
-    )
-    report_id = content_hash("".join(normalise(text).split()))
+            doc.open_section(line, *head)
+        else:
+            doc.add_paragraph(line)
+    text = doc.text()
     return Report(
-        id=report_id,
+        id=content_hash("".join(normalise(text).split())),
         title=page.title,
         text=text,
-        sections=frozen,
-        sentences=tuple(sentences),
+        sections=doc.frozen_sections(len(text)),
+        sentences=_cited_once(doc.sentences),
         subtitle=page.subtitle,
         source=page.source,
         origin=origin,
@@ -265,4 +193,98 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
         encoding=encoding,
         sidebar_questions=tuple(page.sidebar_questions),
         related_reports=tuple(page.related_reports),
+        dropped=tuple(page.dropped),
     )
+
+
+def _cited_once(sentences: list[Sentence]) -> tuple[Sentence, ...]:
+    """Sentences with word-for-word repeats kept once, where they last occur.
+
+    A summary box (``核心观点``, ``划重点``) repeats body sentences; the body's
+    copy, under its own section, is the one to cite.  The repeat stays in the
+    text (offsets are untouched); only the sentence record goes.
+    """
+    from dataclasses import replace
+
+    last: dict[str, int] = {}
+    for n, sent in enumerate(sentences):
+        key = _SENTENCE_KEY_RE.sub("", sent.text)
+        if len(key) >= 20:
+            last[key] = n
+    kept = [
+        sent for n, sent in enumerate(sentences)
+        if last.get(_SENTENCE_KEY_RE.sub("", sent.text), n) == n
+    ]
+    return tuple(replace(sent, index=i) if sent.index != i else sent for i, sent in enumerate(kept))
+
+
+class _Assembler:
+    """The report text being written block by block, with its open sections and sentences."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.offset = 0
+        self.style_rank: dict[str, int] = {}  # heading style -> rank, by first appearance
+        self.stack: list[dict] = []  # open sections, outermost first
+        self.sections: list[dict] = []
+        self.sentences: list[Sentence] = []
+        self.paragraph = 0
+
+    def emit(self, text: str) -> int:
+        """Append a block (blank line between blocks); return its start offset."""
+        if self.parts:
+            self.parts.append("\n\n")
+            self.offset += 2
+        begin = self.offset
+        self.parts.append(text)
+        self.offset += len(text)
+        return begin
+
+    def open_section(self, line: str, style: str, number: str, title: str) -> None:
+        """A heading closes the open sections of its rank or deeper and opens its own."""
+        label = style == "plain" and bool(SECTION_LABEL_RE.match(normalise(title)))
+        # A label is always top-level: it closes every open section.
+        rank = 0 if label else self.style_rank.setdefault(style, len(self.style_rank) + 1)
+        if label:
+            style = "label"
+        begin = self.emit(line)
+        while self.stack and (self.stack[-1]["rank"] >= rank or self.stack[-1]["style"] == "label"):
+            # A front-matter label (摘要, 投资要点) ends where the next heading starts:
+            # the report's outline that follows is not part of its summary.
+            self.stack.pop()["end"] = begin - 2
+        sec = {
+            "title": title,
+            "path": tuple(s["title"] for s in self.stack) + (title,),
+            "number": number,
+            "start": begin,
+            "end": -1,
+            "heading_end": begin + len(line),
+            "rank": rank,
+            "style": style,
+        }
+        self.stack.append(sec)
+        self.sections.append(sec)
+
+    def add_paragraph(self, line: str) -> None:
+        begin = self.emit(line)
+        path = tuple(s["title"] for s in self.stack)
+        for s, e in split_sentences(line):
+            self.sentences.append(
+                Sentence(
+                    index=len(self.sentences), text=line[s:e], start=begin + s, end=begin + e,
+                    section_path=path, paragraph=self.paragraph,
+                )
+            )
+        self.paragraph += 1
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def frozen_sections(self, text_len: int) -> tuple[Section, ...]:
+        return tuple(
+            Section(
+                title=s["title"], level=len(s["path"]), path=s["path"], number=s["number"], start=s["start"],
+                end=s["end"] if s["end"] >= 0 else text_len, heading_end=s["heading_end"],
+            )
+            for s in self.sections
+        )

@@ -1,0 +1,70 @@
+"""The article of a web page: main-content extraction with trafilatura.
+
+Measured on the portal pages of ``../shared/realdocs/``, the dev corpus and
+the case pages, trafilatura finds the article where our line rules alone keep
+reader comments, adverts and news feeds; readability-lxml lost the article of a
+page under a news feed, jusText kept navigation and adverts (README, "Inputs").
+Our cleaning still runs on what it returns, and on the whole page for the
+page's own records (sidebar client questions, related-report teasers).
+"""
+
+from __future__ import annotations
+
+import logging
+
+__all__ = ["main_content"]
+
+# Below this many characters the extractor found no article (a list page, a
+# stub): the whole page's cleaned text is used instead.
+MIN_MAIN_CHARS = 80
+
+
+def main_content(markup: str) -> tuple[str, str]:
+    """Return ``(main_text, title)`` of an HTML page; either may be empty.
+
+    ``main_text`` holds one block per line, without comments; ``title`` is the
+    article's headline as the page declares it (``og:title``, ``<h1>``,
+    ``<title>`` without the site's name).  Never raises: a page the extractor
+    cannot read gives ``("", "")`` and the caller falls back to its own rules.
+    """
+    try:
+        import trafilatura
+    except ImportError:  # pragma: no cover - a core dependency
+        return "", ""
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    try:
+        main = trafilatura.extract(
+            markup, include_comments=False, include_tables=True, favor_precision=True, deduplicate=False
+        ) or ""
+        meta = trafilatura.extract_metadata(markup)
+    except Exception:  # third-party parser on arbitrary markup: fall back, never fail the file
+        return "", ""
+    title = (meta.title or "").strip() if meta is not None else ""
+    story = _single_article(markup)
+    if story:
+        main = story
+    if len(main.strip()) < MIN_MAIN_CHARS:
+        main = ""
+    return main, title
+
+
+def _single_article(markup: str) -> str:
+    """The text of the page's one ``<article>`` element, when it has one with real text.
+
+    HTML5 marks the story with ``<article>``; a portal puts its news feed and
+    "more stories" teasers (``<li>`` stream items) beside it, where a content
+    extractor scoring text density takes the longer feed for the content.
+    Several ``<article>`` elements are a list page: no single story then.
+    """
+    if markup.lower().count("<article") != 1:
+        return ""  # none, or a list page: not worth parsing the page again
+    from bs4 import BeautifulSoup
+
+    from .htmltext import html_to_text
+
+    soup = BeautifulSoup(markup, "lxml")
+    articles = soup.find_all("article")
+    if len(articles) != 1:
+        return ""
+    text = html_to_text(str(articles[0]))
+    return text if len("".join(text.split())) >= MIN_MAIN_CHARS else ""

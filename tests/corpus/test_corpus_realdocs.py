@@ -1,0 +1,134 @@
+"""Real files as analysts receive them (``../shared/realdocs``): nothing lost, no chrome kept."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from yanbao.core.errors import InputError
+from yanbao.corpus import parse_document
+
+from .shared_inputs import REALDOCS, need
+
+GARBLED = "webank_kpmg_privacy_computing_industry_2021_garbled.pdf"
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    folder = need(REALDOCS)
+    return {
+        p.name: parse_document(p)
+        for p in sorted(folder.iterdir())
+        if p.suffix in (".pdf", ".docx", ".html") and p.name != GARBLED
+    }
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_mojibake_text_layer_is_refused_with_the_reason():
+    with pytest.raises(InputError, match="no readable text layer.*OCR it first"):
+        parse_document(need(REALDOCS) / GARBLED)
+
+
+def test_aes_encrypted_white_paper_is_read(parsed):
+    report = parsed["caict_data_element_whitepaper_2022.pdf"]
+    assert len(report.sentences) > 300
+    assert "数据要素" in report.text
+
+
+def test_gold_evidence_of_the_analyst_questions_is_in_the_sentences(parsed):
+    """Each evidence string (an exact substring of pypdf's text layer) is inside one parsed
+    sentence, or is a section heading (``2. 二次价值：数据推动数智决策``: cited by section path)."""
+    questions = [json.loads(line) for line in (need(REALDOCS) / "questions.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    assert len(questions) == 12
+    missing = []
+    for q in questions:
+        report = parsed[q["doc"]]
+        sentences = [_flat(s.text) for s in report.sentences] + [_flat(t) for t in report.section_titles()]
+        for evidence in q["evidence"]:
+            if not any(evidence in s for s in sentences):
+                missing.append((q["id"], evidence))
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "name, chrome",
+    [
+        # running header / legal notice / per-page tracking string on every page
+        ("huaxi_industry_rotation_quant_2022.pdf", ["请仔细阅读在本报告尾部的重要法律声明", "证券研究报告|金融工程研究报告"]),
+        ("caict_data_element_whitepaper_2022.pdf", ["数据要素白皮书（2022年）"]),
+        ("tebon_gaoce_company_note_2022.pdf", ["请务必阅读正文之后的信息披露和法律声明"]),
+    ],
+)
+def test_pdf_running_headers_are_not_sentences(parsed, name, chrome):
+    for sentence in parsed[name].sentences:
+        for line in chrome:
+            assert _flat(line) not in _flat(sentence.text), sentence.text
+
+
+@pytest.mark.parametrize("name", ["huaxi_industry_rotation_quant_2022.pdf", "tebon_gaoce_company_note_2022.pdf"])
+def test_template_tags_are_gone(parsed, name):
+    assert "[Table_" not in parsed[name].text
+
+
+def test_per_page_tracking_strings_are_gone(parsed):
+    # huaxi prints ``<number>/<number>/<date> <time>`` on every page.
+    assert not re.search(r"\d{6,}/\d+/\d{8} \d{2}:\d{2}", parsed["huaxi_industry_rotation_quant_2022.pdf"].text)
+
+
+def test_docx_bold_titles_become_sections_and_tables_text(parsed):
+    report = parsed["cicc_gi_weekly_research_digest_259.docx"]
+    titles = report.section_titles()
+    assert "关于资本账户的若干迷思" in titles and "另眼看消费" in titles
+    # The weekly list of reports is a table: its rows reach the text, one per line, in order.
+    assert any("｜" in s.text and "2026.2" in s.text for s in report.sentences)
+
+
+def test_yahoo_article_survives_and_feed_tickers_do_not(parsed):
+    report = parsed["yahoohk_japan_corporate_sentiment_zh-hant_2024.html"]
+    text = report.text
+    assert report.sentences[0].text.startswith("路透月度調查顯示，日本企業信心5月保持穩定")  # no byline glued on
+    assert report.sentences[-1].text == "未來3個月則預料有所轉差。"
+    # The feed beside the story: tickers, adverts, other stories' teasers.
+    for chrome in ("Trending Tickers", "為什麼你不喜歡這個廣告", "Try a valid symbol", "九龍城寨", "滔搏", "英偉達", "阿思達克"):
+        assert chrome not in text
+
+
+def test_qq_page_template_markers_and_repeated_summary_are_not_doubled(parsed):
+    report = parsed["qq_finance_data_industry_crackdown_2019.html"]
+    keys = [_flat(s.text) for s in report.sentences if len(s.text) >= 20]
+    assert len(keys) == len(set(keys)), "a summary box repeated body sentences"
+    assert "无障碍说明" not in report.text
+
+
+def test_guancha_comment_counts_and_footer_are_not_text(parsed):
+    text = parsed["guancha_ic_import_industry_2019.html"].text
+    assert "魏少军" in text
+    for chrome in ("责任编辑", "字号", "观察者网" + "版权"):
+        assert chrome not in text
+
+
+def test_broker_note_sidebar_credentials_and_cited_reports_are_not_body(parsed):
+    report = parsed["tebon_gaoce_company_note_2022.pdf"]
+    for s in report.sentences:
+        assert "资格编号" not in s.text and "邮箱" not in s.text, s.text
+        assert "》，2022.4." not in s.text, s.text  # the 相关研究 list of earlier notes
+    assert not any(t.startswith("《") for t in report.section_titles())
+    # Symbol-font bullets start points of their own under the 投资要点 label.
+    event = next(s for s in report.sentences if s.text.startswith("事件："))
+    assert event.section_path == ("投资要点",)
+
+
+def test_table_of_contents_is_not_report_text(parsed):
+    report = parsed["caict_data_element_whitepaper_2022.pdf"]
+    assert not any(re.search(r"\.{6,}", s.text) for s in report.sentences)
+    assert not {"目录", "图目录", "正文目录", "图表目录"} & {re.sub(r"\s+", "", t) for t in report.section_titles()}
+
+
+def test_broker_report_outline_is_not_nested_under_its_table_of_contents(parsed):
+    report = parsed["huaxi_industry_rotation_quant_2022.pdf"]
+    assert ("动量因子",) in [s.path for s in report.sections]

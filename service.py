@@ -326,7 +326,7 @@ def upload(svc: Service, file: Annotated[UploadFile, File()]) -> dict:
     if outcome.status == "refused":
         target.unlink(missing_ok=True)
         raise InputError(outcome.reason.replace(str(target), name))
-    if outcome.status == "unchanged":
+    if outcome.status in ("unchanged", "duplicate"):
         target.unlink(missing_ok=True)  # the report is already there, from another file
     return {"outcome": to_dict(outcome)}
 

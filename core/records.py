@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = [
     "Section",
@@ -173,7 +173,10 @@ EntityClass = Literal[
     "Region",
     "Scenario",
     "Regulation",
+    "Industry",
 ]
+#: The entity classes, in the ontology's order (kg.vocab re-exports it).
+ENTITY_CLASSES: tuple[str, ...] = get_args(EntityClass)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from rdflib import URIRef
+
+from yanbao.core.records import ENTITY_CLASSES  # one list: the records' EntityClass
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace, Namespace
 
 __all__ = [
@@ -138,19 +140,6 @@ class OA(DefinedNamespace):
 ID = "https://w3id.org/yanbao/id/"
 GRAPH = "https://w3id.org/yanbao/graph/"
 ONTOLOGY_GRAPH = URIRef(GRAPH + "ontology")
-
-ENTITY_CLASSES: tuple[str, ...] = (
-    "Actor",
-    "Driver",
-    "Challenge",
-    "Trend",
-    "Strategy",
-    "Technology",
-    "Region",
-    "Scenario",
-    "Regulation",
-    "Industry",
-)
 
 RELATION_PREDICATES: tuple[str, ...] = (
     "uses",

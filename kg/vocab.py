@@ -27,8 +27,9 @@ from pathlib import Path
 
 from rdflib import URIRef
 
-from yanbao.core.records import ENTITY_CLASSES  # one list: the records' EntityClass
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace, Namespace
+
+from yanbao.core.records import ENTITY_CLASSES  # one list: the records' EntityClass
 
 __all__ = [
     "YB",

@@ -26,7 +26,6 @@ from importlib.resources import files
 from pathlib import Path
 
 from rdflib import URIRef
-
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace, Namespace
 
 from yanbao.core.records import ENTITY_CLASSES  # one list: the records' EntityClass

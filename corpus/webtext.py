@@ -27,10 +27,8 @@ def main_content(markup: str) -> tuple[str, str]:
     ``<title>`` without the site's name).  Never raises: a page the extractor
     cannot read gives ``("", "")`` and the caller falls back to its own rules.
     """
-    try:
-        import trafilatura
-    except ImportError:  # pragma: no cover - a core dependency
-        return "", ""
+    import trafilatura  # a core dependency: a broken install must fail loudly, not keep comments
+
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     try:
         main = trafilatura.extract(

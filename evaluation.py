@@ -25,6 +25,7 @@ line after it) stripped before ingesting, as the shared sets' READMEs ask.
 
 from __future__ import annotations
 
+import glob as globbing
 import shutil
 import tempfile
 import time
@@ -99,8 +100,6 @@ def load_sets(path: str | Path) -> list[EvalSet]:
                 out.append(EvalSet(str(row.get("name", one.name)), one.questions, one.files))
                 continue
             if "glob" in row:  # several set folders pooled into one home (harder: more to tell apart)
-                import glob as globbing
-
                 matches = sorted(Path(m) for m in globbing.glob(str(p.parent / row["glob"])))
                 parts = [s for d in matches if d.is_dir() for s in load_sets(d)]
                 if not parts:

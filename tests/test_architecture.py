@@ -29,7 +29,7 @@ LAYERS = {
     "yanbao.retrieval": 3,
     "yanbao.library": 4,
     "yanbao.contract": 4,
-    "yanbao.evaluation": 4,
+    "yanbao.evaluation": 5,  # runs the library on evaluation sets; only the CLI uses it
     "yanbao.service": 5,
     "yanbao.cli": 6,
     "yanbao": 7,  # the package's __init__: the public API re-exports

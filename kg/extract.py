@@ -39,11 +39,6 @@ _TITLE_RE = re.compile(r"《([^》]{2,40})》")
 _ENUM_SCENARIO_RE = re.compile(
     r"((?:[\u4e00-\u9fffA-Za-z]{2,8}、)+[\u4e00-\u9fffA-Za-z]{2,8})等[\u4e00-\u9fff]{0,6}?场景"
 )
-_APPLIED_TO_RE = re.compile(r"(?:应用于|应用在|运用于|用于)([\u4e00-\u9fffA-Za-z]{2,10}?)(?=[，,。；;、]|$)")
-_STRATEGY_HEADS = "竞争|服务|合作|转型|策略|模式|方案|布局|创新|经营|运营|发展"
-_MEANS_RE = re.compile(r"通过([\u4e00-\u9fff]{1,6}化?(?:" + _STRATEGY_HEADS + r"))(?=[\u4e00-\u9fff])")
-_STRATEGY_SENTENCE_RE = re.compile(r"破局|之道|关键在于|出路在于|唯有|建议|应当|对策")
-_BUILD_RE = re.compile(r"(?:共建|开发|搭建|建立|构建|打造|推出|实施|推行|引入)")
 _NUMBER_RE = re.compile(
     r"(?:约|超|近|逾)?\d[\d,，]*(?:\.\d+)?\s*(?:%|％|个百分点|万亿|亿元|万元|亿|万|元|倍|家|GWh|GW|MW|吨|辆|台|人|年|个)?"
 )
@@ -348,7 +343,7 @@ def _heading_entities(
             alias_norm = ""
             break
     name_norm = name_norm.strip()
-    name_norm = _TRAILING_ADVERB_RE.sub("", name_norm)  # 政策与出海共同(驱动): the adverb is not the name
+    name_norm = _words_re(lex, "trailing_adverb", "({})$").sub("", name_norm)  # 政策与出海共同(驱动): the adverb is not the name
     parts = [p for p in _SPLIT_TITLE_RE.split(name_norm) if p]
     # "A与B" names two things when both sides are full phrases (监管压力与成本攀升);
     # a short side shares the predicate (零部件与材料国产化提速 is one trend).
@@ -370,14 +365,13 @@ def _heading_entities(
     return out
 
 
-_SURVEY_RE = re.compile(r"分析|概述|综述|概况|研究|总结|小结|结论|摘要|要点|观点|提示")  # 风险提示 is a disclosure heading
-_TRAILING_ADVERB_RE = re.compile(r"(共同|一同|持续|不断|加速|进一步|逐步|正在|全面)$")
 
 
 def _generic_heading(name: str, lex: Lexicon) -> bool:
     """Headings like 行业驱动因素 or 发展趋势分析 name the role, not an entity;
     nor do headings addressed to someone (对企业的建议)."""
-    if _SURVEY_RE.search(name) or re.match(r"^(对|关于|针对|面向|给)", name):
+    # 风险提示 is a disclosure heading; 对企业的建议 is addressed to someone
+    if _words_re(lex, "survey_heading").search(name) or _words_re(lex, "addressed_to", "^(?:{})").match(name):
         return True
     rest = name
     for _, cue in lex.role_cues:
@@ -430,7 +424,7 @@ def _sentence_mentions(text: str, offset: int, sent_index: int, lex: Lexicon, he
     found.extend(_lexicon_mentions(norm, text, offset, sent_index, lex))
     found.extend(_scenario_mentions(norm, text, offset, sent_index, lex))
     found.extend(_regulation_mentions(norm, text, offset, sent_index, lex))
-    found.extend(_strategy_mentions(norm, text, offset, sent_index))
+    found.extend(_strategy_mentions(norm, text, offset, sent_index, lex))
     found.extend(_named_mentions(norm, text, offset, sent_index, lex))
     found.extend(_abbreviation_mentions(norm, text, offset, sent_index, lex, found))
     # A noun phrase that is exactly a quoted span is a figure of speech (从“成本中心”升级).
@@ -446,7 +440,6 @@ def _sentence_mentions(text: str, offset: int, sent_index: int, lex: Lexicon, he
     return sorted(kept + nested, key=lambda m: (m.start, m.end))
 
 
-_ABSTRACT_ENDINGS = ("力", "性", "度", "率", "额", "量", "感", "化")
 _COORD_RE = re.compile(r"[和与及、]")
 
 
@@ -465,7 +458,7 @@ def _named_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lex
         if w.tag == "ORG":
             for s, e in _coordinated_parts(norm, w.start, w.end):
                 name = norm[s:e]
-                if name in lex.generic_words or name.endswith(_ABSTRACT_ENDINGS) or name in lex.regions or "等" in name:
+                if name in lex.generic_words or name.endswith(tuple(lex.heads("abstract_ending"))) or name in lex.regions or "等" in name:
                     continue
                 out.append(Mention(text[s:e], "Actor", offset + s, offset + e, sent_index, "named"))
         elif w.tag == "LOC":
@@ -773,6 +766,16 @@ def _cached(lex: Lexicon, name: str, terms, flags: int = 0) -> re.Pattern[str]:
     return _PATTERN_CACHE[key]
 
 
+def _words_re(lex: Lexicon, kind: str, template: str = "{}") -> re.Pattern[str]:
+    """The words of one kind of ``lex_head_kinds.txt`` as an alternation (longest first,
+    single characters included) placed in ``template``; compiled once per lexicon."""
+    key = (id(lex), f"{kind}:{template}")
+    if key not in _PATTERN_CACHE:
+        words = sorted(lex.heads(kind), key=lambda t: (-len(t), t))
+        _PATTERN_CACHE[key] = re.compile(template.format("|".join(re.escape(w) for w in words) or "(?!)"))
+    return _PATTERN_CACHE[key]
+
+
 def _tech_re(lex: Lexicon) -> re.Pattern[str]:
     return _cached(lex, "tech", lex.technology, re.I)
 
@@ -802,9 +805,10 @@ def _scenario_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
     prefixes = _cached(lex, "scenario_prefixes", lex.scenario_prefixes)
     for m in re.finditer(f"(?:{prefixes.pattern})" + r"[\u4e00-\u9fff]{2}(?=需求|业务|场景|模式|服务|市场)", norm):
         out.append(Mention(text[m.start() : m.end()], "Scenario", offset + m.start(), offset + m.end(), sent_index, "scenario"))
-    for m in _APPLIED_TO_RE.finditer(norm):
+    applied = _words_re(lex, "applied_to", "(?:{})([\u4e00-\u9fffA-Za-z]{{2,10}}?)(?=[，,。；;、]|$)")
+    for m in applied.finditer(norm):
         item = m.group(1)
-        if 2 <= len(item) <= 10 and not any(item.startswith(w) for w in ("提升", "提高", "降低", "改善", "优化", "实现")):
+        if 2 <= len(item) <= 10 and not item.startswith(tuple(lex.heads("applied_to_goal"))):
             s = m.start(1)
             out.append(Mention(text[s : s + len(item)], "Scenario", offset + s, offset + s + len(item), sent_index, "scenario"))
     return out
@@ -823,20 +827,21 @@ def _skip_leading_verbs(toks: list[Token], begin: int, end: int) -> int:
     return begin
 
 
-def _strategy_mentions(norm: str, text: str, offset: int, sent_index: int) -> list[Mention]:
+def _strategy_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
     """Means and measures: 通过差异化竞争…, and what a strategy sentence builds (共建X)."""
     out = []
     toks: list[Token] | None = None
-    for m in _MEANS_RE.finditer(norm):
+    means = _words_re(lex, "strategy_head", "通过([\u4e00-\u9fff]{{1,6}}化?(?:{}))(?=[\u4e00-\u9fff])")
+    for m in means.finditer(norm):
         s, e = m.start(1), m.end(1)
         toks = toks or tokens(norm)
         inside = [t for t in toks if s <= t.start < e]
         # Only a noun phrase is a means (差异化竞争), not a clause (资本并购扩大服务, 与高校合作).
         if inside and inside[0].start == s and inside[-1].end == e and all(t.pos in _NOUNISH | {"a", "ad"} for t in inside):
             out.append(Mention(text[s:e], "Strategy", offset + s, offset + e, sent_index, "strategy"))
-    if _STRATEGY_SENTENCE_RE.search(norm):
+    if _words_re(lex, "strategy_sentence").search(norm):
         toks = tokens(norm)
-        for m in _BUILD_RE.finditer(norm):
+        for m in _words_re(lex, "build_verb").finditer(norm):
             s = m.end()
             run = [t for t in toks if t.start >= s]
             end = s

@@ -22,7 +22,7 @@ from yanbao.core.errors import InputError
 
 from .answer import MODES
 
-__all__ = ["EvalQuestion", "SystemScores", "Ranked", "load_questions", "score_system", "evaluate"]
+__all__ = ["EvalQuestion", "SystemScores", "Ranked", "load_questions", "score_system", "evaluate", "citation_text"]
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,18 @@ def score_system(name: str, questions: list[EvalQuestion], results: Iterable[Ran
     )
 
 
+def citation_text(evidence) -> str:
+    """What a reader sees of one citation: the sentence under its section's heading.
+
+    yanbao never cites a bare heading (it is the section of a cited sentence), so a
+    gold string that is a heading (二次价值：数据推动数智决策) counts as found when a
+    cited sentence sits under it -- as the brief shows it.  The naive baselines cite
+    headings as passages of their own.
+    """
+    leaf = evidence.section[-1] if evidence.section else ""
+    return f"{leaf}\n{evidence.text}" if leaf else evidence.text
+
+
 def evaluate(
     answerer, questions: list[EvalQuestion], modes=MODES, top_k: int = 5,
     progress: Callable[[str, int, int], None] | None = None,
@@ -186,6 +198,6 @@ def evaluate(
             if progress:
                 progress(mode, n, len(questions))
             ans = answerer.answer(q.question, top_k=max(top_k, 5), mode=mode, qid=q.id, qvec=qvecs.get(q.id))
-            results.append(Ranked(ans.abstained, tuple(e.text for e in ans.evidence), ans.confidence))
+            results.append(Ranked(ans.abstained, tuple(citation_text(e) for e in ans.evidence), ans.confidence))
         out.append(score_system(mode, questions, results, k=top_k))
     return out

@@ -1,6 +1,6 @@
 """Extraction throughput: sentences per second over the dev corpus (all stages but embedding).
 
-Usage: python -m yanbao.bench.extract_speed [CORPUS_DIR] [--repeat N] [--no-ner]
+Usage: python bench/extract_speed.py [CORPUS_DIR] [--repeat N] [--no-ner]
 Parses every article first (not timed), warms the segmenter and NER model on one
 article, then times :func:`yanbao.kg.extract` over all of them (per-sentence caches
 cleared between repeats).  ``--no-ner`` measures the jieba-only fallback (as without

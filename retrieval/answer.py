@@ -275,11 +275,22 @@ class Answerer:
                 share = 0.0
             found.append(share)
             if share == 1.0 and term == ranked[0][0]:
-                units = self.index.bm25.postings(term)
+                units = self._passages_naming(term)
                 if len(units):
                     mentions = float(np.log1p(np.bincount(self.index.unit_report[units]).max()))
         weights = [w for _, w in ranked]
         return {"subject": sum(f * w for f, w in zip(found, weights)) / sum(weights), "mentions": mentions}
+
+    def _passages_naming(self, term: str) -> np.ndarray:
+        """Passages holding every character bigram of ``term`` (the bigram index's
+        postings: whatever the segmenter made of the passage)."""
+        grams = char_bigrams(term) if self.index.cbm25 is not None else []
+        if not grams:
+            return self.index.bm25.postings(term)
+        units = self.index.cbm25.postings(grams[0])
+        for g in grams[1:]:
+            units = np.intersect1d(units, self.index.cbm25.postings(g), assume_unique=False)
+        return units
 
     def _graph_candidates(self, qa: QuestionAnalysis) -> list[tuple[int, float]]:
         scores: dict[int, float] = {}

@@ -459,6 +459,7 @@ def _print_eval_tables(results) -> None:
 def triage(
     questions: Path = typer.Argument(..., help="JSONL of {question, id?, region?} (a day's incoming questions)."),
     as_csv: bool = typer.Option(False, "--csv", help="CSV instead of JSONL."),
+    as_json: bool = typer.Option(False, "--json", help="JSONL, one object per question (the default)."),
     top_k: Optional[int] = typer.Option(None, "--top-k"),
 ) -> None:
     """Triage hotline questions: covering reports, drafted brief, reports to offer, expert needed?"""
@@ -468,6 +469,8 @@ def triage(
     from yanbao.core.errors import InputError
 
     with _errors():
+        if as_json and as_csv:
+            raise InputError("choose one of --json and --csv")
         try:
             lines = questions.read_text(encoding="utf-8").splitlines()
         except OSError as exc:

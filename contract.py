@@ -35,6 +35,7 @@ def answer_json(answer: Answer) -> dict:
             {"report_id": c.report_id, "report_title": c.report_title, "strength": c.strength} for c in answer.coverage
         ],
         "reason": answer.reason,
+        "uncovered_terms": list(answer.uncovered_terms),
         "brief": answer.brief,
     }
 

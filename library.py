@@ -56,9 +56,17 @@ class Library:
 
     # ------------------------------------------------------------ reports
     def ensure_initialised(self) -> None:
-        """Ingest the bundled sample into a home that has never been written
-        (nothing is done when the setting ``sample`` is false)."""
-        if self.home.exists() or not self.settings.sample:
+        """Ingest the bundled sample into a home that has never been written.
+
+        With the setting ``sample`` false, a fresh home is written empty instead
+        (an empty manifest), so the choice holds for every later command.
+        """
+        if self.home.exists():
+            return
+        if not self.settings.sample:
+            with self.home.writing():
+                if not self.home.exists():
+                    self.home.write_entries([])
             return
         from yanbao.corpus import sample_paths
 

@@ -59,8 +59,12 @@ def _one_line_error(result, *must_contain: str) -> str:
 
 
 def _check_answer_object(obj: dict, question: str) -> None:
-    assert {"id", "question", "abstained", "confidence", "evidence", "entities", "related_reports", "brief"} <= obj.keys()
+    assert {"id", "question", "abstained", "confidence", "evidence", "entities", "related_reports", "brief",
+            "uncovered_terms", "reason", "coverage"} <= obj.keys()
     assert obj["question"] == question
+    assert isinstance(obj["uncovered_terms"], list)
+    for word in obj["uncovered_terms"]:  # what the brief says no cited report covers
+        assert word in obj["brief"] and "報告未涉及" in obj["brief"]
     assert isinstance(obj["abstained"], bool)
     assert isinstance(obj["confidence"], (int, float)) and 0 <= obj["confidence"] <= 1
     assert isinstance(obj["brief"], str) and obj["brief"]

@@ -208,6 +208,14 @@ def test_no_sample_flag_setting_and_env(tmp_path):
     assert res.exit_code == 2 and "ingest reports first" in res.stderr and len(res.stderr.splitlines()) == 1
 
 
+def test_no_sample_on_a_first_command_that_only_reads_still_holds_later(tmp_path):
+    # "give --no-sample to the first command": the choice is written, whatever that command is.
+    for first in (("reports", "--json"), ("graph", "stats", "--json"), ("questions", "--json")):
+        home = tmp_path / first[0]
+        _ok(run("--no-sample", "--home", str(home), *first))
+        assert _titles(run("--home", str(home), "reports", "--json")) == [], first
+
+
 def test_the_rule_in_the_library(tmp_path):
     opened = Library.open(tmp_path / "open", embedder="hashing")
     assert [e.title for e in opened.reports()] == [SAMPLE_TITLE]

@@ -131,7 +131,7 @@ class Answerer:
         taken: list[tuple[int, int]] = []
         ents: list[str] = []
         key_text = match_key(q)  # normalised, no spaces or quotes (cached)
-        for key, eid in self.index.entity_keys:
+        for key, eid in self.index.entities_in(key_text):
             pos = key_text.find(key)
             if pos < 0 or any(pos < e and s < pos + len(key) for s, e in taken):
                 continue
@@ -245,7 +245,7 @@ class Answerer:
                     fused = fused + _LEXICAL_SCALE * weight * part / top
         wanted = {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES}
         if wanted and _INTENT_BOOST and mode == "hybrid":
-            roles = np.asarray([u.role in wanted for u in self.index.units])
+            roles = self.index.roles_in(wanted)
             fused = fused + _INTENT_BOOST * roles
         return Search(fused=fused, signals=signals, coverage=tuple(cov))
 
@@ -434,7 +434,11 @@ class Answerer:
         # Only teasers that contain one of the question's specific words can score.
         specific = [t for t, w in zip(qa.terms, qa.weights) if w >= _SPECIFIC_IDF]
         candidates = set().union(*(self.index.teasers.containing_set(t) for t in specific)) if specific else set()
-        for rid, rep in self.index.reports.items():
+        # Only the reports holding a candidate teaser, or covered, can score (in index order).
+        rank = self.index.report_rank
+        relevant = sorted({rid for rid, _ in candidates} | (covered & rank.keys()), key=rank.__getitem__)
+        for rid in relevant:
+            rep = self.index.reports[rid]
             for n, rr in enumerate(rep["related"]):
                 if (rid, n) not in candidates and not (rid in covered and rr["kind"] == "deep_dive"):
                     continue

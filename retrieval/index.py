@@ -15,7 +15,7 @@ Layout under ``HOME/index``::
     gen-<n>/unit_report.npy, unit_role.npy   per unit: its report's rank, its role's code
     gen-<n>/sections.*      every report section's match key, searched in place (mmap)
     gen-<n>/teasers.*       every related-report teaser's match key, likewise
-    gen-<n>/vectors.faiss   one vector per unit
+    gen-<n>/vectors.faiss   one vector per unit (answers map its vectors in place)
     gen-<n>/bm25/           bm25s index over the units' words (jieba)
     gen-<n>/bm25c/          bm25s index over the units' character bigrams
     parts/<report id>.json  one report's units, tokens, entities (computed once per report)
@@ -141,13 +141,14 @@ def build_index(
         progress("index", 0, 2)
     try:
         _write_vectors(gen / "vectors.faiss", vectors, settings.vector_index)
+        offset = _vectors_offset(gen / "vectors.faiss", np.ascontiguousarray(vectors, dtype=np.float32))
         _write_bm25(gen / "bm25", tokens)
         _write_bm25(gen / "bm25c", bigrams)
         roles = _write_records(gen, units, reports, entities, relations)
         meta = {
             "format": INDEX_FORMAT, "model": embedder.name, "dim": embedder.dim,
             "units": len(units), "reports": len(reports), "vector_index": settings.vector_index,
-            "roles": roles,
+            "roles": roles, "vectors_offset": offset,
         }
         atomic_write_text(gen / "meta.json", json.dumps(meta))
         atomic_write_text(root / "CURRENT", gen.name)
@@ -315,6 +316,29 @@ def _write_vectors(path: Path, vectors: np.ndarray, kind: str) -> None:
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(index, str(path))
+
+
+def _vectors_offset(path: Path, vectors: np.ndarray) -> int:
+    """Where the raw vectors start in the FAISS file, or -1.
+
+    FAISS writes a flat index's vectors (and an HNSW index's flat storage) last,
+    as ``n × d`` float32: a reader can map them in place instead of reading
+    the whole file.  Checked against the vectors just written, so a FAISS
+    layout that differs only costs the old, whole read.
+    """
+    n = len(vectors)
+    if not n:
+        return -1
+    size = path.stat().st_size
+    offset = size - vectors.nbytes
+    if offset < 0:
+        return -1
+    mapped = np.memmap(path, dtype=np.float32, mode="r", offset=offset, shape=vectors.shape)
+    try:
+        same = np.array_equal(mapped, vectors.astype(np.float32, copy=False))
+    finally:
+        del mapped
+    return offset if same else -1
 
 
 def _write_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
@@ -707,7 +731,7 @@ class SearchIndex:
         self._matrix: np.ndarray | None = None
         self.meta = meta
         self._records = records
-        self.vectors = vectors
+        self._vectors = vectors
         self.bm25 = bm25
         self.units = _Units(records, int(meta["units"]))
         self.reports = _Table(records, "reports")
@@ -781,16 +805,29 @@ class SearchIndex:
                     f"re-ingest with the new model (or set the embedder back)"
                 )
             records = _Records(gen / "records.sqlite")
-            import faiss
-
-            vectors = faiss.read_index(str(gen / "vectors.faiss"))
+            size = (gen / "vectors.faiss").stat().st_size
+            offset = int(meta.get("vectors_offset", -1))
+            if offset >= 0 and size != offset + 4 * int(meta["units"]) * int(meta["dim"]):
+                raise ValueError("vectors.faiss is not the size its meta says")
             bm25 = _Bm25Scores(gen / "bm25", _Vocab(records, "bm25"))
             cbm25 = _Bm25Scores(gen / "bm25c", _Vocab(records, "bm25c"))
-            return cls(gen, meta, records, vectors, bm25, cbm25)
+            return cls(gen, meta, records, None, bm25, cbm25)
         except IndexMismatchError:
             raise
         except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError, sqlite3.Error) as exc:
             raise StoreError(f"damaged search index at {gen}: {exc}") from exc
+
+    @property
+    def vectors(self):
+        """The FAISS index (read on first use: answers need only :meth:`dense_scores`)."""
+        if self._vectors is None:
+            import faiss
+
+            try:
+                self._vectors = faiss.read_index(str(self.root / "vectors.faiss"))
+            except RuntimeError as exc:
+                raise StoreError(f"damaged search index at {self.root}: {exc}") from exc
+        return self._vectors
 
     # ------------------------------------------------------------ search
     def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -803,16 +840,24 @@ class SearchIndex:
     def dense_scores(self, qvec: np.ndarray) -> np.ndarray:
         """Inner product of the question vector with every unit (shape ``(units,)``).
 
-        Exact, from a zero-copy view of the vectors FAISS holds (flat or HNSW
-        storage): one matrix-vector product, ~10 ms at 100k units.
+        Exact: one matrix-vector product (~10 ms at 100k units) over the vectors
+        mapped in place from the FAISS file (nothing read at load), or over a
+        zero-copy view of the vectors FAISS holds if they cannot be mapped.
         """
         if self._matrix is None:
-            import faiss
+            n, d, offset = len(self.units), int(self.meta["dim"]), int(self.meta.get("vectors_offset", -1))
+            if not n:
+                self._matrix = np.zeros((0, d), np.float32)
+            elif offset >= 0:
+                self._matrix = np.asarray(
+                    np.memmap(self.root / "vectors.faiss", dtype=np.float32, mode="r", offset=offset, shape=(n, d))
+                )
+            else:
+                import faiss
 
-            index = self.vectors
-            store = faiss.downcast_index(index.storage) if hasattr(index, "storage") and index.storage is not None else index
-            n, d = store.ntotal, store.d
-            self._matrix = faiss.rev_swig_ptr(store.get_xb(), n * d).reshape(n, d) if n else np.zeros((0, d), np.float32)
+                index = self.vectors
+                store = faiss.downcast_index(index.storage) if hasattr(index, "storage") and index.storage is not None else index
+                self._matrix = faiss.rev_swig_ptr(store.get_xb(), store.ntotal * store.d).reshape(store.ntotal, store.d)
         return self._matrix[: len(self.units)] @ np.asarray(qvec, dtype=np.float32)
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:

@@ -127,3 +127,26 @@ def test_answers_read_units_on_demand(built):
     a = _open(built[0]).ask("固态电池产业化进展如何？", log=False)
     assert a.evidence
     assert np.asarray(index.unit_report).dtype == np.int32
+
+
+def test_vectors_mapped_in_place_score_as_faiss_holds_them(built):
+    _, lib = built
+    index = SearchIndex.load(lib.home)
+    assert index.meta["vectors_offset"] >= 0 and index._vectors is None  # FAISS not read to answer
+    import faiss
+
+    store = index.vectors
+    held = faiss.rev_swig_ptr(store.get_xb(), store.ntotal * store.d).reshape(store.ntotal, store.d)
+    q = np.random.default_rng(3).standard_normal(store.d).astype(np.float32)
+    assert np.array_equal(index.dense_scores(q), held @ q)
+
+
+def test_a_truncated_vector_file_is_a_store_error(built, tmp_path):
+    home, _ = built
+    copy = tmp_path / "t"
+    shutil.copytree(home, copy)
+    gen = copy / "index" / (copy / "index" / "CURRENT").read_text().strip()
+    data = (gen / "vectors.faiss").read_bytes()
+    (gen / "vectors.faiss").write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError):
+        SearchIndex.load(_open(copy).home)

@@ -193,7 +193,7 @@ class Answerer:
             if rid not in best or value > best[rid][0]:
                 best[rid] = (value, tuple(t for k, t in enumerate(qa.terms) if shares[k, sec] >= 0.5))
         out = [
-            Coverage(rid, self.index.reports[rid]["title"], round(strength, 3), matched)
+            Coverage(rid, self.index.report_title(rid), round(strength, 3), matched)
             for rid, (strength, matched) in best.items()
         ]
         return sorted(out, key=lambda c: (-c.strength, c.report_id))
@@ -329,7 +329,7 @@ class Answerer:
         best = {rid: max(s for u, s in picked if u.report_id == rid) for rid in cited}
         top = max(best.values())
         cov = tuple(
-            Coverage(rid, self.index.reports[rid]["title"], round(p * _relative(best[rid], top), 3),
+            Coverage(rid, self.index.report_title(rid), round(p * _relative(best[rid], top), 3),
                      tuple(t for t in qa.terms if t in self._report_key(rid)))
             for rid in cited
         )
@@ -413,7 +413,7 @@ class Answerer:
         if text[u.start : u.end] != u.text:
             raise StoreError(f"report {u.report_id} changed since it was indexed; re-ingest it")
         return Evidence(
-            text=u.text, report_id=u.report_id, report_title=self.index.reports[u.report_id]["title"],
+            text=u.text, report_id=u.report_id, report_title=self.index.report_title(u.report_id),
             section=u.section, start=u.start, end=u.end, role=u.role, score=round(float(score), 5),
             claim_id=u.claim_id,
             entities=tuple(self.index.entities[e]["label"] for e in u.entity_ids if e in self.index.entities),

@@ -773,6 +773,16 @@ class SearchIndex:
             )
         return [(key, eid) for _, key, eid in sorted(rows)]
 
+    def report_title(self, rid: str) -> str:
+        """A report's title (without reading the rest of its record)."""
+        titles = self.__dict__.setdefault("_titles", {})
+        if rid not in titles:
+            row = self._records.one("SELECT json_extract(body, '$.title') FROM reports WHERE id = ?", (rid,))
+            if row is None:
+                raise KeyError(rid)
+            titles[rid] = row[0]
+        return titles[rid]
+
     def roles_in(self, wanted: set[str]) -> np.ndarray:
         """Per unit: whether its role is one of ``wanted`` (shape ``(units,)``)."""
         codes = [i for i, r in enumerate(self._roles) if r in wanted]

@@ -50,6 +50,9 @@ def test_records_match_the_report_parts(built):
     for p in parts:
         assert index.reports[p["report"]["id"]] == p["report"]
         assert index.report_units.get(p["report"]["id"]) == len(p["units"])
+        assert index.report_title(p["report"]["id"]) == p["report"]["title"]
+    with pytest.raises(KeyError):
+        index.report_title("no-such-report")
     # per-unit arrays and lookups agree with the records
     roles = {u.role for u in index.units}
     for wanted in ({"driver"}, {"challenge", "trend"}, roles):

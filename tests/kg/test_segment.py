@@ -1,0 +1,69 @@
+"""The on-disk dictionary a cold ``ask`` segments with gives jieba's own tokens."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+import pytest
+
+from yanbao.core import cache
+from yanbao.corpus.script import normalise
+from yanbao.kg import segment
+
+
+@pytest.fixture()
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache.cache_dir.cache_clear()
+    segment._disk_dictionary.cache_clear()
+    yield tmp_path
+    cache.cache_dir.cache_clear()
+    segment._disk_dictionary.cache_clear()
+
+
+def _sample_lines() -> list[str]:
+    folder = resources.files("yanbao.corpus") / "samples"
+    lines = []
+    for entry in folder.iterdir():
+        if entry.name.endswith((".txt", ".md")):
+            lines += [normalise(x.strip()) for x in entry.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return lines + [normalise(q) for q in ("区块链在供应链金融中的挑战是什么", "消費金融催收行業有哪些趨勢？", "AI 大模型 GPU 算力")]
+
+
+def test_disk_dictionary_gives_the_same_tokens_and_idf(private_cache):
+    disk = segment._disk_dictionary()
+    assert disk is not None
+    tokenizer, idf, median = disk
+    full = segment._dictionary()
+    lines = _sample_lines()
+    assert len(lines) > 20
+    for line in lines:
+        assert list(tokenizer.cut(line, HMM=True)) == list(full.cut(line, HMM=True))
+        assert list(tokenizer.cut(line, HMM=False)) == list(full.cut(line, HMM=False))
+    table, full_median = segment._idf_table()
+    assert median == full_median
+    for word in [*list(table)[:2000:13], "区块链", "不在词表里的词"]:
+        assert (word in idf) == (word in table)
+        assert idf.get(word) == table.get(word)
+
+
+def test_a_file_others_could_write_is_not_read(private_cache):
+    assert segment._disk_dictionary() is not None
+    (path,) = private_cache.glob("yanbao/*/segment-*.sqlite")
+    os.chmod(path, 0o666)
+    segment._disk_dictionary.cache_clear()
+    assert cache.trusted_file(path.name) is None
+    # rebuilt privately in its place, never read as it was
+    assert segment._disk_dictionary() is not None
+    assert not (path.stat().st_mode & 0o022)
+
+
+def test_words_are_the_same_from_disk_or_memory(private_cache, monkeypatch):
+    segment._disk_dictionary()
+    monkeypatch.setattr(segment, "_disk_uses", 0)
+    line = _sample_lines()[5]
+    disk_tokenizer = segment._disk_dictionary()[0]
+    expected = [w for w in segment._dictionary().cut(line, HMM=True) if w.strip()]
+    assert [w for w in disk_tokenizer.cut(line, HMM=True) if w.strip()] == expected
+    assert segment.words(line) == expected

@@ -1,0 +1,155 @@
+"""The index's on-disk records (format 6): read on demand, same content as the parts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yanbao.core.errors import IndexMismatchError, StoreError
+from yanbao.core.settings import load_settings
+from yanbao.library import Library
+from yanbao.retrieval.index import INDEX_FORMAT, SearchIndex
+
+
+def _open(home: Path) -> Library:
+    return Library(load_settings({"home": home, "embedder": "hashing"}, env={}))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, fixtures_dir):
+    home = tmp_path_factory.mktemp("storage") / "h"
+    lib = _open(home)
+    lib.ensure_initialised()
+    lib.ingest([str(p) for p in sorted(fixtures_dir.glob("broker_*.txt"))])
+    return home, lib
+
+
+def _parts(home: Path) -> list[dict]:
+    index = SearchIndex.load(_open(home).home)
+    return [json.loads((home / "index" / "parts" / f"{rid}.json").read_text(encoding="utf-8")) for rid in index.report_ids]
+
+
+def test_records_match_the_report_parts(built):
+    home, lib = built
+    index = SearchIndex.load(lib.home)
+    parts = _parts(home)
+    units = [u for p in parts for u in p["units"]]
+    assert len(index.units) == len(units) == index.meta["units"] and index.meta["format"] == INDEX_FORMAT
+    assert not (index.root / "units.json").exists()
+    for i, (got, want) in enumerate(zip(index.units, units)):
+        assert got.uid == i and got == index.units[i]
+        assert (got.report_id, got.kind, got.text, got.start, got.end, list(got.section), got.role, list(got.entity_ids),
+                got.block, got.claim_id) == (
+            want["report_id"], want["kind"], want["text"], want["start"], want["end"], want["section"], want["role"],
+            want["entity_ids"], want["block"], want["claim_id"])
+    assert list(index.reports) == [p["report"]["id"] for p in parts]
+    for p in parts:
+        assert index.reports[p["report"]["id"]] == p["report"]
+        assert index.report_units.get(p["report"]["id"]) == len(p["units"])
+        assert index.report_title(p["report"]["id"]) == p["report"]["title"]
+    with pytest.raises(KeyError):
+        index.report_title("no-such-report")
+    # per-unit arrays and lookups agree with the records
+    roles = {u.role for u in index.units}
+    for wanted in ({"driver"}, {"challenge", "trend"}, roles):
+        assert index.roles_in(wanted).tolist() == [u.role in wanted for u in index.units]
+    order = list(dict.fromkeys(u.report_id for u in index.units))
+    assert index.unit_report.tolist() == [order.index(u.report_id) for u in index.units]
+    by_entity: dict[str, list[int]] = {}
+    for u in index.units:
+        for eid in u.entity_ids:
+            by_entity.setdefault(eid, []).append(u.uid)
+    assert dict(index.units_by_entity.items()) == by_entity
+    for eid, uids in list(by_entity.items())[:50]:
+        assert index.units_by_entity.get(eid) == uids
+    assert index.units_by_entity.get("no-such-entity", ()) == ()
+    relations = [r for p in parts for r in p["relations"]]
+    assert list(index.relations) == relations
+    for s, _, o, _ in relations[:50]:
+        assert o in index.neighbours.get(s) and s in index.neighbours.get(o)
+
+
+def test_entity_keys_found_as_a_scan_of_all_keys_would(built):
+    _, lib = built
+    index = SearchIndex.load(lib.home)
+    entities = dict(index.entities.items())
+    every = sorted(((k, eid) for eid, e in entities.items() for k in e["keys"] if len(k) >= 2), key=lambda kv: -len(kv[0]))
+    texts = [k for k, _ in every[:40:3]] + ["".join(k for k, _ in every[:6]), "什么都没有", "", "a"]
+    for text in texts:
+        assert index.entities_in(text) == [(k, eid) for k, eid in every if k in text]
+
+
+def test_section_search_in_place_equals_a_scan(built):
+    home, lib = built
+    index = SearchIndex.load(lib.home)
+    sections = [(p["report"]["id"], key) for p in _parts(home) for key in p["report"]["section_keys"]]
+    assert [index.sections.report_of[i] for i in range(len(sections))] == [rid for rid, _ in sections]
+    for term in ["电池", "半导体", "2025", "的", "不存在的词语", "a", "\u2014"]:
+        want = [i for i, (_, key) in enumerate(sections) if term in key]
+        assert index.sections.containing(term).tolist() == want, term
+    teasers = [((p["report"]["id"], n), rr["key"]) for p in _parts(home) for n, rr in enumerate(p["report"]["related"])]
+    for term in ["报告", "电池", "不存在的词语"]:
+        assert index.teasers.containing_set(term) == {ident for ident, key in teasers if term in key}
+
+
+def test_an_older_index_format_is_refused_with_the_fix(built, tmp_path):
+    home, _ = built
+    copy = tmp_path / "old"
+    shutil.copytree(home, copy)
+    gen = copy / "index" / (copy / "index" / "CURRENT").read_text().strip()
+    meta = json.loads((gen / "meta.json").read_text())
+    (gen / "meta.json").write_text(json.dumps({**meta, "format": 4}))
+    with pytest.raises(IndexMismatchError, match="yanbao reindex"):
+        SearchIndex.load(_open(copy).home)
+    _open(copy).reindex()
+    assert SearchIndex.load(_open(copy).home).meta["format"] == INDEX_FORMAT
+
+
+@pytest.mark.parametrize("damage", ["records.sqlite", "unit_role.npy", "sections.bin"])
+def test_a_damaged_generation_is_a_store_error(built, tmp_path, damage):
+    home, _ = built
+    copy = tmp_path / "d"
+    shutil.copytree(home, copy)
+    gen = copy / "index" / (copy / "index" / "CURRENT").read_text().strip()
+    if damage == "records.sqlite":
+        (gen / damage).write_bytes(b"not a database" * 100)
+    else:
+        (gen / damage).unlink()
+    with pytest.raises(StoreError):
+        SearchIndex.load(_open(copy).home)
+
+
+def test_answers_read_units_on_demand(built):
+    _, lib = built
+    index = SearchIndex.load(lib.home)
+    assert index.units._memo == {}
+    a = _open(built[0]).ask("固态电池产业化进展如何？", log=False)
+    assert a.evidence
+    assert np.asarray(index.unit_report).dtype == np.int32
+
+
+def test_vectors_mapped_in_place_score_as_faiss_holds_them(built):
+    _, lib = built
+    index = SearchIndex.load(lib.home)
+    assert index.meta["vectors_offset"] >= 0 and index._vectors is None  # FAISS not read to answer
+    import faiss
+
+    store = index.vectors
+    held = faiss.rev_swig_ptr(store.get_xb(), store.ntotal * store.d).reshape(store.ntotal, store.d)
+    q = np.random.default_rng(3).standard_normal(store.d).astype(np.float32)
+    assert np.array_equal(index.dense_scores(q), held @ q)
+
+
+def test_a_truncated_vector_file_is_a_store_error(built, tmp_path):
+    home, _ = built
+    copy = tmp_path / "t"
+    shutil.copytree(home, copy)
+    gen = copy / "index" / (copy / "index" / "CURRENT").read_text().strip()
+    data = (gen / "vectors.faiss").read_bytes()
+    (gen / "vectors.faiss").write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError):
+        SearchIndex.load(_open(copy).home)

@@ -35,9 +35,9 @@ from typing import Callable
 
 from .core.errors import IndexMismatchError, InputError
 from .core.settings import Settings
-from .retrieval.evaluate import EvalQuestion, Ranked, SystemScores, evaluate, load_questions, score_system
+from .retrieval.evaluate import EvalQuestion, SystemScores, evaluate, load_questions, score_system
 
-__all__ = ["EvalSet", "SetResult", "load_sets", "run_set", "evaluate_home"]
+__all__ = ["EvalSet", "SetResult", "load_sets", "stage_files", "run_set", "evaluate_home"]
 
 _NOT_REPORTS = ("readme", "expected.md", "questions")
 
@@ -121,7 +121,7 @@ def load_sets(path: str | Path) -> list[EvalSet]:
     raise InputError(f"{p}: expected an evaluation set folder or a suite .toml file")
 
 
-def _staged(files: tuple[Path, ...], folder: Path) -> list[Path]:
+def stage_files(files: tuple[Path, ...], folder: Path) -> list[Path]:
     """Copies of the set's files, a ``SOURCE:`` first line stripped from text files."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -184,7 +184,7 @@ def run_set(
     began = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="yanbao-eval-")) if work is None else Path(work)
     try:
-        staged = _staged(eval_set.files, tmp / "files")
+        staged = stage_files(eval_set.files, tmp / "files")
         lib = Library(replace(settings, home=tmp / "home", sample=False))
         outcomes = lib.ingest([str(f) for f in staged], progress=progress) if staged else []
         refused = tuple(f"{Path(o.path).name}: {o.reason}" for o in outcomes if o.status == "refused")
@@ -221,5 +221,3 @@ def evaluate_home(library, questions: list[EvalQuestion], modes=("hybrid",), top
             systems.append(score_system(bm25.name, questions, [bm25.search(q.question, top_k) for q in questions], k=top_k))
     return systems
 
-
-__all__ += ["Ranked"]

@@ -37,13 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def _signals(suite: Path, work: Path) -> list[tuple[str, str, bool, dict]]:
     from yanbao.core.errors import IndexMismatchError
     from yanbao.core.settings import load_settings
-    from yanbao.evaluation import _staged, load_sets
+    from yanbao.evaluation import stage_files, load_sets
     from yanbao.library import Library
 
     rows = []
     for s in load_sets(suite):
         folder = work / s.name
-        staged = _staged(s.files, folder / "files")
+        staged = stage_files(s.files, folder / "files")
         lib = Library(replace(load_settings({"home": folder / "home"})))
         lib.ingest([str(f) for f in staged])
         try:

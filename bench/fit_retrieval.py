@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--grid", action="store_true")
     args = ap.parse_args()
     from yanbao.core.settings import load_settings
-    from yanbao.evaluation import _staged, load_sets
+    from yanbao.evaluation import stage_files, load_sets
     from yanbao.library import Library
     from yanbao.retrieval import answer as A
     from yanbao.retrieval.evaluate import evaluate
@@ -42,7 +42,7 @@ def main() -> None:
             continue
         folder = args.work / s.name
         lib = Library(replace(load_settings({"home": folder / "home"})))
-        lib.ingest([str(f) for f in _staged(s.files, folder / "files")])
+        lib.ingest([str(f) for f in stage_files(s.files, folder / "files")])
         homes.append((s.name, lib.answerer(), list(s.questions)))
         print(f"{s.name}: ready", file=sys.stderr)
     default = dict(A.FUSION)

@@ -314,7 +314,7 @@ def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[i
                 nxt = toks[k + 1].text if k + 1 < len(toks) else "。"
                 closes = nxt in ("和", "与", "及", "、", "等") or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", nxt)
                 if closes and w.end - start <= _MAX_CHARS and re.fullmatch(r"[\u4e00-\u9fff]+", w.text) and len(w.text) >= 2:
-                    end = last_noun_end = w.end
+                    last_noun_end = w.end
                 break
         if w.text in _QUOTES and start is not None:
             k += 1
@@ -330,7 +330,6 @@ def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[i
             start = w.start
         if w.end - start > _MAX_CHARS:
             break
-        end = w.end
         if w.pos in _NOUNISH or (allow_verbs and w.pos in _VERBISH and k > j):
             last_noun_end = w.end
         k += 1

@@ -3,7 +3,6 @@ names, the Industry node, and script normalisation around width-changing charact
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from rdflib.namespace import DCTERMS, RDF, SKOS

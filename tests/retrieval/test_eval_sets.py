@@ -100,4 +100,4 @@ def test_uncovered_terms_are_exactly_the_specific_words_no_cited_report_has(resu
             listed = any(search_key(u) == term for u in a.uncovered_terms)
             assert listed == (missing and weight >= SPECIFIC_IDF), (q, term, a.uncovered_terms)
         for u in a.uncovered_terms:
-            assert f"報告未涉及：" in a.brief and u in a.brief
+            assert "報告未涉及：" in a.brief and u in a.brief

@@ -299,7 +299,7 @@ def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[i
         close = next((k for k in range(j + 1, min(len(toks), j + 8)) if toks[k].text in "”」』\""), None)
         if close is not None and close > j + 1 and toks[close].start - toks[j + 1].start <= _MAX_CHARS:
             return toks[j + 1].start, toks[close].start
-    start = end = None
+    start = None
     last_noun_end = None
     verbs = 0
     k = j

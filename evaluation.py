@@ -139,11 +139,11 @@ def stage_files(files: tuple[Path, ...], folder: Path) -> list[Path]:
     return out
 
 
-def _baseline_results(staged: list[Path], questions: list[EvalQuestion], embedder, top_k: int, settings: Settings):
+def _file_chunks(staged: list[Path], settings: Settings) -> list[str]:
+    """The staged files' text as loaded, uncleaned, cut into sentences (what the baselines search)."""
     from .corpus.loaders import load_document
     from .core.errors import YanbaoError
-    from .retrieval.answer import embed_questions
-    from .retrieval.baselines import BigramBM25Baseline, DenseChunkBaseline, sentence_chunks
+    from .retrieval.baselines import sentence_chunks
 
     chunks: list[str] = []
     for f in staged:
@@ -151,14 +151,20 @@ def _baseline_results(staged: list[Path], questions: list[EvalQuestion], embedde
             chunks += sentence_chunks(load_document(f, max_bytes=settings.max_bytes).text)
         except YanbaoError:
             continue  # a file yanbao refuses gives the baselines nothing either
+    return chunks
+
+
+def _baseline_scores(chunks: list[str], questions: list[EvalQuestion], embedder, top_k: int) -> list[SystemScores]:
+    """The two naive baselines over ``chunks``, scored like yanbao (none if there is no text)."""
+    from .retrieval.baselines import BigramBM25Baseline, DenseChunkBaseline
+
     if not chunks:
         return []
-    dense = DenseChunkBaseline(chunks, embedder)
-    qvecs = embed_questions(embedder, [q.question for q in questions])
-    bm25 = BigramBM25Baseline(chunks)
+    dense, bm25 = DenseChunkBaseline(chunks, embedder), BigramBM25Baseline(chunks)
+    texts = [q.question for q in questions]
     return [
-        score_system(dense.name, questions, [dense.search(q.question, top_k, v) for q, v in zip(questions, qvecs)], k=top_k),
-        score_system(bm25.name, questions, [bm25.search(q.question, top_k) for q in questions], k=top_k),
+        score_system(dense.name, questions, dense.search_all(texts, top_k), k=top_k),
+        score_system(bm25.name, questions, [bm25.search(t, top_k) for t in texts], k=top_k),
     ]
 
 
@@ -196,7 +202,7 @@ def run_set(
             answerer = lib.answerer()
         systems = list(evaluate(answerer, questions, modes=modes, top_k=top_k))
         if baselines:
-            systems += _baseline_results(staged, questions, lib.embedder(batch=True), top_k, settings)
+            systems += _baseline_scores(_file_chunks(staged, settings), questions, lib.embedder(batch=True), top_k)
         reports = len(lib.home.entries())
     finally:
         if work is None:
@@ -209,15 +215,9 @@ def evaluate_home(library, questions: list[EvalQuestion], modes=("hybrid",), top
     """Score yanbao on an existing home; the baselines read the home's stored report texts."""
     systems = list(evaluate(library.answerer(), questions, modes=modes, top_k=top_k))
     if baselines:
-        from .retrieval.answer import embed_questions
-        from .retrieval.baselines import BigramBM25Baseline, DenseChunkBaseline, sentence_chunks
+        from .retrieval.baselines import sentence_chunks
 
         chunks = [c for e in library.home.entries() for c in sentence_chunks(library.home.load_report(e.id).text)]
-        if chunks:
-            emb = library.embedder(batch=True)
-            dense, bm25 = DenseChunkBaseline(chunks, emb), BigramBM25Baseline(chunks)
-            qvecs = embed_questions(emb, [q.question for q in questions])
-            systems.append(score_system(dense.name, questions, [dense.search(q.question, top_k, v) for q, v in zip(questions, qvecs)], k=top_k))
-            systems.append(score_system(bm25.name, questions, [bm25.search(q.question, top_k) for q in questions], k=top_k))
+        systems += _baseline_scores(chunks, questions, library.embedder(batch=True), top_k)
     return systems
 

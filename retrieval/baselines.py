@@ -48,6 +48,11 @@ class DenseChunkBaseline:
         top = np.argsort(-scores, kind="stable")[:k]
         return Ranked(False, tuple(self.chunks[i] for i in top))
 
+    def search_all(self, questions: list[str], k: int = 5) -> list[Ranked]:
+        """:meth:`search` for many questions, embedded in one batch (normalised as the passages are)."""
+        qvecs = self.embedder.embed_queries([normalise(q) for q in questions]) if questions else []
+        return [self.search(q, k, v) for q, v in zip(questions, qvecs)]
+
 
 def _bigrams(text: str) -> list[str]:
     t = re.sub(r"\s+", "", normalise(text).lower())

@@ -31,17 +31,17 @@ from .abstain import AbstentionModel, Signals, load_model
 from .index import SearchIndex, Unit
 from .textproc import char_bigrams, content_terms, idf_weight, search_tokens
 
-__all__ = ["Answerer", "QuestionAnalysis", "Search", "MODES", "FUSION", "embed_question", "embed_questions"]
+__all__ = ["Answerer", "QuestionAnalysis", "Search", "MODES", "FUSION", "embed_question"]
 
 MODES = ("hybrid", "dense", "bm25", "graph")
 _PREFIX_RE = re.compile(r"^\s*([\u4e00-\u9fff]{2,4}?)用[戶户]提[問问]\s*[:：]\s*")
-_INTENT_ROLES = {
-    "strategy": ("strategy", "driver"),
-    "driver": ("driver",),
-    "challenge": ("challenge",),
-    "trend": ("trend", "forecast"),
-    "number": ("number",),
-    "actor": ("actor-fact",),
+_INTENT_ROLE = {  # the role of the passages a question's intent asks for
+    "strategy": "strategy",
+    "driver": "driver",
+    "challenge": "challenge",
+    "trend": "trend",
+    "number": "number",
+    "actor": "actor-fact",
 }
 _ROLE_LABELS = {
     "driver": "驅動因素",
@@ -243,7 +243,7 @@ class Answerer:
                 top = float(part.max()) if n else 0.0
                 if top > 0:
                     fused = fused + _LEXICAL_SCALE * weight * part / top
-        wanted = {_INTENT_ROLES[i][0] for i in qa.intents if i in _INTENT_ROLES}
+        wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
         if wanted and _INTENT_BOOST and mode == "hybrid":
             roles = self.index.roles_in(wanted)
             fused = fused + _INTENT_BOOST * roles
@@ -521,7 +521,3 @@ def embed_question(embedder, question: str) -> np.ndarray:
     """The question's vector, from its search form (as the passages are)."""
     return embedder.embed_queries([search_form(question)])[0]
 
-
-def embed_questions(embedder, questions: list[str]) -> np.ndarray:
-    """Vectors of many questions at once (one row each), as :func:`embed_question` makes them."""
-    return embedder.embed_queries([search_form(q) for q in questions])

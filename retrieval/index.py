@@ -840,13 +840,6 @@ class SearchIndex:
         return self._vectors
 
     # ------------------------------------------------------------ search
-    def dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top-k units by inner product with the question vector."""
-        if not self.units:
-            return []
-        scores, ids = self.vectors.search(np.ascontiguousarray(qvec.reshape(1, -1), dtype=np.float32), min(k, len(self.units)))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-
     def dense_scores(self, qvec: np.ndarray) -> np.ndarray:
         """Inner product of the question vector with every unit (shape ``(units,)``).
 
@@ -879,15 +872,3 @@ class SearchIndex:
         if self.cbm25 is None or not bigrams:
             return np.zeros(len(self.units), np.float32)
         return self.cbm25.scores(bigrams)[: len(self.units)]
-
-    def keyword(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
-        """Top-k units by BM25 over the question's tokens (only those with a positive score)."""
-        if not self.units or not tokens:
-            return []
-        scores = self.bm25.scores(tokens)[: len(self.units)]
-        if len(scores) > k:
-            top = np.argpartition(-scores, k)[:k]
-            order = top[np.lexsort((top, -scores[top]))]  # best first, ties by position
-        else:
-            order = np.argsort(-scores, kind="stable")[:k]
-        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

@@ -172,17 +172,19 @@ def _as_rdflib_result(result) -> Result:
 
 
 def _open_read_only(ox, path: Path):
-    """Open a read-only view; a writer compacting its files at that moment makes
-    RocksDB report missing files (a RuntimeError), so try again a few times."""
+    """Open a read-only view; a writer flushing or compacting its files at that
+    moment makes RocksDB report a missing file (pyoxigraph raises RuntimeError or,
+    for an I/O error, OSError), so try again with a growing pause (~2 s in all)."""
     import time
 
-    for attempt in range(6):
+    attempts = 10
+    for attempt in range(attempts):
         try:
             return ox.Store.read_only(str(path))
-        except RuntimeError as exc:
-            if attempt == 5:
+        except (RuntimeError, OSError) as exc:
+            if attempt == attempts - 1:
                 raise StoreError(f"the graph store at {path} is being rewritten; try again: {exc}") from exc
-            time.sleep(0.05 * (attempt + 1))
+            time.sleep(0.04 * (attempt + 1))
     raise AssertionError("unreachable")
 
 

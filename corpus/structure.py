@@ -125,6 +125,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             closes_sentence = ch in _SENTENCE_QUOTES and k >= 0 and text[k] in _TERMINAL
         if depth and i - depth_since > 300:
             depth = 0  # an unbalanced quote must not swallow the paragraph
+        if depth == 0 and ch == " " and i > start:
+            # A summary written as one line of inline items (``要点 - 甲[3] - 乙[1][4] 小标题 - 丙``,
+            # as portals export their abstracts): an item bullet or a run of
+            # citation markers followed by a space starts a new sentence.
+            nxt = _inline_break(text, i)
+            if nxt:
+                spans.append((start, i))
+                start = i = nxt
+                continue
         end_here = closes_sentence or ch in _TERMINAL or (ch == "." and _dot_ends_sentence(text, i))
         if end_here and depth == 0:
             j = i + 1
@@ -146,6 +155,31 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if e > s:
             out.append((s, e))
     return out
+
+
+_CITATION_RUN_RE = re.compile(r"(?:\[\d{1,3}\])+$")
+
+
+def _inline_break(text: str, i: int) -> int:
+    """At the space ``text[i]``: where the next sentence starts if an inline item
+    boundary is here, else 0.
+
+    Two kinds: `` - `` (or `` • ``) between a CJK word or a closing mark and the
+    next item's text (not ``2020 - 2025``, not an English dash), and a space
+    after a run of citation markers (``…安全[5][6] 政策背景``) before CJK text.
+    """
+    prev = text[i - 1]
+    if i + 2 < len(text) and text[i + 1] in "-•" and text[i + 2] == " ":
+        if ("\u4e00" <= prev <= "\u9fff") or prev in "]）)》”」%":
+            j = i + 3
+            while j < len(text) and text[j] == " ":
+                j += 1
+            return j if j < len(text) and not text[j].isascii() or (j < len(text) and text[j].isdigit()) else 0
+        return 0
+    if prev == "]" and _CITATION_RUN_RE.search(text, max(0, i - 40), i):
+        j = i + 1
+        return j if j < len(text) and "\u4e00" <= text[j] <= "\u9fff" else 0
+    return 0
 
 
 def _dot_ends_sentence(text: str, i: int) -> bool:

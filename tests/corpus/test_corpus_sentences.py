@@ -107,3 +107,35 @@ def test_heading_patterns(line, expected):
 )
 def test_not_headings(line):
     assert parse_heading(line) is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # A portal's one-line summary: items after `` - ``, citation markers, an inline sub-title.
+        ("核心要点 - 政策进入精细化阶段[3] - 交货周期缩短[1][4] 政策背景 - 国际压力是驱动因素[8]",
+         ["核心要点", "政策进入精细化阶段[3]", "交货周期缩短[1][4]", "政策背景", "国际压力是驱动因素[8]"]),
+        ("需求回暖 [3][5] - 行业面临双重逻辑 [1]", ["需求回暖 [3][5]", "行业面临双重逻辑 [1]"]),
+        # Not item boundaries: a range, an English dash, a marker before Latin text.
+        ("2020 - 2025年销量翻倍。", ["2020 - 2025年销量翻倍。"]),
+        ("The A - B test[2] is done.", ["The A - B test[2] is done."]),
+    ],
+)
+def test_inline_items_split(text, expected):
+    assert sentences(text) == expected
+
+
+def test_one_line_portal_summaries_of_the_dev_corpus_split_into_items():
+    """Two dev articles (a portal's AI summaries) put the whole body on one line of
+    `` - `` items; each item must be a sentence of its own, or a question is
+    answered by one 700-character "sentence" the embedder truncates."""
+    from .shared_inputs import DEV_CORPUS, dev_article, need
+
+    for name, item in (
+        ("12_rare_earth_export_license.txt", "国际压力是重要驱动因素,欧盟因供应链紧张多次呼吁简化流程,此次调整回应了其诉求[8]"),
+        ("29_chemicals_cycle.txt", "在建工程增速同比转负,确认未来几年新增供给压力将大幅减轻 [5]"),
+    ):
+        text = dev_article(need(DEV_CORPUS) / name)
+        found = [s for line in text.splitlines() for s in sentences(line)]
+        assert item in found, name
+        assert max(map(len, found)) < 200, name

@@ -42,7 +42,10 @@ class Signals:
     the corpus; ``mentions``: log(1 + the most passages of one report naming
     the most specific of them) -- a topic named in passing is not coverage;
     ``focus``: the share of the top ten dense and top ten bigram passages that
-    come from one report (an off-topic question's best passages scatter).
+    come from one report (an off-topic question's best passages scatter);
+    ``phrase``: the longest run of the question's content characters found
+    verbatim in one of its 20 best passages (0..8 characters): a paraphrase
+    still shares a name or a term-phrase with the passage that answers it.
     """
 
     dense_max: float
@@ -54,6 +57,7 @@ class Signals:
     subject: float = 0.0
     mentions: float = 0.0
     focus: float = 0.0
+    phrase: float = 0.0
 
 
 #: The signals the fitted model uses.  BM25 over jieba words is measured but

@@ -63,6 +63,8 @@ _SPECIFIC_IDF = 6.5  # jieba IDF: common words (扩大 5.3, 服务 5.3) sit belo
 _PER_PARAGRAPH = 3  # evidence from one paragraph at most (diversity)
 _BROAD_MARGIN = 1.0  # a hotline question's evidence comes from reports within this of the best score
 _BROAD_REPORTS = 3
+_GRAPH_ROUTE = 0.3  # graph score of a claim of a routed report (doubled for the asked role)
+_GRAPH_LINK = 1.0  # ... plus this times the idf share of the question's words its entities' labels hold
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class QuestionAnalysis:
     weights: tuple[float, ...]
     intents: tuple[str, ...]
     entity_ids: tuple[str, ...]
+    segments: tuple[str, ...] = ()  # the normalised question's content runs (frame words, punctuation cut out)
 
 
 class Answerer:
@@ -149,6 +152,7 @@ class Answerer:
             weights=tuple(idf_weight(t) for t in terms),
             intents=tuple(intents),
             entity_ids=tuple(ents),
+            segments=_content_segments(norm, tokens, self._frame_words),
         )
 
     def coverage(self, qa: QuestionAnalysis) -> list[Coverage]:
@@ -216,10 +220,16 @@ class Answerer:
         tokens, grams = list(qa.tokens), list(qa.bigrams)
         words = self.index.keyword_scores(tokens)
         bigram = self.index.bigram_scores(grams)
-        graph = np.zeros(n, np.float32)
-        for uid, score in self._graph_candidates(qa):
-            graph[uid] = score
+        graph = self._graph_scores(qa, n)
         cov = self.coverage(qa)
+        hybrid = (dense - dense.mean()) / (dense.std() + 1e-6) if n and qvec is not None else np.zeros(n, np.float32)
+        for weight, part in ((FUSION["bm25"], words), (FUSION["bigram"], bigram), (FUSION["graph"], graph)):
+            top = float(part.max()) if n else 0.0
+            if top > 0:
+                hybrid = hybrid + _LEXICAL_SCALE * weight * part / top
+        wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
+        if wanted and _INTENT_BOOST:
+            hybrid = hybrid + _INTENT_BOOST * self.index.roles_in(wanted)
         top50 = np.sort(dense)[-50:] if n else np.zeros(1, np.float32)
         signals = Signals(
             dense_max=float(top50[-1]) if n else 0.0,
@@ -229,25 +239,35 @@ class Answerer:
             coverage=cov[0].strength if cov else 0.0,
             entity=1.0 if qa.entity_ids else 0.0,
             focus=_focus(self.index.unit_report, dense, bigram) if n else 0.0,
+            phrase=self._phrase(qa, hybrid),
             **self._subject(qa),
         )
-        if mode == "dense":
-            fused = dense.copy()
-        elif mode == "bm25":
-            fused = words.copy()
-        elif mode == "graph":
-            fused = graph.copy()
-        else:
-            fused = (dense - dense.mean()) / (dense.std() + 1e-6) if n and qvec is not None else np.zeros(n, np.float32)
-            for weight, part in ((FUSION["bm25"], words), (FUSION["bigram"], bigram), (FUSION["graph"], graph)):
-                top = float(part.max()) if n else 0.0
-                if top > 0:
-                    fused = fused + _LEXICAL_SCALE * weight * part / top
-        wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
-        if wanted and _INTENT_BOOST and mode == "hybrid":
-            roles = self.index.roles_in(wanted)
-            fused = fused + _INTENT_BOOST * roles
+        fused = {"dense": dense, "bm25": words, "graph": graph}.get(mode, hybrid)
         return Search(fused=fused, signals=signals, coverage=tuple(cov))
+
+    def _phrase(self, qa: QuestionAnalysis, fused: np.ndarray, depth: int = 20) -> float:
+        """The longest run of the question's content characters (frame words and
+        punctuation cut out, search form) found verbatim in one of the ``depth``
+        best passages (text and section), in characters, capped at 8.  A
+        paraphrased question still shares a name or a term-phrase (中国系平台,
+        车桩比) with the passage that answers it; an off-topic one shares at most
+        a common word."""
+        if not len(fused) or not qa.segments:
+            return 0.0
+        top = np.argpartition(-fused, min(depth, len(fused)) - 1)[:depth]
+        texts = []
+        for uid in top:
+            unit = self.index.units[int(uid)]
+            texts.append(search_form(unit.text + " " + (unit.section[-1] if unit.section else "")).lower())
+        joined = "\x01".join(texts)
+        best = 0
+        for seg in qa.segments:
+            for i in range(len(seg)):
+                j = i + best + 1
+                while j <= len(seg) and seg[i:j] in joined:
+                    best = j - i
+                    j += 1
+        return float(min(best, 8))
 
     def _subject(self, qa: QuestionAnalysis) -> dict[str, float]:
         """Is the question's subject in the corpus, and more than in passing?
@@ -292,31 +312,90 @@ class Answerer:
             units = np.intersect1d(units, self.index.cbm25.postings(g), assume_unique=False)
         return units
 
-    def _graph_candidates(self, qa: QuestionAnalysis) -> list[tuple[int, float]]:
-        scores: dict[int, float] = {}
+    def _graph_scores(self, qa: QuestionAnalysis, n: int) -> np.ndarray:
+        """Graph retrieval: per unit (shape ``(units,)``), how the knowledge graph
+        ties it to the question, with no word matching beyond entity linking.
+
+        The entities and industries the question names (its linked entities)
+        *route* it to the reports that hold them (an entity found in many
+        reports routes weakly: 1/sqrt(reports)); within a routed report, a claim
+        scores by the linked entities it names (each 1/sqrt(its claims), and
+        their graph neighbours at a quarter), and by whether its role is the one
+        the question asks for (drivers, challenges, strategies...).
+        """
+        scores = np.zeros(n, np.float32)
+        if not n or not qa.entity_ids:
+            return scores
 
         def specific(eid: str) -> bool:
             # A "stop entity" (named in more than √N of the units of the reports that
             # name it, like 债务人 in a debt-collection report) ranks nothing: every
             # unit of the topic mentions it.  Counted within its own reports, so adding
             # reports on other topics does not change it.
-            n = len(self.index.units_by_entity.get(eid, ()))
+            units = self.index.units_by_entity.get(eid, ())
             pool = sum(self.index.report_units.get(r, 0) for r in self.index.entities.get(eid, {}).get("reports", ()))
-            return 0 < n <= max(1, pool) ** 0.5
+            return 0 < len(units) <= max(1, pool) ** 0.5
 
         def add(eid: str, weight: float) -> None:
-            units = self.index.units_by_entity.get(eid, ())
-            for uid in units:
-                scores[uid] = scores.get(uid, 0.0) + weight / len(units) ** 0.5
+            units = np.asarray(self.index.units_by_entity.get(eid, ()), dtype=np.int64)
+            if len(units):
+                np.add.at(scores, units, weight / len(units) ** 0.5)
 
+        route: dict[str, float] = {}
         for eid in qa.entity_ids:
-            if not specific(eid):
-                continue
-            add(eid, 1.0)
-            for nb in self.index.neighbours.get(eid, ()):
-                if specific(nb):
-                    add(nb, 0.25)
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+            reports = self.index.entities.get(eid, {}).get("reports", ())
+            for rid in reports:
+                route[rid] = route.get(rid, 0.0) + 1.0 / len(reports) ** 0.5
+            if specific(eid):
+                add(eid, 1.0)
+                for nb in self.index.neighbours.get(eid, ()):
+                    if specific(nb):
+                        add(nb, 0.25)
+        if not route:
+            return scores
+        codes = np.asarray([self.index.report_rank[r] for r in route if r in self.index.report_rank], dtype=np.int64)
+        weights = np.asarray([w for r, w in route.items() if r in self.index.report_rank], dtype=np.float32)
+        per_report = np.zeros(len(self.index.report_ids), np.float32)
+        per_report[codes] = weights / weights.max()
+        routed = per_report[self.index.unit_report]
+        wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
+        role = self.index.roles_in(wanted).astype(np.float32) if wanted else np.zeros(n, np.float32)
+        scores += _GRAPH_ROUTE * routed * (1.0 + role)
+        self._link_terms(qa, per_report, scores)
+        return scores
+
+    def _link_terms(self, qa: QuestionAnalysis, per_report: np.ndarray, scores: np.ndarray, limit: int = 600) -> None:
+        """Within the best-routed reports, link the question's content words to the
+        graph's entities: a claim naming an entity whose label contains one of
+        the words (or is contained in it: 交货周期 / 交货周期缩短) gains that
+        word's share of the question's idf weight.  Adds to ``scores`` in place;
+        at most ``limit`` claims are read."""
+        terms = [(t, w) for t, w in zip(qa.terms, qa.weights) if len(t) >= 2]
+        if not terms or not per_report.any():
+            return
+        total = sum(w for _, w in terms)
+        best = np.flatnonzero(per_report >= 0.5 * per_report.max())
+        uids = np.flatnonzero(np.isin(self.index.unit_report, best))[:limit]
+        labels: dict[str, str] = {}
+        gains: dict[int, float] = {}
+        about: dict[tuple[str, tuple[str, ...]], float] = {}  # a heading's linked share, for its section's claims
+        units = [self.index.units[int(uid)] for uid in uids]
+        for unit in units:
+            keys = []
+            for eid in unit.entity_ids:
+                if eid not in labels:
+                    labels[eid] = search_key(self.index.entities.get(eid, {}).get("label", ""))
+                keys.append(labels[eid])
+            gain = sum(w for t, w in terms if any(k and (t in k or (len(k) >= 2 and k in t)) for k in keys)) / total
+            gains[unit.uid] = gain
+            if unit.kind == "heading" and gain:
+                about[(unit.report_id, tuple(unit.section))] = gain
+        for unit in units:
+            inherited = max((g for (rid, path), g in about.items()
+                             if rid == unit.report_id and tuple(unit.section[: len(path)]) == path), default=0.0)
+            gain = gains[unit.uid] + 0.5 * inherited
+            if gain:
+                scores[unit.uid] += _GRAPH_LINK * gain
 
     # -------------------------------------------------------------- answer
     def answer(self, question: str, top_k: int = 5, mode: str = "hybrid", qid: str | None = None, qvec=None) -> Answer:
@@ -503,6 +582,18 @@ def _focus(unit_report: np.ndarray, dense: np.ndarray, bigram: np.ndarray) -> fl
 
 def _ratio(value: float, bound: float) -> float:
     return value / bound if bound > 0 else 0.0
+
+
+_NON_WORD_RE = re.compile(r"[\W_]+")
+
+
+def _content_segments(norm: str, tokens, frame_words) -> tuple[str, ...]:
+    """The runs of ``norm`` left when its frame words (什么, 有多大, 哪些…) and
+    punctuation are cut out, each at least two characters long."""
+    masked = norm
+    for tok in sorted({t for t in tokens if t in frame_words}, key=len, reverse=True):
+        masked = masked.replace(tok.lower(), " ")
+    return tuple(seg for seg in _NON_WORD_RE.split(masked) if len(seg) >= 2)
 
 
 def _relative(score: float, top: float) -> float:

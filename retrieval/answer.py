@@ -324,7 +324,7 @@ class Answerer:
         the question asks for (drivers, challenges, strategies...).
         """
         scores = np.zeros(n, np.float32)
-        if not n or not qa.entity_ids:
+        if not n:
             return scores
 
         def specific(eid: str) -> bool:
@@ -351,6 +351,7 @@ class Answerer:
                 for nb in self.index.neighbours.get(eid, ()):
                     if specific(nb):
                         add(nb, 0.25)
+        self._route_by_prefix(qa, route)
         if not route:
             return scores
         codes = np.asarray([self.index.report_rank[r] for r in route if r in self.index.report_rank], dtype=np.int64)
@@ -363,6 +364,19 @@ class Answerer:
         scores += _GRAPH_ROUTE * routed * (1.0 + role)
         self._link_terms(qa, per_report, scores)
         return scores
+
+    def _route_by_prefix(self, qa: QuestionAnalysis, route: dict[str, float]) -> None:
+        """A specific question word no linked entity holds links, at half weight, to
+        the entities whose label starts with it (银发 → 银发经济), and routes to
+        their reports; adds to ``route`` in place."""
+        linked = [search_key(self.index.entities.get(e, {}).get("label", "")) for e in qa.entity_ids]
+        for term, weight in zip(qa.terms, qa.weights):
+            if len(term) < 2 or weight < _SPECIFIC_IDF or any(term in k for k in linked):
+                continue
+            for _, eid in self.index.entities_starting(term):
+                reports = self.index.entities.get(eid, {}).get("reports", ())
+                for rid in reports:
+                    route[rid] = route.get(rid, 0.0) + 0.5 / len(reports) ** 0.5
 
     def _link_terms(self, qa: QuestionAnalysis, per_report: np.ndarray, scores: np.ndarray, limit: int = 600) -> None:
         """Within the best-routed reports, link the question's content words to the

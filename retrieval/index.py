@@ -773,6 +773,14 @@ class SearchIndex:
             )
         return [(key, eid) for _, key, eid in sorted(rows)]
 
+    def entities_starting(self, prefix: str, limit: int = 20) -> list[tuple[str, str]]:
+        """Up to ``limit`` (match key, entity id) pairs whose key starts with
+        ``prefix`` and is longer than it (银发 → 银发经济); an index range scan."""
+        return [(k, e) for k, e in self._records.all(
+            "SELECT key, eid FROM entity_keys WHERE key > ? AND key < ? ORDER BY key LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )]
+
     def report_title(self, rid: str) -> str:
         """A report's title (without reading the rest of its record)."""
         titles = self.__dict__.setdefault("_titles", {})

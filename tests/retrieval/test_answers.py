@@ -263,3 +263,17 @@ def test_hotline_prefix_does_not_change_the_answer(lib):
     plain = lib.ask("催收行業面臨哪些挑戰？", log=False)
     hotline = lib.ask("福建用戶提問：催收行業面臨哪些挑戰？", log=False)
     assert [e.text for e in plain.evidence] == [e.text for e in hotline.evidence]
+
+
+def test_entities_starting_links_a_word_to_longer_entity_labels(lib):
+    from yanbao.corpus.script import match_key
+
+    index = lib.answerer().index
+    prefix = match_key("催收")
+    found = index.entities_starting(prefix, limit=50)
+    keys = {k for k, _ in found}
+    # The sample names 催收機構 and 催收系統 (and 催收 itself, which is not "longer than the word").
+    assert {match_key("催收機構"), match_key("催收系統")} <= keys
+    assert prefix not in keys and all(k.startswith(prefix) and len(k) > len(prefix) for k in keys)
+    assert len(index.entities_starting(prefix, limit=2)) == 2
+    assert index.entities_starting(match_key("咖啡")) == []

@@ -56,7 +56,8 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
     section_roles = _section_roles(report, lex)
     from .ner import prefetch
 
-    prefetch([sent.text for sent in report.sentences])
+    # Tagged in the background in the order they are read: headings, then sentences.
+    prefetch([*(sec.title for sec in report.sections), *(sent.text for sent in report.sentences)])
     section_topics = _heading_mentions(report, section_roles, lex)
     per_sentence = [
         _body_mentions(sent.text, sent.start, sent.index, lex, section_roles.get(sent.section_path))

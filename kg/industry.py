@@ -38,8 +38,9 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     counts: Counter[str] = Counter()
     marked: Counter[str] = Counter()
     words: dict[str, tuple[Token, ...]] = {}
-    for text in [title, *heads, *body]:
-        toks = tokens(text)
+    title_marked: set[str] = set()  # the title's own X行业/X产业
+    for n, text in enumerate([title, *heads, *body]):
+        toks = _split_markers(tokens(text), lex)
         for cand, k, run in _candidates(toks, lex):
             counts[cand] += 1
             words.setdefault(cand, run)
@@ -47,6 +48,8 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
             after = toks[k + 2].text if k + 2 < len(toks) else ""
             if nxt in lex.industry_markers and not after.startswith("研究"):
                 marked[cand] += 1
+                if n == 0:
+                    title_marked.add(cand)
     if not counts:
         return ()
     joined = "\n".join(body)
@@ -62,9 +65,13 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     if not scores:
         return ()
     best = max(scores, key=lambda c: (scores[c], len(c), c))
-    # Prefer the longer phrase a name nearly always sits in (电商 → 跨境电商, 饮品 → 现制饮品).
+    # Prefer the longer phrase a name nearly always sits in (电商 → 跨境电商, 饮品 → 现制饮品),
+    # or the one the title names as an industry (汽车 → 新能源汽车 when the title says 新能源汽车产业).
     uses_best = joined.count(best) + title.count(best)
-    longer = [c for c in scores if best in c and c != best and joined.count(c) + title.count(c) >= 0.6 * uses_best]
+    longer = [
+        c for c in scores
+        if best in c and c != best and (joined.count(c) + title.count(c) >= 0.6 * uses_best or c in title_marked)
+    ]
     if longer:
         best = max(longer, key=lambda c: (joined.count(c), len(c), c))
     forms = [best]
@@ -78,6 +85,21 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
         if cand != best and best in cand and sc >= 0.6 * scores[best] and cand not in forms:
             forms.append(cand)
     return tuple(forms)
+
+
+def _split_markers(toks: tuple[Token, ...], lex: Lexicon) -> tuple[Token, ...]:
+    """Cut a marker off the word it ends (jieba's dictionary holds 汽车产业, 钢铁行业 as one
+    word), so that 新能源|汽车|产业 names 新能源汽车 as an industry like 光伏|产业 does."""
+    out: list[Token] = []
+    for t in toks:
+        m = next((m for m in lex.industry_markers if len(m) >= 2 and t.text.endswith(m) and len(t.text) - len(m) >= 2), None)
+        if m is None:
+            out.append(t)
+            continue
+        cut = t.end - len(m)
+        out.append(Token(t.text[: -len(m)], t.start, cut, t.pos))
+        out.append(Token(m, cut, t.end, "n"))
+    return tuple(out)
 
 
 _STOP_POS = frozenset({"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "r", "m", "mq", "q", "x", "w", "y", "e", "o", "f", "t", "vd", "ad", "zg"})

@@ -98,9 +98,9 @@ def test_a_width_changing_character_keeps_the_rest_of_the_sentence_normalised():
 
 def test_the_sample_is_about_debt_collection():
     x = extract(parse_document(SAMPLE))
-    assert x.industry[0] == "催收"
+    assert x.industry[0] == "消费金融催收"  # the title: 消費金融催收行業
     (industry,) = [e for e in x.entities if e.cls == "Industry"]
-    assert industry.label == "催收"
+    assert industry.label == "消费金融催收"
     # Drivers, challenges, trends, strategies and actors hang from it, each with a claim.
     preds = {(r.predicate, next(e.cls for e in x.entities if e.id == r.subject)) for r in x.relations if r.object == industry.id}
     assert {("drives", "Driver"), ("hinders", "Challenge"), ("shapes", "Trend"), ("addresses", "Strategy"), ("operatesIn", "Actor")} <= preds
@@ -118,7 +118,8 @@ def test_industry_node_is_the_report_subject_and_shacl_valid():
     node = entity_node(industry.id)
     assert (None, DCTERMS.subject, node) in g
     assert (node, RDF.type, YB.Industry) in g
-    assert {str(o) for o in g.objects(node, SKOS.prefLabel)} == {"催收"}
+    # The title names the industry: 消費金融催收行業.
+    assert {str(o) for o in g.objects(node, SKOS.prefLabel)} == {"消费金融催收"}
     assert violations(g) == []
     assert violations_pyshacl(g) == []
 

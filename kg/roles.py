@@ -22,6 +22,8 @@ _CLASS = {"driver": "Driver", "challenge": "Challenge", "trend": "Trend", "strat
 # POS tags that may sit inside a role noun phrase (jieba's tag set).
 _NOUNISH = frozenset({"n", "nz", "vn", "an", "j", "l", "eng", "ng", "b", "nt", "nrt"})
 _ADVERBS = frozenset({"d", "ad"})
+# Before a state verb a two-character adjective or verbal adverb qualifies it (显著/a 收缩, 持续/vd 提升).
+_STATE_ADVERBS = _ADVERBS | {"vd", "a"}
 _AND = frozenset({"与", "和", "及", "以及", "、"})
 _MODIFIER = _NOUNISH | {"a", "ns", "f"}
 _VERBISH = frozenset({"v", "vd"})
@@ -245,11 +247,14 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
         return t.start, t.end
     if kind in ("state", "head"):
         k = i
-        if kind == "state" and i > 1 and toks[i - 1].pos in _ADVERBS and len(toks[i - 1].text) == 2:
-            k = i - 1  # 资本开支|显著|收缩: the adverb stays inside the phrase
+        if kind == "state" and i > 1 and toks[i - 1].pos in _STATE_ADVERBS and len(toks[i - 1].text) == 2:
+            k = i - 1  # 资本开支|显著|收缩, 集中度|持续|提升: the adverb stays inside the phrase
+        if kind == "state" and k > 0 and toks[k - 1].pos == "f":
+            return None  # 压力下|逐步出清: a place or condition (X下, X中), not the subject
         start = _phrase_start_before(
-            toks, k, verb_subject=kind == "state", head_verb=kind == "head",
+            toks, k, verb_subject=kind == "state" and k == i, head_verb=kind == "head",
             stop=lex.phrase_stopwords if lex is not None else frozenset(),
+            max_words=3 if kind == "state" else 2,
         )
         if start is None and k != i:
             return None
@@ -258,7 +263,14 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
         return start, t.end
     if kind == "suffix":
         start = _phrase_start_before(toks, i, max_words=1)
-        return (start if start is not None else t.start), t.end
+        end = t.end
+        # X化 heads a compound with the verbal noun after it (差异化|探索, 规模化|应用, 数字化|转型).
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if t.text.endswith("化") and nxt is not None and nxt.pos in ("vn", "v") and len(nxt.text) == 2 and re.fullmatch(r"[\u4e00-\u9fff]+", nxt.text):
+            after = toks[i + 2].text if i + 2 < len(toks) else "。"
+            if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", after) or after in ("的", "在", "和", "与", "及", "等"):
+                end = nxt.end  # the verbal noun closes the phrase (no object follows)
+        return (start if start is not None else t.start), end
     return None
 
 

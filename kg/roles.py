@@ -53,6 +53,8 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
                 continue
             if kind == "state" and role == "trend" and not (trend_context or _is_label(norm, toks, span)):
                 continue
+            if kind == "state" and i + 1 < len(toks) and _is_head(toks[i + 1].text, cues):
+                continue  # 价格下行|压力: the state qualifies the head noun after it, whose phrase it is
             start, end = _trim(toks, *span, lex)
             phrase = norm[start:end]
             if not _specific(phrase, toks, start, end, lex):
@@ -61,6 +63,13 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
                 continue  # 布局|主题乐园: a bare noun after the cue is a field, not a measure
             if kind in ("state", "subject", "suffix") and _names_an_actor(norm, toks, start, t, lex):
                 continue  # 金融机构提升: the subject is a participant, not a phenomenon
+            if kind == "head":
+                # 成本和价格|压力, 能源成本与环保|压力: a bare phrase coordinated before the
+                # modifier of a head noun shares the head, and the whole is one phrase.
+                shared = _coordinated_before(toks, start) if t.pos == "n" else None
+                if shared and not _is_head(norm[shared[0] : shared[1]], cues, ending=True) and end - shared[0] <= _MAX_CHARS:
+                    out.append(_mention(text, shared[0], end, offset, sent_index, _CLASS[role]))
+                    continue
             out.append(_mention(text, start, end, offset, sent_index, _CLASS[role]))
             if kind in ("state", "head", "suffix"):
                 other = _coordinated_before(toks, start)
@@ -182,6 +191,13 @@ def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
         if len(word) >= n + 2 and word[-n:] in by_ending:
             found.extend(by_ending[word[-n:]])
     return found
+
+
+def _is_head(word: str, cues: dict, ending: bool = False) -> bool:
+    """True when ``word`` is (with ``ending``: ends in) a head or state cue of some role (压力, 风险, 短缺)."""
+    if not ending:
+        return any(k == "head" for _, k in cues.get(word, ()))
+    return any(word.endswith(c) and any(k in ("head", "state") for _, k in pairs) for c, pairs in cues.items() if len(c) <= len(word))
 
 
 def _is_label(norm: str, toks: tuple[Token, ...], span: tuple[int, int]) -> bool:

@@ -483,6 +483,7 @@ def _coordinated_parts(norm: str, start: int, end: int) -> list[tuple[int, int]]
 
 
 _ENUM_RE = re.compile(r"(?:[^，,。；;：:、\s()（）]{2,10}、)+[^，,。；;：:、\s()（）]{2,12}?(?=等|这类|这些|这样的|在内的)")
+_REPRESENTED_RE = re.compile(r"以([^，,。；;：:以]{2,40}?)为(?:代表|首)的")
 _SUCH_AS_RE = re.compile(r"[(（]?如([^，,。；;：:)）]{2,60})")
 
 
@@ -513,6 +514,11 @@ def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Menti
         cls = _enumeration_class(norm[m.end() : m.end() + 14], lex)
         if cls:
             lists.append((m.start(), m.end(), cls))
+    for m in _REPRESENTED_RE.finditer(norm):
+        # 以A和B为代表的企业: the named examples take the class of the noun after 的.
+        cls = _enumeration_class(norm[m.end() : m.end() + 14], lex)
+        if cls and len(re.split(r"[、和与及]", m.group(1))) > 1:
+            lists.append((m.start(1), m.end(1), cls))
     for m in _SUCH_AS_RE.finditer(norm):
         before = norm[max(0, m.start() - 6) : m.start()]
         cls = next((c for h, c in sorted((lex.enumeration_heads or {}).items(), key=lambda kv: -len(kv[0])) if before.endswith(h)), None)

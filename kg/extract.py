@@ -97,8 +97,16 @@ def _heading_mentions(report: Report, section_roles, lex: Lexicon) -> dict[tuple
     return out
 
 
+# A web article's byline: a stamp of date and clock time (or editor) with the outlet or
+# author beside it (搜狐财经· 2025-12-20 02:23), no sentence of its own.
+_BYLINE_RE = re.compile(r"(?=.*\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(?=.*(?:\d{1,2}:\d{2}|责任编辑|責任編輯))[^，,。；;！？]{0,40}")
+
+
 def _body_mentions(text: str, offset: int, index: int, lex: Lexicon, section_role: str | None) -> list[Mention]:
-    """Entities of one body sentence: names, phrases, lexicon terms and role phrases."""
+    """Entities of one body sentence: names, phrases, lexicon terms and role phrases
+    (none in a byline: the outlet that published a page is not a participant of its report)."""
+    if _BYLINE_RE.fullmatch(text.strip()):
+        return []
     found = _sentence_mentions(text, offset, index, lex)
     norm = _same_length_normalise(text)
     roles = role_mentions(norm, text, offset, index, lex, section_role)

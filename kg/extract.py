@@ -530,8 +530,14 @@ def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Menti
     for m in _SUCH_AS_RE.finditer(norm):
         before = norm[max(0, m.start() - 6) : m.start()]
         cls = next((c for h, c in sorted((lex.enumeration_heads or {}).items(), key=lambda kv: -len(kv[0])) if before.endswith(h)), None)
-        if cls and re.search(r"[、和及与]", m.group(1)):
-            lists.append((m.start(1), m.end(1), cls))
+        end = m.end(1)
+        cut = m.group(1).find("等")
+        if cut > 0:
+            # 企业(如在A、B等领域): the list ends at 等, and the noun after it is its head.
+            end = m.start(1) + cut
+            cls = _enumeration_class(norm[end + 1 : end + 15], lex) or cls
+        if cls and re.search(r"[、和及与]", norm[m.start(1) : end]):
+            lists.append((m.start(1), end, cls))
     for s0, e0, cls in lists:
         pos = s0
         raw = norm[s0:e0]

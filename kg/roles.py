@@ -340,7 +340,13 @@ def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[i
             if start is not None:
                 # A verb after nouns closes a nominal measure (规模化|采购, 质效|升级).
                 nxt = toks[k + 1].text if k + 1 < len(toks) else "。"
-                closes = nxt in ("和", "与", "及", "、", "等") or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", nxt)
+                nxt_pos = toks[k + 1].pos if k + 1 < len(toks) else "x"
+                # ... or when the next word is a verb: the sentence's own predicate follows
+                # (通过质效|升级|紧随其后), not an object of this verb.
+                closes = (
+                    nxt in ("和", "与", "及", "、", "等") or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", nxt)
+                    or (nxt_pos in _VERBISH and len(nxt) >= 2)
+                )
                 if closes and w.end - start <= _MAX_CHARS and re.fullmatch(r"[\u4e00-\u9fff]+", w.text) and len(w.text) >= 2:
                     last_noun_end = w.end
                 break
@@ -379,7 +385,8 @@ def _is_measure(toks: tuple[Token, ...], start: int, end: int, cues: dict) -> bo
 def _trim(toks: tuple[Token, ...], start: int, end: int, lex: Lexicon) -> tuple[int, int]:
     """Drop a leading one-character fragment of a word cut in two (企|库存告急)."""
     inside = [t for t in toks if start <= t.start and t.end <= end]
-    if len(inside) > 2 and len(inside[0].text) == 1 and len(inside[1].text) > 1 and inside[0].text not in _QUOTES:
+    # (A one-character adjective stays: 全|链条管理体系.)
+    if len(inside) > 2 and len(inside[0].text) == 1 and len(inside[1].text) > 1 and inside[0].text not in _QUOTES and inside[0].pos not in ("a", "b"):
         inside = inside[1:]
     return (inside[0].start, end) if inside else (start, end)
 

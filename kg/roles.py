@@ -53,6 +53,8 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
                 continue
             if kind == "state" and role == "trend" and not (trend_context or _is_label(norm, toks, span)):
                 continue
+            if kind == "head" and t.pos == "n" and i + 1 < len(toks) and toks[i + 1].pos in _NOUNISH:
+                continue  # 战略|平衡, 风险|管控: the cue word does not end the noun phrase
             if kind == "state" and i + 1 < len(toks) and _is_head(toks[i + 1].text, cues):
                 continue  # 价格下行|压力: the state qualifies the head noun after it, whose phrase it is
             start, end = _trim(toks, *span, lex)

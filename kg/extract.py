@@ -118,9 +118,13 @@ def _body_mentions(text: str, offset: int, index: int, lex: Lexicon, section_rol
 
 
 def _inside_long_name(region: Mention, kept: list[Mention]) -> bool:
-    """A region inside a longer phrase (美国|军工企业) is mentioned too; one before a
-    two-character institution noun (中国|银行) is part of a name."""
-    return any(k.start <= region.start and region.end <= k.end and (k.end - k.start) - (region.end - region.start) > 2 for k in kept)
+    """A region inside a longer phrase (美国|军工企业, 日本|企业) is mentioned too; one before
+    a two-character institution noun in a name the NER model tagged (中国银行) is part of it."""
+    return any(
+        k.start <= region.start and region.end <= k.end and k != region
+        and ((k.end - k.start) - (region.end - region.start) > 2 or k.source != "named")
+        for k in kept
+    )
 
 
 def _apply_abbreviations(report: Report, section_topics, per_sentence, lex: Lexicon):

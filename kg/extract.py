@@ -117,12 +117,13 @@ def _body_mentions(text: str, offset: int, index: int, lex: Lexicon, section_rol
     return sorted(kept, key=lambda m: (m.start, m.end))
 
 
-def _inside_long_name(region: Mention, kept: list[Mention]) -> bool:
+def _inside_long_name(region: Mention, kept: list[Mention], found: list[Mention] | None = None) -> bool:
     """A region inside a longer phrase (美国|军工企业, 日本|企业) is mentioned too; one before
     a two-character institution noun in a name the NER model tagged (中国银行) is part of it."""
+    named = {(k.start, k.end) for k in (found if found is not None else kept) if k.source == "named"}
     return any(
         k.start <= region.start and region.end <= k.end and k != region
-        and ((k.end - k.start) - (region.end - region.start) > 2 or k.source != "named")
+        and ((k.end - k.start) - (region.end - region.start) > 2 or (k.start, k.end) not in named)
         for k in kept
     )
 
@@ -448,8 +449,11 @@ def _sentence_mentions(text: str, offset: int, sent_index: int, lex: Lexicon, he
         or m.surface in lex.actor_nouns
     ]
     kept = _non_overlapping(found)
+    # A phrase the NER model also tagged as a name is a name (中国银行: its region stays inside).
+    named = {(m.start, m.end, m.cls) for m in found if m.source == "named"}
+    kept = [dataclasses.replace(m, source="named") if (m.start, m.end, m.cls) in named else m for m in kept]
     # A region inside a longer name (美国|军工企业) is a mention of the region too.
-    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon" and m not in kept and _inside_long_name(m, kept)]
+    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon" and m not in kept and _inside_long_name(m, kept, found)]
     return sorted(kept + nested, key=lambda m: (m.start, m.end))
 
 

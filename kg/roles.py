@@ -286,8 +286,11 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         if t.text.endswith("化") and nxt is not None and nxt.pos in ("vn", "v") and len(nxt.text) == 2 and re.fullmatch(r"[\u4e00-\u9fff]+", nxt.text):
             after = toks[i + 2].text if i + 2 < len(toks) else "。"
-            if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", after) or after in ("的", "在", "和", "与", "及", "等"):
-                end = nxt.end  # the verbal noun closes the phrase (no object follows)
+            after_pos = toks[i + 2].pos if i + 2 < len(toks) else "x"
+            # ... when no object follows: punctuation, a particle, or the sentence's predicate
+            # (同质化竞争|愈演愈烈).
+            if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", after) or after in ("的", "在", "和", "与", "及", "等") or (after_pos in _VERBISH and len(after) >= 2):
+                end = nxt.end
         return (start if start is not None else t.start), end
     return None
 

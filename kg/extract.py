@@ -831,6 +831,7 @@ def _scenario_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
             if pos + len(item) - start >= 2:
                 out.append(Mention(text[start : pos + len(item)], "Scenario", offset + start, offset + pos + len(item), sent_index, "scenario"))
             pos += len(item) + 1
+    out.extend(_segment_mentions(norm, text, offset, sent_index, lex))
     prefixes = _cached(lex, "scenario_prefixes", lex.scenario_prefixes)
     for m in re.finditer(f"(?:{prefixes.pattern})" + r"[\u4e00-\u9fff]{2}(?=需求|业务|场景|模式|服务|市场)", norm):
         out.append(Mention(text[m.start() : m.end()], "Scenario", offset + m.start(), offset + m.end(), sent_index, "scenario"))
@@ -844,6 +845,41 @@ def _scenario_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
 
 
 _NOUNISH = {"n", "nz", "vn", "l", "j", "eng", "b", "ns", "nt", "an", "ng"}
+
+
+def _segment_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    """Market segments: a noun phrase ending in a segment head (城市|物流, 高价段, 供应链|金融;
+    ``lex_scenario_heads.txt``) whose modifier is a specific noun, not a place or a participant."""
+    from .roles import _tagged
+    from .segment import idf_weight
+
+    heads_re = _cached(lex, "scenario_heads", lex.scenario_heads)
+    if not heads_re.search(norm):
+        return []
+    toks = _tagged(norm, text)
+    ends = {t.end: k for k, t in enumerate(toks)}
+    out = []
+    for hm in heads_re.finditer(norm):
+        k = ends.get(hm.end())
+        if k is None or (k + 1 < len(toks) and toks[k + 1].pos in ("n", "nz")):
+            continue  # inside a word, or qualifying a longer noun (物流|企业, 金融|机构)
+        inner = next((t for t in toks if t.start < hm.start() < t.end), None)
+        if inner is not None:  # the head ends a word (高价段, 平价|段): the word is the phrase
+            start = inner.start
+            modifier = norm[start : hm.end()]
+        else:  # the head is a word of its own: one noun before it (城市|物流)
+            j = next((j for j, t in enumerate(toks) if t.end == hm.start()), None)
+            if j is None or toks[j].pos not in ("n", "nz") or len(toks[j].text) < 2:
+                continue
+            start, modifier = toks[j].start, toks[j].text
+        if (
+            any(modifier.startswith(r) for r in lex.regions if len(r) >= 2) or modifier in lex.generic_words
+            or modifier in lex.nonspecific or modifier in lex.phrase_stopwords or modifier in lex.actor_nouns
+            or not re.fullmatch(r"[\u4e00-\u9fff]+", modifier) or idf_weight(modifier) < 6.5
+        ):
+            continue
+        out.append(Mention(text[start : hm.end()], "Scenario", offset + start, offset + hm.end(), sent_index, "scenario"))
+    return out
 
 
 def _skip_leading_verbs(toks: list[Token], begin: int, end: int) -> int:

@@ -583,7 +583,7 @@ def _abbreviation_mentions(norm, text, offset, sent_index, lex, found) -> list[M
             long = max(before, key=lambda f: f.end - f.start)
             cls, ls = long.cls, long.start - offset
         else:
-            ls = _noun_phrase_start(norm, m.start())
+            ls = _noun_phrase_start(norm, text, m.start())
             if ls is None:
                 continue
             cls = "Technology"  # an abbreviation in brackets mostly names a technical term (BEV, SiC)
@@ -593,14 +593,25 @@ def _abbreviation_mentions(norm, text, offset, sent_index, lex, found) -> list[M
     return out
 
 
-def _noun_phrase_start(norm: str, end: int) -> int | None:
-    """Where the noun phrase ending at ``end`` starts (up to three nouns, eight characters)."""
-    toks = tokens(norm[:end])
+def _noun_phrase_start(norm: str, text: str, end: int) -> int | None:
+    """Where the term ending at ``end`` (right before a bracketed abbreviation) starts: the
+    words back to a function word, a two-character verb, a number or punctuation, at most
+    four words and eight characters (纯电动, 插混, 增程式, 电池电动车 or 燃料电池车)."""
+    from .roles import _tagged
+
+    toks = [t for t in _tagged(norm, text) if t.end <= end]
     begin = None
-    for t in reversed(toks[-3:]):
-        if t.pos not in {"n", "nz", "vn", "j", "l", "eng", "b", "an", "ng", "nt"} or end - t.start > 8:
+    used = 0
+    for t in reversed(toks):
+        if t.end != (begin if begin is not None else end):
+            break
+        if (
+            used == 4 or end - t.start > 8 or not re.fullmatch(r"[\u4e00-\u9fff]+", t.text)
+            or t.pos in _STOP_POS or t.pos in ("m", "mq", "f", "vd") or (t.pos == "v" and len(t.text) > 1)
+        ):
             break
         begin = t.start
+        used += 1
     return begin if begin is not None and end - begin >= 2 else None
 
 

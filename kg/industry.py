@@ -24,6 +24,7 @@ __all__ = ["report_industry"]
 _NOUN_POS = frozenset({"n", "nz", "vn", "j", "l", "eng", "nt", "b", "ng"})
 _MARKER_WEIGHT = 3.0
 _TITLE_WEIGHT = 4.0
+_SPECIFIC = 6.5  # jieba IDF of a word rarer than everyday words (材料 5.7, 船舶 7.1, 跨境 8.1)
 
 
 def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
@@ -65,6 +66,19 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     if not scores:
         return ()
     best = max(scores, key=lambda c: (scores[c], len(c), c))
+    # The two leading words of a report often name its industry together (船舶 + 智能制造,
+    # 跨境 + 电商): when the runner-up scores at least half the leader and a phrase holding
+    # both recurs, that phrase is the name; unless the title names the leader an industry
+    # (半导体产业链 + 材料) or the runner-up is an everyday word.
+    runner = max((c for c in scores if c not in best and best not in c), key=lambda c: (scores[c], len(c), c), default=None)
+    if (
+        runner is not None and best not in title_marked and scores[runner] >= 0.5 * scores[best]
+        and max(idf_weight(w.text) for w in words[runner]) >= _SPECIFIC
+    ):
+        uses = {c: joined.count(c) + title.count(c) for c in scores if best in c and runner in c}
+        both = [c for c, n in uses.items() if n >= 2]
+        if both:
+            best = max(both, key=lambda c: (uses[c], -len(c), c))
     # Prefer the longer phrase a name nearly always sits in (电商 → 跨境电商, 饮品 → 现制饮品),
     # or the one the title names as an industry (汽车 → 新能源汽车 when the title says 新能源汽车产业).
     uses_best = joined.count(best) + title.count(best)

@@ -26,7 +26,7 @@ def main(argv: list[str]) -> None:
     if "--no-ner" in argv:
         ner._model.cache_clear()
         ner._model = lambda: None  # type: ignore[assignment]
-    from yanbao.kg import segment
+    from yanbao.kg import roles, segment
 
     # Warm-up: lexicons, NER model, and jieba's whole dictionary (the segmenter reads words
     # from its on-disk cache for the first 200 texts of a process, then loads the whole
@@ -39,6 +39,7 @@ def main(argv: list[str]) -> None:
     for _ in range(repeat):
         segment.tokens.cache_clear()
         ner.lac_words.cache_clear()
+        roles._tagged.cache_clear()
         for r in reports:
             extract(r)
     dt = time.perf_counter() - start

@@ -106,7 +106,7 @@ def _split_markers(toks: tuple[Token, ...], lex: Lexicon) -> tuple[Token, ...]:
     word), so that 新能源|汽车|产业 names 新能源汽车 as an industry like 光伏|产业 does."""
     out: list[Token] = []
     for t in toks:
-        m = next((m for m in lex.industry_markers if len(m) >= 2 and t.text.endswith(m) and len(t.text) - len(m) >= 2), None)
+        m = next((t.text[-n:] for n in (3, 2) if len(t.text) - n >= 2 and t.text[-n:] in lex.industry_markers), None)
         if m is None:
             out.append(t)
             continue

@@ -11,6 +11,7 @@ IDF table).  The section a sentence sits in gives the role of phrases its cues l
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .lexicon import Lexicon
 from .resolve import Mention
@@ -164,6 +165,7 @@ def _enumerated_roles(norm: str, text: str, offset: int, sent_index: int, lex: L
 _LAC_TO_JIEBA = {"ORG": "nt", "LOC": "ns", "PER": "nr", "TIME": "t", "nw": "nz", "xc": "u", "w": "x", "s": "n"}
 
 
+@lru_cache(maxsize=4096)
 def _tagged(norm: str, text: str) -> tuple[Token, ...]:
     """The sentence's words and POS tags: LAC's (a better tagger: 产能 is a noun) when the
     model is installed, else jieba's.  Words are slices of ``norm``."""
@@ -184,7 +186,20 @@ def _tagged(norm: str, text: str) -> tuple[Token, ...]:
     return tuple(out)
 
 
-def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
+_CUES_OF: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
+
+
+def _cues_of(word: str, cues: dict) -> tuple[tuple[str, str], ...]:
+    key = (id(cues), word)
+    hit = _CUES_OF.get(key)
+    if hit is None:
+        if len(_CUES_OF) > 50_000:
+            _CUES_OF.clear()
+        hit = _CUES_OF[key] = tuple(_word_cues(word, cues))
+    return hit
+
+
+def _word_cues(word: str, cues: dict) -> list[tuple[str, str]]:
     found = [pair for pair in cues.get(word, ()) if pair[1] != "context"]
     # A word ending in a suffix cue (连锁化, 价格战) counts as a suffix phrase; the word
     # has a stem of two characters or more (数|智|化 is a segmentation accident).

@@ -932,8 +932,48 @@ def _strategy_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
     return out
 
 
-def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+def _policy_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    """Policy instruments named outside 《》: a specific noun phrase closed by a policy head
+    (小额进口免税|政策, 电动汽车电池新|国标, “反内卷”|政策, L3级|法规; heads in
+    ``lex_regulation.txt``).  A phrase of everyday words only (产业政策, 相关政策) is none."""
+    if not any(h in norm for h in lex.regulation_heads):
+        return []
+    from .roles import _tagged
+    from .segment import idf_weight
+
+    toks = _tagged(norm, text)
     out = []
+    for k, t in enumerate(toks):
+        if t.text not in lex.regulation_heads or (k + 1 < len(toks) and toks[k + 1].pos in ("n", "nz", "vn")):
+            continue
+        begin, words, j = None, [], k - 1
+        if j >= 0 and toks[j].text in "”\"」":
+            # A quoted name before the head (“三道红线”政策): the whole quote, whatever its words.
+            opening = next((i for i in range(j - 1, max(-1, j - 8), -1) if toks[i].text in "“\"「"), None)
+            if opening is not None and t.start - toks[opening].start <= 12:
+                begin, words = toks[opening].start, [w.text for w in toks[opening + 1 : j]]
+                j = -1
+        while j >= 0 and len(words) < 4 and t.start - toks[j].start <= 10:
+            w = toks[j]
+            latin_code = w.pos == "m" and re.search(r"[A-Za-z]", w.text)
+            if not (w.pos in ("n", "nz", "vn", "an", "b", "j", "a") or latin_code):
+                break
+            if w.text in lex.nonspecific or w.text in lex.phrase_stopwords or w.text in lex.regions:
+                break
+            begin, words = w.start, [w.text, *words]
+            j -= 1
+        if begin is None or not words:
+            continue
+        if len(words[0]) == 1 and begin > 0 and re.match(r"[\u4e00-\u9fff]", norm[begin - 1]):
+            continue  # a word cut in two (带|量采购政策, 双|减政策): not a phrase
+        if max(idf_weight(w) for w in words) < 6.5 or all(w in lex.generic_words for w in words):
+            continue
+        out.append(Mention(text[begin : t.end], "Regulation", offset + begin, offset + t.end, sent_index, "regulation"))
+    return out
+
+
+def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    out = _policy_mentions(norm, text, offset, sent_index, lex)
     for m in _TITLE_RE.finditer(norm):
         inner = m.group(1)
         # 《…纲要 (2023-2035 年)》: the years in brackets do not end the title.

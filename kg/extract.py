@@ -20,7 +20,7 @@ from .industry import report_industry
 from .lexicon import Lexicon, load_lexicon
 from .resolve import Mention, entity_id, resolve
 from .roles import role_mentions
-from .segment import Token, tokens
+from .segment import Token, idf_weight, tokens
 from .topics import report_topics
 
 __all__ = ["extract", "Mention"]
@@ -56,7 +56,8 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
     section_roles = _section_roles(report, lex)
     from .ner import prefetch
 
-    prefetch([sent.text for sent in report.sentences])
+    # Tagged in the background in the order they are read: headings, then sentences.
+    prefetch([*(sec.title for sec in report.sections), *(sent.text for sent in report.sentences)])
     section_topics = _heading_mentions(report, section_roles, lex)
     per_sentence = [
         _body_mentions(sent.text, sent.start, sent.index, lex, section_roles.get(sent.section_path))
@@ -96,8 +97,16 @@ def _heading_mentions(report: Report, section_roles, lex: Lexicon) -> dict[tuple
     return out
 
 
+# A web article's byline: a stamp of date and clock time (or editor) with the outlet or
+# author beside it (搜狐财经· 2025-12-20 02:23), no sentence of its own.
+_BYLINE_RE = re.compile(r"(?=.*\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(?=.*(?:\d{1,2}:\d{2}|责任编辑|責任編輯))[^，,。；;！？]{0,40}")
+
+
 def _body_mentions(text: str, offset: int, index: int, lex: Lexicon, section_role: str | None) -> list[Mention]:
-    """Entities of one body sentence: names, phrases, lexicon terms and role phrases."""
+    """Entities of one body sentence: names, phrases, lexicon terms and role phrases
+    (none in a byline: the outlet that published a page is not a participant of its report)."""
+    if _BYLINE_RE.fullmatch(text.strip()):
+        return []
     found = _sentence_mentions(text, offset, index, lex)
     norm = _same_length_normalise(text)
     roles = role_mentions(norm, text, offset, index, lex, section_role)
@@ -108,10 +117,15 @@ def _body_mentions(text: str, offset: int, index: int, lex: Lexicon, section_rol
     return sorted(kept, key=lambda m: (m.start, m.end))
 
 
-def _inside_long_name(region: Mention, kept: list[Mention]) -> bool:
-    """A region inside a longer phrase (美国|军工企业) is mentioned too; one before a
-    two-character institution noun (中国|银行) is part of a name."""
-    return any(k.start <= region.start and region.end <= k.end and (k.end - k.start) - (region.end - region.start) > 2 for k in kept)
+def _inside_long_name(region: Mention, kept: list[Mention], found: list[Mention] | None = None) -> bool:
+    """A region inside a longer phrase (美国|军工企业, 日本|企业) is mentioned too; one before
+    a two-character institution noun in a name the NER model tagged (中国银行) is part of it."""
+    named = {(k.start, k.end) for k in (found if found is not None else kept) if k.source == "named"}
+    return any(
+        k.start <= region.start and region.end <= k.end and k != region
+        and ((k.end - k.start) - (region.end - region.start) > 2 or (k.start, k.end) not in named)
+        for k in kept
+    )
 
 
 def _apply_abbreviations(report: Report, section_topics, per_sentence, lex: Lexicon):
@@ -435,8 +449,11 @@ def _sentence_mentions(text: str, offset: int, sent_index: int, lex: Lexicon, he
         or m.surface in lex.actor_nouns
     ]
     kept = _non_overlapping(found)
+    # A phrase the NER model also tagged as a name is a name (中国银行: its region stays inside).
+    named = {(m.start, m.end, m.cls) for m in found if m.source == "named"}
+    kept = [dataclasses.replace(m, source="named") if (m.start, m.end, m.cls) in named else m for m in kept]
     # A region inside a longer name (美国|军工企业) is a mention of the region too.
-    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon" and m not in kept and _inside_long_name(m, kept)]
+    nested = [m for m in found if m.cls == "Region" and m.source == "lexicon" and m not in kept and _inside_long_name(m, kept, found)]
     return sorted(kept + nested, key=lambda m: (m.start, m.end))
 
 
@@ -482,6 +499,7 @@ def _coordinated_parts(norm: str, start: int, end: int) -> list[tuple[int, int]]
 
 
 _ENUM_RE = re.compile(r"(?:[^，,。；;：:、\s()（）]{2,10}、)+[^，,。；;：:、\s()（）]{2,12}?(?=等|这类|这些|这样的|在内的)")
+_REPRESENTED_RE = re.compile(r"以([^，,。；;：:以]{2,40}?)为(?:代表|首)的")
 _SUCH_AS_RE = re.compile(r"[(（]?如([^，,。；;：:)）]{2,60})")
 
 
@@ -512,11 +530,22 @@ def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Menti
         cls = _enumeration_class(norm[m.end() : m.end() + 14], lex)
         if cls:
             lists.append((m.start(), m.end(), cls))
+    for m in _REPRESENTED_RE.finditer(norm):
+        # 以A和B为代表的企业: the named examples take the class of the noun after 的.
+        cls = _enumeration_class(norm[m.end() : m.end() + 14], lex)
+        if cls and len(re.split(r"[、和与及]", m.group(1))) > 1:
+            lists.append((m.start(1), m.end(1), cls))
     for m in _SUCH_AS_RE.finditer(norm):
         before = norm[max(0, m.start() - 6) : m.start()]
         cls = next((c for h, c in sorted((lex.enumeration_heads or {}).items(), key=lambda kv: -len(kv[0])) if before.endswith(h)), None)
-        if cls and re.search(r"[、和及与]", m.group(1)):
-            lists.append((m.start(1), m.end(1), cls))
+        end = m.end(1)
+        cut = m.group(1).find("等")
+        if cut > 0:
+            # 企业(如在A、B等领域): the list ends at 等, and the noun after it is its head.
+            end = m.start(1) + cut
+            cls = _enumeration_class(norm[end + 1 : end + 15], lex) or cls
+        if cls and re.search(r"[、和及与]", norm[m.start(1) : end]):
+            lists.append((m.start(1), end, cls))
     for s0, e0, cls in lists:
         pos = s0
         raw = norm[s0:e0]
@@ -554,7 +583,7 @@ def _abbreviation_mentions(norm, text, offset, sent_index, lex, found) -> list[M
             long = max(before, key=lambda f: f.end - f.start)
             cls, ls = long.cls, long.start - offset
         else:
-            ls = _noun_phrase_start(norm, m.start())
+            ls = _noun_phrase_start(norm, text, m.start())
             if ls is None:
                 continue
             cls = "Technology"  # an abbreviation in brackets mostly names a technical term (BEV, SiC)
@@ -564,14 +593,25 @@ def _abbreviation_mentions(norm, text, offset, sent_index, lex, found) -> list[M
     return out
 
 
-def _noun_phrase_start(norm: str, end: int) -> int | None:
-    """Where the noun phrase ending at ``end`` starts (up to three nouns, eight characters)."""
-    toks = tokens(norm[:end])
+def _noun_phrase_start(norm: str, text: str, end: int) -> int | None:
+    """Where the term ending at ``end`` (right before a bracketed abbreviation) starts: the
+    words back to a function word, a two-character verb, a number or punctuation, at most
+    four words and eight characters (纯电动, 插混, 增程式, 电池电动车 or 燃料电池车)."""
+    from .roles import _tagged
+
+    toks = [t for t in _tagged(norm, text) if t.end <= end]
     begin = None
-    for t in reversed(toks[-3:]):
-        if t.pos not in {"n", "nz", "vn", "j", "l", "eng", "b", "an", "ng", "nt"} or end - t.start > 8:
+    used = 0
+    for t in reversed(toks):
+        if t.end != (begin if begin is not None else end):
+            break
+        if (
+            used == 4 or end - t.start > 8 or not re.fullmatch(r"[\u4e00-\u9fff]+", t.text)
+            or t.pos in _STOP_POS or t.pos in ("m", "mq", "f", "vd") or (t.pos == "v" and len(t.text) > 1)
+        ):
             break
         begin = t.start
+        used += 1
     return begin if begin is not None and end - begin >= 2 else None
 
 
@@ -619,6 +659,8 @@ def _left_modifier(
             break
         if t.pos == "m" and (re.search(r"\d", t.text) or len(t.text) < 3):
             break  # 2025年, 第二, 两家; but 第三方 stays
+        if tech_head and t.pos in ("v", "vn") and idf_weight(t.text) < 4.5:
+            break  # an everyday verb (影响 4.0, 生产 4.4 in jieba IDF) takes the head as its object: 影响|芯片
         if t.pos == "v":
             if head_is_actor:
                 break  # 导致高校: a complete actor noun takes no verb
@@ -802,6 +844,7 @@ def _scenario_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
             if pos + len(item) - start >= 2:
                 out.append(Mention(text[start : pos + len(item)], "Scenario", offset + start, offset + pos + len(item), sent_index, "scenario"))
             pos += len(item) + 1
+    out.extend(_segment_mentions(norm, text, offset, sent_index, lex))
     prefixes = _cached(lex, "scenario_prefixes", lex.scenario_prefixes)
     for m in re.finditer(f"(?:{prefixes.pattern})" + r"[\u4e00-\u9fff]{2}(?=需求|业务|场景|模式|服务|市场)", norm):
         out.append(Mention(text[m.start() : m.end()], "Scenario", offset + m.start(), offset + m.end(), sent_index, "scenario"))
@@ -815,6 +858,41 @@ def _scenario_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
 
 
 _NOUNISH = {"n", "nz", "vn", "l", "j", "eng", "b", "ns", "nt", "an", "ng"}
+
+
+def _segment_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    """Market segments: a noun phrase ending in a segment head (城市|物流, 高价段, 供应链|金融;
+    ``lex_scenario_heads.txt``) whose modifier is a specific noun, not a place or a participant."""
+    from .roles import _tagged
+    from .segment import idf_weight
+
+    heads_re = _cached(lex, "scenario_heads", lex.scenario_heads)
+    if not heads_re.search(norm):
+        return []
+    toks = _tagged(norm, text)
+    ends = {t.end: k for k, t in enumerate(toks)}
+    out = []
+    for hm in heads_re.finditer(norm):
+        k = ends.get(hm.end())
+        if k is None or (k + 1 < len(toks) and toks[k + 1].pos in ("n", "nz")):
+            continue  # inside a word, or qualifying a longer noun (物流|企业, 金融|机构)
+        inner = next((t for t in toks if t.start < hm.start() < t.end), None)
+        if inner is not None:  # the head ends a word (高价段, 平价|段): the word is the phrase
+            start = inner.start
+            modifier = norm[start : hm.end()]
+        else:  # the head is a word of its own: one noun before it (城市|物流)
+            j = next((j for j, t in enumerate(toks) if t.end == hm.start()), None)
+            if j is None or toks[j].pos not in ("n", "nz") or len(toks[j].text) < 2:
+                continue
+            start, modifier = toks[j].start, toks[j].text
+        if (
+            any(modifier.startswith(r) for r in lex.regions if len(r) >= 2) or modifier in lex.generic_words
+            or modifier in lex.nonspecific or modifier in lex.phrase_stopwords or modifier in lex.actor_nouns
+            or not re.fullmatch(r"[\u4e00-\u9fff]+", modifier) or idf_weight(modifier) < 6.5
+        ):
+            continue
+        out.append(Mention(text[start : hm.end()], "Scenario", offset + start, offset + hm.end(), sent_index, "scenario"))
+    return out
 
 
 def _skip_leading_verbs(toks: list[Token], begin: int, end: int) -> int:
@@ -856,8 +934,48 @@ def _strategy_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
     return out
 
 
-def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+def _policy_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    """Policy instruments named outside 《》: a specific noun phrase closed by a policy head
+    (小额进口免税|政策, 电动汽车电池新|国标, “反内卷”|政策, L3级|法规; heads in
+    ``lex_regulation.txt``).  A phrase of everyday words only (产业政策, 相关政策) is none."""
+    if not any(h in norm for h in lex.regulation_heads):
+        return []
+    from .roles import _tagged
+    from .segment import idf_weight
+
+    toks = _tagged(norm, text)
     out = []
+    for k, t in enumerate(toks):
+        if t.text not in lex.regulation_heads or (k + 1 < len(toks) and toks[k + 1].pos in ("n", "nz", "vn")):
+            continue
+        begin, words, j = None, [], k - 1
+        if j >= 0 and toks[j].text in "”\"」":
+            # A quoted name before the head (“三道红线”政策): the whole quote, whatever its words.
+            opening = next((i for i in range(j - 1, max(-1, j - 8), -1) if toks[i].text in "“\"「"), None)
+            if opening is not None and t.start - toks[opening].start <= 12:
+                begin, words = toks[opening].start, [w.text for w in toks[opening + 1 : j]]
+                j = -1
+        while j >= 0 and len(words) < 4 and t.start - toks[j].start <= 10:
+            w = toks[j]
+            latin_code = w.pos == "m" and re.search(r"[A-Za-z]", w.text)
+            if not (w.pos in ("n", "nz", "vn", "an", "b", "j", "a") or latin_code):
+                break
+            if w.text in lex.nonspecific or w.text in lex.phrase_stopwords or w.text in lex.regions:
+                break
+            begin, words = w.start, [w.text, *words]
+            j -= 1
+        if begin is None or not words:
+            continue
+        if len(words[0]) == 1 and begin > 0 and re.match(r"[\u4e00-\u9fff]", norm[begin - 1]):
+            continue  # a word cut in two (带|量采购政策, 双|减政策): not a phrase
+        if max(idf_weight(w) for w in words) < 6.5 or all(w in lex.generic_words for w in words):
+            continue
+        out.append(Mention(text[begin : t.end], "Regulation", offset + begin, offset + t.end, sent_index, "regulation"))
+    return out
+
+
+def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
+    out = _policy_mentions(norm, text, offset, sent_index, lex)
     for m in _TITLE_RE.finditer(norm):
         inner = m.group(1)
         # 《…纲要 (2023-2035 年)》: the years in brackets do not end the title.

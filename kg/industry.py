@@ -24,6 +24,7 @@ __all__ = ["report_industry"]
 _NOUN_POS = frozenset({"n", "nz", "vn", "j", "l", "eng", "nt", "b", "ng"})
 _MARKER_WEIGHT = 3.0
 _TITLE_WEIGHT = 4.0
+_SPECIFIC = 6.5  # jieba IDF of a word rarer than everyday words (材料 5.7, 船舶 7.1, 跨境 8.1)
 
 
 def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
@@ -38,8 +39,9 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     counts: Counter[str] = Counter()
     marked: Counter[str] = Counter()
     words: dict[str, tuple[Token, ...]] = {}
-    for text in [title, *heads, *body]:
-        toks = tokens(text)
+    title_marked: set[str] = set()  # the title's own X行业/X产业
+    for n, text in enumerate([title, *heads, *body]):
+        toks = _split_markers(tokens(text), lex)
         for cand, k, run in _candidates(toks, lex):
             counts[cand] += 1
             words.setdefault(cand, run)
@@ -47,6 +49,8 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
             after = toks[k + 2].text if k + 2 < len(toks) else ""
             if nxt in lex.industry_markers and not after.startswith("研究"):
                 marked[cand] += 1
+                if n == 0:
+                    title_marked.add(cand)
     if not counts:
         return ()
     joined = "\n".join(body)
@@ -62,9 +66,26 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     if not scores:
         return ()
     best = max(scores, key=lambda c: (scores[c], len(c), c))
-    # Prefer the longer phrase a name nearly always sits in (电商 → 跨境电商, 饮品 → 现制饮品).
+    # The two leading words of a report often name its industry together (船舶 + 智能制造,
+    # 跨境 + 电商): when the runner-up scores at least half the leader and a phrase holding
+    # both recurs, that phrase is the name; unless the title names the leader an industry
+    # (半导体产业链 + 材料) or the runner-up is an everyday word.
+    runner = max((c for c in scores if c not in best and best not in c), key=lambda c: (scores[c], len(c), c), default=None)
+    if (
+        runner is not None and best not in title_marked and scores[runner] >= 0.5 * scores[best]
+        and max(idf_weight(w.text) for w in words[runner]) >= _SPECIFIC
+    ):
+        uses = {c: joined.count(c) + title.count(c) for c in scores if best in c and runner in c}
+        both = [c for c, n in uses.items() if n >= 2]
+        if both:
+            best = max(both, key=lambda c: (uses[c], -len(c), c))
+    # Prefer the longer phrase a name nearly always sits in (电商 → 跨境电商, 饮品 → 现制饮品),
+    # or the one the title names as an industry (汽车 → 新能源汽车 when the title says 新能源汽车产业).
     uses_best = joined.count(best) + title.count(best)
-    longer = [c for c in scores if best in c and c != best and joined.count(c) + title.count(c) >= 0.6 * uses_best]
+    longer = [
+        c for c in scores
+        if best in c and c != best and (joined.count(c) + title.count(c) >= 0.6 * uses_best or c in title_marked)
+    ]
     if longer:
         best = max(longer, key=lambda c: (joined.count(c), len(c), c))
     forms = [best]
@@ -78,6 +99,21 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
         if cand != best and best in cand and sc >= 0.6 * scores[best] and cand not in forms:
             forms.append(cand)
     return tuple(forms)
+
+
+def _split_markers(toks: tuple[Token, ...], lex: Lexicon) -> tuple[Token, ...]:
+    """Cut a marker off the word it ends (jieba's dictionary holds 汽车产业, 钢铁行业 as one
+    word), so that 新能源|汽车|产业 names 新能源汽车 as an industry like 光伏|产业 does."""
+    out: list[Token] = []
+    for t in toks:
+        m = next((t.text[-n:] for n in (3, 2) if len(t.text) - n >= 2 and t.text[-n:] in lex.industry_markers), None)
+        if m is None:
+            out.append(t)
+            continue
+        cut = t.end - len(m)
+        out.append(Token(t.text[: -len(m)], t.start, cut, t.pos))
+        out.append(Token(m, cut, t.end, "n"))
+    return tuple(out)
 
 
 _STOP_POS = frozenset({"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "r", "m", "mq", "q", "x", "w", "y", "e", "o", "f", "t", "vd", "ad", "zg"})

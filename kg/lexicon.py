@@ -86,6 +86,7 @@ class Lexicon:
     scenario_prefixes: frozenset[str]
     regulation_terms: frozenset[str]
     regulation_suffixes: tuple[str, ...]
+    regulation_heads: frozenset[str]
     question_stopwords: frozenset[str]
     intents: tuple[tuple[str, str], ...]  # (intent, cue), longest cue first
     # cue -> ((role, kind), ...): the cues around role phrases (lex_role_phrases.txt)
@@ -131,6 +132,7 @@ def load_lexicon() -> Lexicon:
         scenario_prefixes=_words("lex_scenario_prefixes.txt"),
         regulation_terms=frozenset(t for k, t in regulation if k == "term"),
         regulation_suffixes=tuple(sorted((t for k, t in regulation if k == "suffix"), key=len, reverse=True)),
+        regulation_heads=frozenset(t for k, t in regulation if k == "head"),
         question_stopwords=_words("lex_question_stopwords.txt"),
         intents=tuple(sorted(_rows("lex_intent.txt", 2), key=lambda r: -len(r[1]))),
         role_phrases=_grouped(_rows("lex_role_phrases.txt", 3)),

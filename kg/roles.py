@@ -11,6 +11,7 @@ IDF table).  The section a sentence sits in gives the role of phrases its cues l
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .lexicon import Lexicon
 from .resolve import Mention
@@ -22,6 +23,8 @@ _CLASS = {"driver": "Driver", "challenge": "Challenge", "trend": "Trend", "strat
 # POS tags that may sit inside a role noun phrase (jieba's tag set).
 _NOUNISH = frozenset({"n", "nz", "vn", "an", "j", "l", "eng", "ng", "b", "nt", "nrt"})
 _ADVERBS = frozenset({"d", "ad"})
+# Before a state verb a two-character adjective or verbal adverb qualifies it (显著/a 收缩, 持续/vd 提升).
+_STATE_ADVERBS = _ADVERBS | {"vd", "a"}
 _AND = frozenset({"与", "和", "及", "以及", "、"})
 _MODIFIER = _NOUNISH | {"a", "ns", "f"}
 _VERBISH = frozenset({"v", "vd"})
@@ -51,6 +54,10 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
                 continue
             if kind == "state" and role == "trend" and not (trend_context or _is_label(norm, toks, span)):
                 continue
+            if kind == "head" and t.pos == "n" and i + 1 < len(toks) and toks[i + 1].pos in _NOUNISH:
+                continue  # 战略|平衡, 风险|管控: the cue word does not end the noun phrase
+            if kind == "state" and i + 1 < len(toks) and _is_head(toks[i + 1].text, cues):
+                continue  # 价格下行|压力: the state qualifies the head noun after it, whose phrase it is
             start, end = _trim(toks, *span, lex)
             phrase = norm[start:end]
             if not _specific(phrase, toks, start, end, lex):
@@ -59,6 +66,13 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
                 continue  # 布局|主题乐园: a bare noun after the cue is a field, not a measure
             if kind in ("state", "subject", "suffix") and _names_an_actor(norm, toks, start, t, lex):
                 continue  # 金融机构提升: the subject is a participant, not a phenomenon
+            if kind == "head":
+                # 成本和价格|压力, 能源成本与环保|压力: a bare phrase coordinated before the
+                # modifier of a head noun shares the head, and the whole is one phrase.
+                shared = _coordinated_before(toks, start) if t.pos == "n" else None
+                if shared and not _is_head(norm[shared[0] : shared[1]], cues, ending=True) and end - shared[0] <= _MAX_CHARS:
+                    out.append(_mention(text, shared[0], end, offset, sent_index, _CLASS[role]))
+                    continue
             out.append(_mention(text, start, end, offset, sent_index, _CLASS[role]))
             if kind in ("state", "head", "suffix"):
                 other = _coordinated_before(toks, start)
@@ -151,6 +165,7 @@ def _enumerated_roles(norm: str, text: str, offset: int, sent_index: int, lex: L
 _LAC_TO_JIEBA = {"ORG": "nt", "LOC": "ns", "PER": "nr", "TIME": "t", "nw": "nz", "xc": "u", "w": "x", "s": "n"}
 
 
+@lru_cache(maxsize=4096)
 def _tagged(norm: str, text: str) -> tuple[Token, ...]:
     """The sentence's words and POS tags: LAC's (a better tagger: 产能 is a noun) when the
     model is installed, else jieba's.  Words are slices of ``norm``."""
@@ -171,7 +186,20 @@ def _tagged(norm: str, text: str) -> tuple[Token, ...]:
     return tuple(out)
 
 
-def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
+_CUES_OF: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
+
+
+def _cues_of(word: str, cues: dict) -> tuple[tuple[str, str], ...]:
+    key = (id(cues), word)
+    hit = _CUES_OF.get(key)
+    if hit is None:
+        if len(_CUES_OF) > 50_000:
+            _CUES_OF.clear()
+        hit = _CUES_OF[key] = tuple(_word_cues(word, cues))
+    return hit
+
+
+def _word_cues(word: str, cues: dict) -> list[tuple[str, str]]:
     found = [pair for pair in cues.get(word, ()) if pair[1] != "context"]
     # A word ending in a suffix cue (连锁化, 价格战) counts as a suffix phrase; the word
     # has a stem of two characters or more (数|智|化 is a segmentation accident).
@@ -180,6 +208,13 @@ def _cues_of(word: str, cues: dict) -> list[tuple[str, str]]:
         if len(word) >= n + 2 and word[-n:] in by_ending:
             found.extend(by_ending[word[-n:]])
     return found
+
+
+def _is_head(word: str, cues: dict, ending: bool = False) -> bool:
+    """True when ``word`` is (with ``ending``: ends in) a head or state cue of some role (压力, 风险, 短缺)."""
+    if not ending:
+        return any(k == "head" for _, k in cues.get(word, ()))
+    return any(word.endswith(c) and any(k in ("head", "state") for _, k in pairs) for c, pairs in cues.items() if len(c) <= len(word))
 
 
 def _is_label(norm: str, toks: tuple[Token, ...], span: tuple[int, int]) -> bool:
@@ -245,11 +280,14 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
         return t.start, t.end
     if kind in ("state", "head"):
         k = i
-        if kind == "state" and i > 1 and toks[i - 1].pos in _ADVERBS and len(toks[i - 1].text) == 2:
-            k = i - 1  # 资本开支|显著|收缩: the adverb stays inside the phrase
+        if kind == "state" and i > 1 and toks[i - 1].pos in _STATE_ADVERBS and len(toks[i - 1].text) == 2:
+            k = i - 1  # 资本开支|显著|收缩, 集中度|持续|提升: the adverb stays inside the phrase
+        if kind == "state" and k > 0 and toks[k - 1].pos == "f":
+            return None  # 压力下|逐步出清: a place or condition (X下, X中), not the subject
         start = _phrase_start_before(
-            toks, k, verb_subject=kind == "state", head_verb=kind == "head",
+            toks, k, verb_subject=kind == "state" and k == i, head_verb=kind == "head",
             stop=lex.phrase_stopwords if lex is not None else frozenset(),
+            max_words=3 if kind == "state" else 2,
         )
         if start is None and k != i:
             return None
@@ -258,7 +296,17 @@ def _span(toks: tuple[Token, ...], i: int, kind: str, role: str, lex: Lexicon | 
         return start, t.end
     if kind == "suffix":
         start = _phrase_start_before(toks, i, max_words=1)
-        return (start if start is not None else t.start), t.end
+        end = t.end
+        # X化 heads a compound with the verbal noun after it (差异化|探索, 规模化|应用, 数字化|转型).
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if t.text.endswith("化") and nxt is not None and nxt.pos in ("vn", "v") and len(nxt.text) == 2 and re.fullmatch(r"[\u4e00-\u9fff]+", nxt.text):
+            after = toks[i + 2].text if i + 2 < len(toks) else "。"
+            after_pos = toks[i + 2].pos if i + 2 < len(toks) else "x"
+            # ... when no object follows: punctuation, a particle, or the sentence's predicate
+            # (同质化竞争|愈演愈烈).
+            if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", after) or after in ("的", "在", "和", "与", "及", "等") or (after_pos in _VERBISH and len(after) >= 2):
+                end = nxt.end
+        return (start if start is not None else t.start), end
     return None
 
 
@@ -312,7 +360,13 @@ def _phrase_after(toks: tuple[Token, ...], j: int, allow_verbs: bool) -> tuple[i
             if start is not None:
                 # A verb after nouns closes a nominal measure (规模化|采购, 质效|升级).
                 nxt = toks[k + 1].text if k + 1 < len(toks) else "。"
-                closes = nxt in ("和", "与", "及", "、", "等") or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", nxt)
+                nxt_pos = toks[k + 1].pos if k + 1 < len(toks) else "x"
+                # ... or when the next word is a verb: the sentence's own predicate follows
+                # (通过质效|升级|紧随其后), not an object of this verb.
+                closes = (
+                    nxt in ("和", "与", "及", "、", "等") or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", nxt)
+                    or (nxt_pos in _VERBISH and len(nxt) >= 2)
+                )
                 if closes and w.end - start <= _MAX_CHARS and re.fullmatch(r"[\u4e00-\u9fff]+", w.text) and len(w.text) >= 2:
                     last_noun_end = w.end
                 break
@@ -351,7 +405,8 @@ def _is_measure(toks: tuple[Token, ...], start: int, end: int, cues: dict) -> bo
 def _trim(toks: tuple[Token, ...], start: int, end: int, lex: Lexicon) -> tuple[int, int]:
     """Drop a leading one-character fragment of a word cut in two (企|库存告急)."""
     inside = [t for t in toks if start <= t.start and t.end <= end]
-    if len(inside) > 2 and len(inside[0].text) == 1 and len(inside[1].text) > 1 and inside[0].text not in _QUOTES:
+    # (A one-character adjective stays: 全|链条管理体系.)
+    if len(inside) > 2 and len(inside[0].text) == 1 and len(inside[1].text) > 1 and inside[0].text not in _QUOTES and inside[0].pos not in ("a", "b"):
         inside = inside[1:]
     return (inside[0].start, end) if inside else (start, end)
 

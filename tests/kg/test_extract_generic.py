@@ -98,9 +98,9 @@ def test_a_width_changing_character_keeps_the_rest_of_the_sentence_normalised():
 
 def test_the_sample_is_about_debt_collection():
     x = extract(parse_document(SAMPLE))
-    assert x.industry[0] == "催收"
+    assert x.industry[0] == "消费金融催收"  # the title: 消費金融催收行業
     (industry,) = [e for e in x.entities if e.cls == "Industry"]
-    assert industry.label == "催收"
+    assert industry.label == "消费金融催收"
     # Drivers, challenges, trends, strategies and actors hang from it, each with a claim.
     preds = {(r.predicate, next(e.cls for e in x.entities if e.id == r.subject)) for r in x.relations if r.object == industry.id}
     assert {("drives", "Driver"), ("hinders", "Challenge"), ("shapes", "Trend"), ("addresses", "Strategy"), ("operatesIn", "Actor")} <= preds
@@ -118,7 +118,8 @@ def test_industry_node_is_the_report_subject_and_shacl_valid():
     node = entity_node(industry.id)
     assert (None, DCTERMS.subject, node) in g
     assert (node, RDF.type, YB.Industry) in g
-    assert {str(o) for o in g.objects(node, SKOS.prefLabel)} == {"催收"}
+    # The title names the industry: 消費金融催收行業.
+    assert {str(o) for o in g.objects(node, SKOS.prefLabel)} == {"消费金融催收"}
     assert violations(g) == []
     assert violations_pyshacl(g) == []
 
@@ -142,3 +143,44 @@ def test_a_report_subject_that_is_not_an_industry_is_refused_by_both_engines():
 )
 def test_the_industry_is_named_from_the_report_own_words(text, expected):
     assert extract(parse_text(text)).industry[0] == expected
+
+
+# ------------------------------------------------- phrases of report language ---
+
+
+def _mentions(sentence: str) -> set[tuple[str, str]]:
+    from yanbao.kg.extract import _body_mentions
+    from yanbao.kg.lexicon import load_lexicon
+
+    return {(m.cls, m.surface) for m in _body_mentions(sentence, 0, 0, load_lexicon(), None)}
+
+
+def test_the_term_before_a_bracketed_abbreviation_is_the_whole_word_run():
+    found = _mentions("两轮车市场中,纯电动(BEV)份额最高,插混(PHEV)增长最快,增程式(EREV)次之。")
+    assert {("Technology", "纯电动"), ("Technology", "插混"), ("Technology", "增程式")} <= found
+
+
+def test_a_policy_phrase_outside_book_title_marks_is_a_regulation():
+    found = _mentions("多国收紧跨境包裹免税政策，而产业政策仍以扶持为主。")
+    assert ("Regulation", "跨境包裹免税政策") in found
+    assert not any(surface == "产业政策" for _, surface in found)  # everyday words only
+
+
+def test_examples_named_by_weidaibiao_take_the_class_of_their_head():
+    found = _mentions("以Klarna和Affirm为代表的企业正在扩张。")
+    assert {("Actor", "Klarna"), ("Actor", "Affirm")} <= found
+
+
+def test_a_region_opening_a_phrase_that_is_no_name_is_mentioned():
+    found = _mentions("韩国企业加快在东南亚建厂。")
+    assert ("Region", "韩国") in found
+
+
+def test_a_byline_names_no_entity():
+    assert _mentions("新浪财经· 2026-01-05 09:30") == set()
+
+
+def test_a_state_phrase_keeps_its_adverb_and_subject():
+    found = _mentions("今年资本开支明显收缩，龙头份额持续提升。")
+    assert {("Trend", "资本开支明显收缩"), ("Trend", "龙头份额持续提升")} <= found
+

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 __all__ = ["PdfText", "pdf_text", "is_mojibake", "despace_line", "rebuild_glyph_runs"]
 
 # Template placeholders of broker report generators: ``[Table_Main]``, ``[Table_Title2]``.
-_TEMPLATE_TAG_RE = re.compile(r"\[(?:Table|Tbl)_[A-Za-z0-9_]*\]")
+# The ``[`` may be left on the line above.
+_TEMPLATE_TAG_RE = re.compile(r"\[?(?:Table|Tbl)_[A-Za-z0-9_]*\]")
 _DIGITS_RE = re.compile(r"\d+")
 _WS_RE = re.compile(r"\s+")
 # The 150 most frequent characters of modern written Chinese (both scripts'
@@ -70,14 +71,42 @@ def pdf_text(reader) -> PdfText:
         # garbage too (numbers, Latin runs), so the file is refused as a whole.
         return PdfText(text="", dropped=dropped)
     repeated = _repeated_lines(pages)
-    out: list[str] = []
-    for lines in pages:
-        kept = [line for line in lines if _repeat_key(line) not in repeated]
-        out.extend(_bullets_as_blocks(rebuild_glyph_runs([despace_line(line) for line in kept])))
     title = ""
     if pages and pages[0]:
         title = _largest_font_text(reader.pages[0])
+    out: list[str] = []
+    for lines in pages[_cover_pages(pages, title) :]:
+        kept = [line for line in lines if _repeat_key(line) not in repeated]
+        out.extend(_bullets_as_blocks(rebuild_glyph_runs([despace_line(line) for line in kept])))
     return PdfText(text="\n".join(out), title=title, dropped=dropped)
+
+
+_SENTENCE_END_RE = re.compile(r"[。！？；!?;]")
+
+
+def _cover_pages(pages: list[list[str]], title: str) -> int:
+    """How many leading pages are a cover: the title and a few short lines, no sentence.
+
+    A white paper's or a book-style report's cover carries the title (read
+    from its type size), the publisher, a date and a serial number
+    (``No.202226``); none of it is report text, and glued together it would
+    read as a heading.  A first page with prose or a numbered heading (a
+    broker note's, a short report's) is no cover, nor is the last page.
+    """
+    from .headings import parse_heading
+
+    n = 0
+    for lines in pages[:-1]:
+        keys = ["".join(line.split()) for line in lines if line.strip()]
+        if (
+            sum(map(len, keys)) > 160
+            or any(len(k) > 30 or _SENTENCE_END_RE.search(k) or parse_heading(k) for k in keys)
+        ):
+            break
+        n += 1
+    title_key = "".join(title.split())[:6]
+    covers = ["".join("".join(lines).split()) for lines in pages[:n]]
+    return n if title_key and any(title_key in c for c in covers) else 0
 
 
 def is_mojibake(text: str) -> bool:

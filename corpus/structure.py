@@ -11,7 +11,7 @@ import re
 from yanbao.core.records import Report, Section, Sentence, content_hash
 
 from .cleaning import CleanedPage
-from .headings import CIRCLED, SECTION_LABEL_RE, parse_heading
+from .headings import CIRCLED, SECTION_LABEL_RE, is_caption, parse_heading
 from .script import normalise
 
 __all__ = ["build_report", "split_sentences", "parse_heading"]
@@ -30,6 +30,8 @@ def _is_plain_heading(block: list[str]) -> bool:
     if len(block) != 1:
         return False
     line = block[0]
+    if is_caption(line):
+        return False  # a figure's label (``图 2 数据要素主要表现形态``) heads no text
     # ``｜`` joins a table row's cells: a short row is data, not a heading.
     return 2 <= len(line) <= 25 and not any(ch in line for ch in _TERMINAL + "，,。、:：｜")
 
@@ -38,9 +40,12 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
     """Group body lines into blocks; re-join lines that PDF extraction broke.
 
     A line that does not end a sentence continues on the next line unless the
-    next line is a heading.  Spaces inserted between CJK characters go.  In
-    text hard-wrapped at a fixed width, a full-width line is a piece of a
-    paragraph, never a heading (``一、市场规模2024年我国…`` cut at 30 characters).
+    next line is a heading.  A figure's or table's caption is a block of its
+    own: the prose around it is not glued onto it.  Spaces inserted between
+    CJK characters go.  In text hard-wrapped at a fixed width, a full-width
+    line is a piece of a paragraph, never a heading (``一、市场规模2024年我国…``
+    cut at 30 characters); a line far wider than the wrap width (a footnote or
+    a table set in smaller type) was not cut by it.
     """
     cleaned = [_CJK_SPACE_RE.sub("", raw.strip()) for raw in lines]
     width = _wrap_width(cleaned)
@@ -53,8 +58,8 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
                 blocks.append(current)
                 current = []
             continue
-        wrapped = bool(width) and len(line) >= width - 1
-        if not wrapped and parse_heading(line) and not current_wrapped:
+        wrapped = bool(width) and len(line) >= width - 1 and _display_width(line) <= 2 * width + 4
+        if not wrapped and not current_wrapped and (parse_heading(line) or is_caption(line) or _is_label(line)):
             if current:
                 blocks.append(current)
             blocks.append([line])
@@ -78,6 +83,17 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
     for block in blocks:
         out.extend([[line] for line in block])
     return out
+
+
+def _is_label(line: str) -> bool:
+    """A line that is only a front-matter label (``前  言``, ``摘要``, ``投资要点``)."""
+    key = "".join(normalise(line).split())
+    return len(key) <= 6 and bool(SECTION_LABEL_RE.match(key)) and not key.endswith((":", "："))
+
+
+def _display_width(line: str) -> int:
+    """Columns a line takes: a CJK or full-width character two, others one."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in line)
 
 
 def _wrap_width(lines: list[str]) -> int:
@@ -177,6 +193,10 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
             head = ("plain", "", line)
         if head is not None:
             doc.open_section(line, *head)
+        elif len(block) == 1 and is_caption(line):
+            # A figure's label stays in the text, but it states nothing: a
+            # picture's title is no evidence, and it is not cited.
+            doc.emit(line)
         else:
             doc.add_paragraph(line)
     text = doc.text()
@@ -242,7 +262,8 @@ class _Assembler:
 
     def open_section(self, line: str, style: str, number: str, title: str) -> None:
         """A heading closes the open sections of its rank or deeper and opens its own."""
-        label = style == "plain" and bool(SECTION_LABEL_RE.match(normalise(title)))
+        # ``前  言``: a two-character label is letter-spaced in typeset reports.
+        label = style == "plain" and bool(SECTION_LABEL_RE.match("".join(normalise(title).split())))
         # A label is always top-level: it closes every open section.
         rank = 0 if label else self.style_rank.setdefault(style, len(self.style_rank) + 1)
         if label:

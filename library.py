@@ -433,6 +433,7 @@ class Library:
             self.home.write_entries(kept)
             self._answerer = None
             self.home.delete_report_file(entry.id)
+            _Signatures(self.home).prune()
             uploads = self.home.root / "uploads"
             if entry.origin and Path(entry.origin).parent == uploads.resolve():
                 Path(entry.origin).unlink(missing_ok=True)
@@ -609,6 +610,23 @@ class _Signatures:
         sig = signature(report)
         self._pending.append((report, sig))
         self._load()[report.id] = sig
+
+    def prune(self) -> None:
+        """Drop the signatures of reports the manifest no longer names (after a remove)."""
+        import json
+
+        from .core.home import atomic_write_text
+
+        if not self.path.exists():
+            return
+        live = {e.id for e in self.home.entries()}
+        known = self._load()
+        if set(known) <= live:
+            return
+        try:
+            atomic_write_text(self.path, json.dumps({k: v for k, v in known.items() if k in live}))
+        except OSError:
+            pass  # stale entries are harmless: duplicates are looked for among the manifest's reports
 
     def save(self) -> None:
         """Write the signatures of the reports the manifest names (best effort: derived data)."""

@@ -85,8 +85,13 @@ class Library:
         return self.home.load_report(self.home.resolve(ref).id)
 
     # ------------------------------------------------------------- ingest
-    def ingest(self, paths: Iterable[str], progress: ProgressCallback | None = None) -> list[IngestOutcome]:
+    def ingest(
+        self, paths: Iterable[str], progress: ProgressCallback | None = None, exclude: Iterable[str] = (),
+    ) -> list[IngestOutcome]:
         """Ingest files, folders and globs; return one outcome per input file.
+
+        A folder's own documentation (``README.md``, ``LICENSE``) and files
+        matching an ``exclude`` glob are ``skipped``, with the reason.
 
         Refused files are reported in the outcomes (with the reason) and never
         leave a partial record.  A report whose content is already ingested is
@@ -102,10 +107,10 @@ class Library:
         """
         from yanbao.corpus import discover_files
 
-        files, problems = discover_files(list(paths))
+        files, problems, skipped = discover_files(list(paths), tuple(exclude))
         outcomes: list[IngestOutcome] = [
             IngestOutcome(path=p, status="refused", reason=why) for p, why in problems
-        ]
+        ] + [IngestOutcome(path=p, status="skipped", reason=why) for p, why in skipped]
         clock = _Stopwatch()
         with self.home.writing(), _few_collections():
             entries = self.home.entries()

@@ -208,8 +208,12 @@ def _notice_and_analyst_lines(norms: list[str], kinds: list[str]) -> None:
     """
     n = len(norms)
     for i in range(n):
+        if kinds[i] not in ("text", "chrome") or len(norms[i]) > 30:
+            continue  # labels and role lines are short: most lines need no closer look
         key = "".join(norms[i].split())
-        if kinds[i] in ("text", "chrome") and _NOTICE_LABEL_RE.match(key):
+        if kinds[i] == "text" and _ANALYST_ROLE_RE.match(key):
+            kinds[i] = "chrome"
+        elif _NOTICE_LABEL_RE.match(key):
             kinds[i] = "chrome"
             j = i + 1
             while j < n and kinds[j] == "blank":
@@ -218,9 +222,6 @@ def _notice_and_analyst_lines(norms: list[str], kinds: list[str]) -> None:
                 if kinds[j] == "text":
                     kinds[j] = "chrome"
                 j += 1
-    for i in range(n):
-        if kinds[i] == "text" and _ANALYST_ROLE_RE.match("".join(norms[i].split())):
-            kinds[i] = "chrome"
     for i in range(n):
         if kinds[i] != "chrome" or not _CREDENTIAL_RE.search(norms[i]):
             continue

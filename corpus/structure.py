@@ -87,6 +87,8 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
 
 def _is_label(line: str) -> bool:
     """A line that is only a front-matter label (``前  言``, ``摘要``, ``投资要点``)."""
+    if len(line) > 12:
+        return False  # most lines: no script conversion needed to say no
     key = "".join(normalise(line).split())
     return len(key) <= 6 and bool(SECTION_LABEL_RE.match(key)) and not key.endswith((":", "："))
 

@@ -25,12 +25,22 @@ _SENTENCE_QUOTES = "”’」』"  # quotation marks; not 》 or ）, which clos
 _CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff，。、；：！？“”（）]) +(?=[\u4e00-\u9fff，。、；：！？“”（）])")
 
 
+# A broker's rating of the stock or the industry (``增持（维持）``, ``买入(首次)``):
+# a statement of the note, not a heading of the text under it.
+_RATING_RE = re.compile(
+    r"^(买入|增持|持有|中性|减持|卖出|推荐|谨慎推荐|强烈推荐|审慎增持|优于大市|跑赢行业|同步大市|弱于大市|跑输行业|"
+    r"買入|增持|減持|賣出)\s*([（(](维持|維持|首次|首次覆盖|首次覆蓋|上调|上調|下调|下調)?[)）])?$"
+)
+# ``所属行业：机械设备`` / ``当前价格(元)：82.42``: a sidebar's data fields, one per line.
+_FIELD_RE = re.compile(r"^[^，。,:：\s]{1,12}[:：]\s*\S")
+
+
 def _is_plain_heading(block: list[str]) -> bool:
     """A block of one short line with no sentence punctuation reads as a heading."""
     if len(block) != 1:
         return False
     line = block[0]
-    if is_caption(line):
+    if is_caption(line) or _RATING_RE.match(line):
         return False  # a figure's label (``图 2 数据要素主要表现形态``) heads no text
     # ``｜`` joins a table row's cells: a short row is data, not a heading.
     return 2 <= len(line) <= 25 and not any(ch in line for ch in _TERMINAL + "，,。、:：｜")
@@ -72,6 +82,7 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
             and not current[-1].endswith(tuple(_TERMINAL + "：:"))
             and (current_wrapped or not parse_heading(current[-1]))
             and not line.startswith(tuple(CIRCLED))
+            and not (_is_field(current[-1]) and _is_field(line))
         ):
             current[-1] = current[-1] + line
         else:
@@ -83,6 +94,11 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
     for block in blocks:
         out.extend([[line] for line in block])
     return out
+
+
+def _is_field(line: str) -> bool:
+    """A short ``name：value`` line: a data field, never the first half of a sentence."""
+    return len(line) <= 30 and bool(_FIELD_RE.match(line))
 
 
 def _is_label(line: str) -> bool:

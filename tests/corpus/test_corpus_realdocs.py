@@ -179,3 +179,11 @@ def test_white_paper_references_are_left_out_and_said_so(parsed):
     assert not any(re.match(r"\[\d+\]", s.text) or "[EB/OL]" in s.text for s in report.sentences)
     assert any("references (参考文献)" in d for d in report.dropped), report.dropped
     assert report.sentences[-1].section_path == ("数据要素发展展望",)
+
+
+def test_broker_note_rating_and_sidebar_fields_are_text_not_headings(parsed):
+    report = parsed["tebon_gaoce_company_note_2022.pdf"]
+    assert "增持（维持）" not in report.section_titles()
+    texts = [s.text for s in report.sentences]
+    assert "增持（维持）" in texts
+    assert "所属行业：机械设备" in texts and "当前价格(元)：82.42" in texts  # one field per line, not glued

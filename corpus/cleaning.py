@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from yanbao.core.records import RelatedReport, SidebarQuestion
 
 from .headings import SECTION_LABEL_RE as _SECTION_LABEL_RE
-from .headings import parse_heading
+from .headings import is_caption, parse_heading
 from .script import match_key, normalise
 
 __all__ = ["CleanedPage", "clean_page"]
@@ -180,7 +180,7 @@ def _classified(text: str) -> _Lines:
                     region=_original(line, norm, m, 1), question=_original(line, norm, m, 2).strip()
                 )
             )
-        elif kind == "source" and not source:
+        elif kind == "source" and not source and not _by_a_caption(lines, len(kinds)):
             source = _source_of(line, norm)
         kinds.append(kind)
     _notice_and_analyst_lines(norms, kinds)
@@ -195,6 +195,13 @@ def _classified(text: str) -> _Lines:
         ):
             kinds[i] = "chrome"
     return _Lines(lines, norms, kinds, sidebar, source)
+
+
+def _by_a_caption(lines: list[str], i: int) -> bool:
+    """A source line right above or below a figure's caption is the figure's
+    data source (``来源：公开资料整理``), not the report's publisher."""
+    near = [j for j in range(i - 2, i + 3) if j != i and 0 <= j < len(lines)]
+    return any(lines[j] and is_caption(lines[j]) for j in near)
 
 
 def _notice_and_analyst_lines(norms: list[str], kinds: list[str]) -> None:

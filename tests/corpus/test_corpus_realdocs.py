@@ -187,3 +187,8 @@ def test_broker_note_rating_and_sidebar_fields_are_text_not_headings(parsed):
     texts = [s.text for s in report.sentences]
     assert "增持（维持）" in texts
     assert "所属行业：机械设备" in texts and "当前价格(元)：82.42" in texts  # one field per line, not glued
+
+
+def test_a_figures_data_source_is_not_the_reports_source(parsed):
+    """``来源：公开资料整理`` under a chart names the chart's data, not the white paper's publisher."""
+    assert parsed["caict_data_element_whitepaper_2022.pdf"].source == ""

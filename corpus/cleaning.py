@@ -55,6 +55,8 @@ _SHORT_CHROME_RE = re.compile(
 _TOC_RE = re.compile(r"(?:\.{6,}|…{3,}|·{6,}|(?:\.\s){6,})\s*\d*\s*$")
 _TOC_TITLE_RE = re.compile(r"^((正\s*文|图|表|图\s*表)\s*)?目\s*录$|^contents$", re.I)
 _CREDENTIAL_RE = re.compile(r"资格编号|执业证书编号|执业编号|sac\s*(no|执业|编号)|证书编号\s*[:：]|邮箱\s*[:：]|e-?mail\s*[:：]", re.I)
+# A security's name and code alone on a line (``高测股份(688556.SH)``, ``腾讯控股（0700.HK）``).
+_SECURITY_TAG_RE = re.compile(r"^[\u4e00-\u9fffA-Za-z]{2,12}\s*[（(]\s*\d{4,6}(\.[A-Za-z]{2})?\s*[)）]$")
 # A bibliography's label on a line of its own: the list after it cites other works.
 _REFERENCES_RE = re.compile(r"^(参考文献|参考资料|references|bibliography)$", re.I)
 # A notice's own label on a line of its own: the paragraph under it is boilerplate
@@ -426,6 +428,8 @@ def _classify(line: str, norm: str) -> str:
         return "chrome"
     if _TOC_RE.search(norm) or _TOC_TITLE_RE.match(norm):
         return "chrome"  # a table of contents: headings with dot leaders and page numbers
+    if _SECURITY_TAG_RE.match(norm):
+        return "chrome"  # a broker note's stock tag in its sidebar (the title names the company)
     if _CREDENTIAL_RE.search(norm) and len(norm) <= 160:
         return "chrome"  # an analyst's registration number and e-mail, not the report's content
     if _PHONE_RE.search(norm) and (len(norm) <= 40 or re.search(r"联系|咨询|热线|电话", norm)):

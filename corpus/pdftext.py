@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["PdfText", "pdf_text", "is_mojibake", "despace_line", "rebuild_glyph_runs"]
+__all__ = ["PdfText", "pdf_text", "is_mojibake", "is_axis_line", "despace_line", "rebuild_glyph_runs"]
 
 # Template placeholders of broker report generators: ``[Table_Main]``, ``[Table_Title2]``.
 # The ``[`` may be left on the line above.
@@ -76,12 +76,69 @@ def pdf_text(reader) -> PdfText:
         title = _largest_font_text(reader.pages[0])
     out: list[str] = []
     for lines in pages[_cover_pages(pages, title) :]:
-        kept = [line for line in lines if _repeat_key(line) not in repeated]
+        kept = _without_chart_residue([line for line in lines if _repeat_key(line) not in repeated])
         out.extend(_bullets_as_blocks(rebuild_glyph_runs([despace_line(line) for line in kept])))
     return PdfText(text="\n".join(out), title=title, dropped=dropped)
 
 
 _SENTENCE_END_RE = re.compile(r"[。！？；!?;]")
+
+
+# A tick label of a chart's axis: a number (``-60%``, ``2.5``) or a month (``2021-07``).
+_TICK_RE = re.compile(r"(\d{4})[-/.](\d{1,2})(?!\d)|-?\d+(?:\.\d+)?%?")
+_LETTERS_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+
+def is_axis_line(line: str) -> bool:
+    """True when ``line`` is a chart axis drawn as text: four or more tick labels
+    evenly spaced (``-60%-40%-20%0%20%``, ``2021-07 2021-11 2022-03 2022-07``).
+
+    A table row is rarely evenly spaced, and carries a label (``营业收入``).
+    """
+    bare = "".join(line.split())
+    if len(bare) < 8 or _LETTERS_RE.search(bare):
+        return False
+    ticks = list(_TICK_RE.finditer(line))
+    if len(ticks) < 4 or sum(m.end() - m.start() for m in ticks) < 0.9 * len(bare):
+        return False
+    values = [
+        int(m.group(1)) * 12 + int(m.group(2)) if m.group(1) else float(m.group(0).rstrip("%")) for m in ticks
+    ]
+    steps = [b - a for a, b in zip(values, values[1:])]
+    return steps[0] != 0 and all(abs(x - steps[0]) <= 1e-6 + 0.01 * abs(steps[0]) for x in steps)
+
+
+def _without_chart_residue(lines: list[str]) -> list[str]:
+    """A page's lines without what a chart leaves in the text layer: its axes'
+    tick labels and the legend beside them (``高测股份 沪深300``).
+
+    Glued to the prose above, they made "sentences" of numbers that matched
+    the company's name.  A caption (``图 3 …``) and a heading are kept.
+    """
+    from .headings import is_caption, parse_heading
+
+    axis = [is_axis_line(line) for line in lines]
+    if not any(axis):
+        return lines
+    drop = set(i for i, a in enumerate(axis) if a)
+
+    def legend(i: int) -> bool:
+        line = lines[i].strip()
+        return (
+            0 < len(line) <= 20
+            and not _SENTENCE_END_RE.search(line)
+            and not any(ch in line for ch in "，,：:")
+            and not is_caption(line)
+            and parse_heading(line) is None
+        )
+
+    for i in sorted(drop):
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines) and j not in drop and legend(j):
+                drop.add(j)
+                j += step
+    return [line for i, line in enumerate(lines) if i not in drop]
 
 
 def _cover_pages(pages: list[list[str]], title: str) -> int:

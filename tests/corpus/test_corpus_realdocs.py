@@ -192,3 +192,22 @@ def test_broker_note_rating_and_sidebar_fields_are_text_not_headings(parsed):
 def test_a_figures_data_source_is_not_the_reports_source(parsed):
     """``来源：公开资料整理`` under a chart names the chart's data, not the white paper's publisher."""
     assert parsed["caict_data_element_whitepaper_2022.pdf"].source == ""
+
+
+def test_broker_note_chart_axes_and_legend_are_not_sentences(parsed):
+    """A price chart's tick labels (``-60%-40%…``, ``2021-07 2021-11 …``) and legend
+    (``高测股份 沪深300``) in the text layer are not glued into a 'sentence'."""
+    report = parsed["tebon_gaoce_company_note_2022.pdf"]
+    assert not any("-40%-20%" in s.text or "2021-11" in s.text or "沪深300" in s.text for s in report.sentences)
+    # The stock tag of the sidebar is no heading either: the title names the company.
+    assert "高测股份(688556.SH)" not in report.section_titles()
+
+
+def test_axis_lines_are_evenly_spaced_ticks_and_table_rows_are_not():
+    from yanbao.corpus.pdftext import is_axis_line
+
+    assert is_axis_line("-60%-40%-20%0%20%40%60%80%")
+    assert is_axis_line("2021-07 2021-11 2022-03 2022-07")
+    assert not is_axis_line("746 1,567 3,684 5,056 5,752")  # a table row: uneven
+    assert not is_axis_line("营业收入(百万元) 746 1,567 3,684")
+    assert not is_axis_line("2021 2022E 2023E 2024E")

@@ -158,16 +158,22 @@ def _print_json(data) -> None:
 def ingest(
     paths: List[str] = typer.Argument(..., help="Files, folders (recursive) or globs."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
+    exclude: List[str] = typer.Option(
+        [], "--exclude", help="Leave out files whose name or path matches this glob (repeatable), e.g. 'expected.md'.",
+    ),
 ) -> None:
-    """Ingest reports (.txt .md .html .pdf .docx); refused files are listed with the reason."""
+    """Ingest reports (.txt .md .html .pdf .docx); refused and skipped files are listed with the reason.
+
+    A folder's own documentation (README*, LICENSE*, CHANGELOG*) is skipped; name the file to ingest it.
+    """
     from yanbao.core.records import to_dict
 
     with _errors():
         lib = _library()
         if as_json or not sys.stderr.isatty():
-            outcomes = lib.ingest(paths)
+            outcomes = lib.ingest(paths, exclude=exclude)
         else:
-            outcomes = _ingest_with_progress(lib, paths)
+            outcomes = _ingest_with_progress(lib, paths, exclude)
     if as_json:
         _print_json({"outcomes": to_dict(outcomes)})
     else:
@@ -176,22 +182,25 @@ def ingest(
         table = Table(title="ingest")
         for col in ("status", "file", "report", "title / reason", "sentences"):
             table.add_column(col)
-        colour = {"added": "green", "replaced": "cyan", "unchanged": "dim", "refused": "red", "duplicate": "yellow"}
+        colour = {
+            "added": "green", "replaced": "cyan", "unchanged": "dim", "refused": "red", "duplicate": "yellow",
+            "skipped": "dim",
+        }
         for o in outcomes:
-            shown = o.reason if o.status in ("refused", "duplicate") else o.title
+            shown = o.reason if o.status in ("refused", "duplicate", "skipped") else o.title
             if o.dropped:  # nothing is left out silently
                 shown += "".join(f"\n[yellow]dropped: {d}[/]" for d in o.dropped)
             table.add_row(
                 f"[{colour[o.status]}]{o.status}[/]", o.path, o.report_id, shown, str(o.sentences or ""),
             )
         _console().print(table)
-    if outcomes and all(o.status == "refused" for o in outcomes):
+    if outcomes and all(o.status in ("refused", "skipped") for o in outcomes):
         raise typer.Exit(1)
 
 
-def _ingest_with_progress(lib, paths):
+def _ingest_with_progress(lib, paths, exclude=()):
     with _progress() as report:
-        return lib.ingest(paths, progress=report)
+        return lib.ingest(paths, progress=report, exclude=exclude)
 
 
 @contextlib.contextmanager

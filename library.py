@@ -85,8 +85,13 @@ class Library:
         return self.home.load_report(self.home.resolve(ref).id)
 
     # ------------------------------------------------------------- ingest
-    def ingest(self, paths: Iterable[str], progress: ProgressCallback | None = None) -> list[IngestOutcome]:
+    def ingest(
+        self, paths: Iterable[str], progress: ProgressCallback | None = None, exclude: Iterable[str] = (),
+    ) -> list[IngestOutcome]:
         """Ingest files, folders and globs; return one outcome per input file.
+
+        A folder's own documentation (``README.md``, ``LICENSE``) and files
+        matching an ``exclude`` glob are ``skipped``, with the reason.
 
         Refused files are reported in the outcomes (with the reason) and never
         leave a partial record.  A report whose content is already ingested is
@@ -102,10 +107,10 @@ class Library:
         """
         from yanbao.corpus import discover_files
 
-        files, problems = discover_files(list(paths))
+        files, problems, skipped = discover_files(list(paths), tuple(exclude))
         outcomes: list[IngestOutcome] = [
             IngestOutcome(path=p, status="refused", reason=why) for p, why in problems
-        ]
+        ] + [IngestOutcome(path=p, status="skipped", reason=why) for p, why in skipped]
         clock = _Stopwatch()
         with self.home.writing(), _few_collections():
             entries = self.home.entries()
@@ -433,6 +438,7 @@ class Library:
             self.home.write_entries(kept)
             self._answerer = None
             self.home.delete_report_file(entry.id)
+            _Signatures(self.home).prune()
             uploads = self.home.root / "uploads"
             if entry.origin and Path(entry.origin).parent == uploads.resolve():
                 Path(entry.origin).unlink(missing_ok=True)
@@ -609,6 +615,23 @@ class _Signatures:
         sig = signature(report)
         self._pending.append((report, sig))
         self._load()[report.id] = sig
+
+    def prune(self) -> None:
+        """Drop the signatures of reports the manifest no longer names (after a remove)."""
+        import json
+
+        from .core.home import atomic_write_text
+
+        if not self.path.exists():
+            return
+        live = {e.id for e in self.home.entries()}
+        known = self._load()
+        if set(known) <= live:
+            return
+        try:
+            atomic_write_text(self.path, json.dumps({k: v for k, v in known.items() if k in live}))
+        except OSError:
+            pass  # stale entries are harmless: duplicates are looked for among the manifest's reports
 
     def save(self) -> None:
         """Write the signatures of the reports the manifest names (best effort: derived data)."""

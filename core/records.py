@@ -152,7 +152,7 @@ class IngestOutcome:
     path: str
     # ``duplicate``: the same report (other script, re-wrapped, reposted with
     # page chrome) is already ingested; ``duplicate_of`` names it.
-    status: Literal["added", "unchanged", "replaced", "refused", "duplicate"]
+    status: Literal["added", "unchanged", "replaced", "refused", "duplicate", "skipped"]
     report_id: str = ""
     title: str = ""
     reason: str = ""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from yanbao.core.records import RelatedReport, SidebarQuestion
 
 from .headings import SECTION_LABEL_RE as _SECTION_LABEL_RE
-from .headings import parse_heading
+from .headings import is_caption, parse_heading
 from .script import match_key, normalise
 
 __all__ = ["CleanedPage", "clean_page"]
@@ -55,6 +55,24 @@ _SHORT_CHROME_RE = re.compile(
 _TOC_RE = re.compile(r"(?:\.{6,}|…{3,}|·{6,}|(?:\.\s){6,})\s*\d*\s*$")
 _TOC_TITLE_RE = re.compile(r"^((正\s*文|图|表|图\s*表)\s*)?目\s*录$|^contents$", re.I)
 _CREDENTIAL_RE = re.compile(r"资格编号|执业证书编号|执业编号|sac\s*(no|执业|编号)|证书编号\s*[:：]|邮箱\s*[:：]|e-?mail\s*[:：]", re.I)
+# A security's name and code alone on a line (``高测股份(688556.SH)``, ``腾讯控股（0700.HK）``).
+_SECURITY_TAG_RE = re.compile(r"^[\u4e00-\u9fffA-Za-z]{2,12}\s*[（(]\s*\d{4,6}(\.[A-Za-z]{2})?\s*[)）]$")
+# A bibliography's label on a line of its own: the list after it cites other works.
+_REFERENCES_RE = re.compile(r"^(参考文献|参考资料|references|bibliography)$", re.I)
+# A notice's own label on a line of its own: the paragraph under it is boilerplate
+# (copyright terms, legal disclaimers, the analysts' certification), not the report.
+# The label may carry the publisher's name (``华西证券免责声明``).
+_NOTICE_LABEL_RE = re.compile(
+    r"^.{0,8}?(版权声明|免责声明|法律声明|重要声明|特别声明|分析师声明|信息披露|分析师承诺|"
+    r"(分析师|研究员|作者)(与研究助理)?简介)$"
+)
+# The role line and the name line of an analyst block (``证券分析师`` / ``倪正洋``)
+# above the analyst's credential or e-mail line.
+# A role line is the role alone, a role and a name after a colon (``助理分析师：丁睿雯``),
+# or the block's label (``评级及分析师信息``); it is chrome wherever it stands.
+_ANALYST_ROLE_RE = re.compile(
+    r"^[\u4e00-\u9fff]{0,4}(分析师|研究助理|研究员|联系人)(信息)?(\s*[:：]\s*[\u4e00-\u9fff·]{2,5})?$"
+)
 _PROMO_RE = re.compile(r"更多.{0,30}(详见|请见|参见|请关注|敬请)|欲了解更多|如需.{0,20}咨询|品牌合作|广告投放")
 _MORE_LINK_RE = re.compile(r"更多.{0,8}[>》→]|[>》→]\s*$")
 _PAGE_NO_RE = re.compile(r"^(?:第?\s*\d+\s*(?:/|页|of)\s*\d*\s*页?|[-—–]\s*\d+\s*[-—–]|\d{1,3})$", re.I)
@@ -116,6 +134,12 @@ def clean_page(text: str, title_hint: str = "", main: str = "") -> CleanedPage:
         # The extractor may leave the headline out of the article: look above it on the page.
         title, _ = _title_of(page, "")
     end = _body_end(body_page, title_lines)
+    dropped = []
+    refs = _references_start(body_page, end)
+    if refs is not None:
+        n = sum(1 for k in body_page.kinds[refs + 1 : end] if k == "text")
+        dropped.append(f"{n} lines of references ({body_page.lines[refs]}) left out: a bibliography cites other works")
+        end = refs
     body, subtitle = _body_lines(body_page, end, title, title_lines)
     # The related reports follow the whole page's body end, whichever text the body came from.
     related_end = _body_end(page, set()) if main else end
@@ -127,6 +151,7 @@ def clean_page(text: str, title_hint: str = "", main: str = "") -> CleanedPage:
         source=body_page.source or page.source,
         sidebar_questions=page.sidebar,
         related_reports=related,
+        dropped=dropped,
     )
 
 
@@ -157,9 +182,10 @@ def _classified(text: str) -> _Lines:
                     region=_original(line, norm, m, 1), question=_original(line, norm, m, 2).strip()
                 )
             )
-        elif kind == "source" and not source:
+        elif kind == "source" and not source and not _by_a_caption(lines, len(kinds)):
             source = _source_of(line, norm)
         kinds.append(kind)
+    _notice_and_analyst_lines(norms, kinds)
     # A byline: a short unpunctuated line (the outlet, the author) right above a
     # date line is page furniture, not the first words of the article.
     for i in range(len(lines) - 1):
@@ -171,6 +197,51 @@ def _classified(text: str) -> _Lines:
         ):
             kinds[i] = "chrome"
     return _Lines(lines, norms, kinds, sidebar, source)
+
+
+def _by_a_caption(lines: list[str], i: int) -> bool:
+    """A source line right above or below a figure's caption is the figure's
+    data source (``来源：公开资料整理``), not the report's publisher."""
+    near = [j for j in range(i - 2, i + 3) if j != i and 0 <= j < len(lines)]
+    return any(lines[j] and is_caption(lines[j]) for j in near)
+
+
+def _notice_and_analyst_lines(norms: list[str], kinds: list[str]) -> None:
+    """Mark as chrome the boilerplate that chrome lines announce (in place).
+
+    * Under a notice's label (``版权声明``, ``法律声明``, ``分析师声明``) its
+      paragraph, up to the next blank line, is the notice's text.
+    * An analyst block's role lines (``证券分析师``, ``助理分析师：丁睿雯``,
+      ``评级及分析师信息``), and the name lines (``倪正洋``: a name's length)
+      right above a credential or e-mail line (``资格编号：S0120…``).
+    """
+    n = len(norms)
+    for i in range(n):
+        if kinds[i] not in ("text", "chrome") or len(norms[i]) > 30:
+            continue  # labels and role lines are short: most lines need no closer look
+        key = "".join(norms[i].split())
+        if kinds[i] == "text" and _ANALYST_ROLE_RE.match(key):
+            kinds[i] = "chrome"
+        elif _NOTICE_LABEL_RE.match(key):
+            kinds[i] = "chrome"
+            j = i + 1
+            while j < n and kinds[j] == "blank":
+                j += 1
+            while j < n and kinds[j] != "blank":
+                if kinds[j] == "text":
+                    kinds[j] = "chrome"
+                j += 1
+    for i in range(n):
+        if kinds[i] != "chrome" or not _CREDENTIAL_RE.search(norms[i]):
+            continue
+        j = i - 1
+        while j >= 0 and i - j <= 3 and kinds[j] != "blank":
+            key = "".join(norms[j].split())
+            if kinds[j] == "text" and len(key) <= 4 and not any(ch in key for ch in _TERMINAL + "，,"):
+                kinds[j] = "chrome"
+            elif kinds[j] != "chrome":
+                break
+            j -= 1
 
 
 def _title_of(page: _Lines, hint: str) -> tuple[str, set[int]]:
@@ -272,6 +343,19 @@ def _body_end(page: _Lines, title_lines: set[int]) -> int:
     return len(page.lines)
 
 
+def _references_start(page: _Lines, end: int) -> int | None:
+    """The line of a bibliography's label (``参考文献``) in the last third of the body.
+
+    White papers end with their references: numbered citations of other works
+    (``[1] 国务院办公厅. …[EB/OL].``), which are neither the report's claims nor
+    its headings.  Everything after the label is left out (and said so).
+    """
+    for i in range(end - 1, (2 * end) // 3, -1):
+        if page.kinds[i] == "text" and _REFERENCES_RE.match("".join(page.norms[i].split())):
+            return i
+    return None
+
+
 def _body_lines(page: _Lines, end: int, title: str, title_lines: set[int]) -> tuple[list[str], str]:
     """Return ``(body, subtitle)``: the text lines before ``end``, blank lines between blocks.
 
@@ -344,6 +428,8 @@ def _classify(line: str, norm: str) -> str:
         return "chrome"
     if _TOC_RE.search(norm) or _TOC_TITLE_RE.match(norm):
         return "chrome"  # a table of contents: headings with dot leaders and page numbers
+    if _SECURITY_TAG_RE.match(norm):
+        return "chrome"  # a broker note's stock tag in its sidebar (the title names the company)
     if _CREDENTIAL_RE.search(norm) and len(norm) <= 160:
         return "chrome"  # an analyst's registration number and e-mail, not the report's content
     if _PHONE_RE.search(norm) and (len(norm) <= 40 or re.search(r"联系|咨询|热线|电话", norm)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_heading", "CIRCLED", "SECTION_LABEL_RE"]
+__all__ = ["parse_heading", "is_caption", "CIRCLED", "SECTION_LABEL_RE"]
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"  # list items, and short ones are headings
 
@@ -36,6 +36,27 @@ SECTION_LABEL_RE = re.compile(
 )
 _TERMINAL = "。！？；!?;"
 _MAX_HEADING_CHARS = 50
+# A figure's or table's caption (``图 2 数据要素主要表现形态``, ``图表 5：营收``,
+# ``表 1-2``, ``Figure 3``): the label of a picture or a table, not a heading
+# of the text around it.  White papers and broker notes put one under every chart.
+_CAPTION_RE = re.compile(
+    r"^(?:图表|圖表|附图|附圖|附表|图|圖|表|figure|fig\.?|table|chart|exhibit)\s*"
+    r"[A-Za-z]?\d{1,3}(?:\s*[.\-－–—]\s*\d{1,3})*(?![\d.%％])\s*(?:[:：.、]\s*)?\S",
+    re.I,
+)
+_MAX_CAPTION_CHARS = 60
+
+
+def is_caption(line: str) -> bool:
+    """True when ``line`` is a figure's or table's caption (``图 3 …``, ``表1：…``).
+
+    A caption is short, opens with 图/表/图表/Figure/Table and a number, and
+    has no sentence punctuation: ``图1显示，…增长。`` and ``表 2 中统计了…，`` are prose.
+    """
+    text = line.strip()
+    if not text or len(text) > _MAX_CAPTION_CHARS or any(ch in text for ch in _TERMINAL + "，"):
+        return False
+    return bool(_CAPTION_RE.match(text))
 
 
 def parse_heading(line: str) -> tuple[str, str, str] | None:

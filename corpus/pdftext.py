@@ -24,10 +24,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["PdfText", "pdf_text", "is_mojibake", "despace_line", "rebuild_glyph_runs"]
+__all__ = ["PdfText", "pdf_text", "is_mojibake", "is_axis_line", "despace_line", "rebuild_glyph_runs"]
 
 # Template placeholders of broker report generators: ``[Table_Main]``, ``[Table_Title2]``.
-_TEMPLATE_TAG_RE = re.compile(r"\[(?:Table|Tbl)_[A-Za-z0-9_]*\]")
+# The ``[`` may be left on the line above.
+_TEMPLATE_TAG_RE = re.compile(r"\[?(?:Table|Tbl)_[A-Za-z0-9_]*\]")
 _DIGITS_RE = re.compile(r"\d+")
 _WS_RE = re.compile(r"\s+")
 # The 150 most frequent characters of modern written Chinese (both scripts'
@@ -70,14 +71,99 @@ def pdf_text(reader) -> PdfText:
         # garbage too (numbers, Latin runs), so the file is refused as a whole.
         return PdfText(text="", dropped=dropped)
     repeated = _repeated_lines(pages)
-    out: list[str] = []
-    for lines in pages:
-        kept = [line for line in lines if _repeat_key(line) not in repeated]
-        out.extend(_bullets_as_blocks(rebuild_glyph_runs([despace_line(line) for line in kept])))
     title = ""
     if pages and pages[0]:
         title = _largest_font_text(reader.pages[0])
+    out: list[str] = []
+    for lines in pages[_cover_pages(pages, title) :]:
+        kept = _without_chart_residue([line for line in lines if _repeat_key(line) not in repeated])
+        out.extend(_bullets_as_blocks(rebuild_glyph_runs([despace_line(line) for line in kept])))
     return PdfText(text="\n".join(out), title=title, dropped=dropped)
+
+
+_SENTENCE_END_RE = re.compile(r"[。！？；!?;]")
+
+
+# A tick label of a chart's axis: a number (``-60%``, ``2.5``) or a month (``2021-07``).
+_TICK_RE = re.compile(r"(\d{4})[-/.](\d{1,2})(?!\d)|-?\d+(?:\.\d+)?%?")
+_LETTERS_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+
+def is_axis_line(line: str) -> bool:
+    """True when ``line`` is a chart axis drawn as text: four or more tick labels
+    evenly spaced (``-60%-40%-20%0%20%``, ``2021-07 2021-11 2022-03 2022-07``).
+
+    A table row is rarely evenly spaced, and carries a label (``营业收入``).
+    """
+    bare = "".join(line.split())
+    if len(bare) < 8 or _LETTERS_RE.search(bare):
+        return False
+    ticks = list(_TICK_RE.finditer(line))
+    if len(ticks) < 4 or sum(m.end() - m.start() for m in ticks) < 0.9 * len(bare):
+        return False
+    values = [
+        int(m.group(1)) * 12 + int(m.group(2)) if m.group(1) else float(m.group(0).rstrip("%")) for m in ticks
+    ]
+    steps = [b - a for a, b in zip(values, values[1:])]
+    return steps[0] != 0 and all(abs(x - steps[0]) <= 1e-6 + 0.01 * abs(steps[0]) for x in steps)
+
+
+def _without_chart_residue(lines: list[str]) -> list[str]:
+    """A page's lines without what a chart leaves in the text layer: its axes'
+    tick labels and the legend beside them (``高测股份 沪深300``).
+
+    Glued to the prose above, they made "sentences" of numbers that matched
+    the company's name.  A caption (``图 3 …``) and a heading are kept.
+    """
+    from .headings import is_caption, parse_heading
+
+    axis = [is_axis_line(line) for line in lines]
+    if not any(axis):
+        return lines
+    drop = set(i for i, a in enumerate(axis) if a)
+
+    def legend(i: int) -> bool:
+        line = lines[i].strip()
+        return (
+            0 < len(line) <= 20
+            and not _SENTENCE_END_RE.search(line)
+            and not any(ch in line for ch in "，,：:")
+            and not is_caption(line)
+            and parse_heading(line) is None
+        )
+
+    for i in sorted(drop):
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines) and j not in drop and legend(j):
+                drop.add(j)
+                j += step
+    return [line for i, line in enumerate(lines) if i not in drop]
+
+
+def _cover_pages(pages: list[list[str]], title: str) -> int:
+    """How many leading pages are a cover: the title and a few short lines, no sentence.
+
+    A white paper's or a book-style report's cover carries the title (read
+    from its type size), the publisher, a date and a serial number
+    (``No.202226``); none of it is report text, and glued together it would
+    read as a heading.  A first page with prose or a numbered heading (a
+    broker note's, a short report's) is no cover, nor is the last page.
+    """
+    from .headings import parse_heading
+
+    n = 0
+    for lines in pages[:-1]:
+        keys = ["".join(line.split()) for line in lines if line.strip()]
+        if (
+            sum(map(len, keys)) > 160
+            or any(len(k) > 30 or _SENTENCE_END_RE.search(k) or parse_heading(k) for k in keys)
+        ):
+            break
+        n += 1
+    title_key = "".join(title.split())[:6]
+    covers = ["".join("".join(lines).split()) for lines in pages[:n]]
+    return n if title_key and any(title_key in c for c in covers) else 0
 
 
 def is_mojibake(text: str) -> bool:

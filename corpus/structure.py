@@ -11,7 +11,7 @@ import re
 from yanbao.core.records import Report, Section, Sentence, content_hash
 
 from .cleaning import CleanedPage
-from .headings import CIRCLED, SECTION_LABEL_RE, parse_heading
+from .headings import CIRCLED, SECTION_LABEL_RE, is_caption, parse_heading
 from .script import normalise
 
 __all__ = ["build_report", "split_sentences", "parse_heading"]
@@ -25,11 +25,23 @@ _SENTENCE_QUOTES = "”’」』"  # quotation marks; not 》 or ）, which clos
 _CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff，。、；：！？“”（）]) +(?=[\u4e00-\u9fff，。、；：！？“”（）])")
 
 
+# A broker's rating of the stock or the industry (``增持（维持）``, ``买入(首次)``):
+# a statement of the note, not a heading of the text under it.
+_RATING_RE = re.compile(
+    r"^(买入|增持|持有|中性|减持|卖出|推荐|谨慎推荐|强烈推荐|审慎增持|优于大市|跑赢行业|同步大市|弱于大市|跑输行业|"
+    r"買入|增持|減持|賣出)\s*([（(](维持|維持|首次|首次覆盖|首次覆蓋|上调|上調|下调|下調)?[)）])?$"
+)
+# ``所属行业：机械设备`` / ``当前价格(元)：82.42``: a sidebar's data fields, one per line.
+_FIELD_RE = re.compile(r"^[^，。,:：\s]{1,12}[:：]\s*\S")
+
+
 def _is_plain_heading(block: list[str]) -> bool:
     """A block of one short line with no sentence punctuation reads as a heading."""
     if len(block) != 1:
         return False
     line = block[0]
+    if is_caption(line) or _RATING_RE.match(line):
+        return False  # a figure's label (``图 2 数据要素主要表现形态``) heads no text
     # ``｜`` joins a table row's cells: a short row is data, not a heading.
     return 2 <= len(line) <= 25 and not any(ch in line for ch in _TERMINAL + "，,。、:：｜")
 
@@ -38,9 +50,12 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
     """Group body lines into blocks; re-join lines that PDF extraction broke.
 
     A line that does not end a sentence continues on the next line unless the
-    next line is a heading.  Spaces inserted between CJK characters go.  In
-    text hard-wrapped at a fixed width, a full-width line is a piece of a
-    paragraph, never a heading (``一、市场规模2024年我国…`` cut at 30 characters).
+    next line is a heading.  A figure's or table's caption is a block of its
+    own: the prose around it is not glued onto it.  Spaces inserted between
+    CJK characters go.  In text hard-wrapped at a fixed width, a full-width
+    line is a piece of a paragraph, never a heading (``一、市场规模2024年我国…``
+    cut at 30 characters); a line far wider than the wrap width (a footnote or
+    a table set in smaller type) was not cut by it.
     """
     cleaned = [_CJK_SPACE_RE.sub("", raw.strip()) for raw in lines]
     width = _wrap_width(cleaned)
@@ -53,8 +68,8 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
                 blocks.append(current)
                 current = []
             continue
-        wrapped = bool(width) and len(line) >= width - 1
-        if not wrapped and parse_heading(line) and not current_wrapped:
+        wrapped = bool(width) and len(line) >= width - 1 and _display_width(line) <= 2 * width + 4
+        if not wrapped and not current_wrapped and (parse_heading(line) or is_caption(line) or _is_label(line)):
             if current:
                 blocks.append(current)
             blocks.append([line])
@@ -67,6 +82,7 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
             and not current[-1].endswith(tuple(_TERMINAL + "：:"))
             and (current_wrapped or not parse_heading(current[-1]))
             and not line.startswith(tuple(CIRCLED))
+            and not (_is_field(current[-1]) and _is_field(line))
         ):
             current[-1] = current[-1] + line
         else:
@@ -78,6 +94,24 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
     for block in blocks:
         out.extend([[line] for line in block])
     return out
+
+
+def _is_field(line: str) -> bool:
+    """A short ``name：value`` line: a data field, never the first half of a sentence."""
+    return len(line) <= 30 and bool(_FIELD_RE.match(line))
+
+
+def _is_label(line: str) -> bool:
+    """A line that is only a front-matter label (``前  言``, ``摘要``, ``投资要点``)."""
+    if len(line) > 12:
+        return False  # most lines: no script conversion needed to say no
+    key = "".join(normalise(line).split())
+    return len(key) <= 6 and bool(SECTION_LABEL_RE.match(key)) and not key.endswith((":", "："))
+
+
+def _display_width(line: str) -> int:
+    """Columns a line takes: a CJK or full-width character two, others one."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in line)
 
 
 def _wrap_width(lines: list[str]) -> int:
@@ -211,6 +245,10 @@ def build_report(page: CleanedPage, origin: str = "", media_type: str = "text/pl
             head = ("plain", "", line)
         if head is not None:
             doc.open_section(line, *head)
+        elif len(block) == 1 and is_caption(line):
+            # A figure's label stays in the text, but it states nothing: a
+            # picture's title is no evidence, and it is not cited.
+            doc.emit(line)
         else:
             doc.add_paragraph(line)
     text = doc.text()
@@ -276,7 +314,8 @@ class _Assembler:
 
     def open_section(self, line: str, style: str, number: str, title: str) -> None:
         """A heading closes the open sections of its rank or deeper and opens its own."""
-        label = style == "plain" and bool(SECTION_LABEL_RE.match(normalise(title)))
+        # ``前  言``: a two-character label is letter-spaced in typeset reports.
+        label = style == "plain" and bool(SECTION_LABEL_RE.match("".join(normalise(title).split())))
         # A label is always top-level: it closes every open section.
         rank = 0 if label else self.style_rank.setdefault(style, len(self.style_rank) + 1)
         if label:

@@ -214,3 +214,22 @@ def test_model_reaches_the_sentence_transformers_backend(sample_home, tmp_path):
         assert res.exit_code == 2, res.output
         (line,) = res.stderr.splitlines()
         assert line.startswith("yanbao: error: ") and str(missing) in line
+
+
+def test_ingest_a_folder_skips_its_readme_and_excluded_files(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "README.md").write_text("# 本文件夹\n\n收录的行业报告说明。\n", encoding="utf-8")
+    (folder / "expected.md").write_text("# 预期\n\n每份报告应有标题。\n", encoding="utf-8")
+    (folder / "storage.txt").write_text(
+        "储能行业观察\n\n一、装机\n\n今年上半年国内新型储能新增装机同比增长超过八成。\n", encoding="utf-8"
+    )
+    home = tmp_path / "home"
+    result = run(home, "ingest", str(folder), "--exclude", "expected.md", "--no-sample", "--json")
+    assert result.exit_code == 0, result.output
+    by_name = {Path(o["path"]).name: o for o in json.loads(result.stdout)["outcomes"]}
+    assert by_name["storage.txt"]["status"] == "added"
+    assert by_name["README.md"]["status"] == "skipped" and "documentation" in by_name["README.md"]["reason"]
+    assert by_name["expected.md"]["status"] == "skipped" and "--exclude" in by_name["expected.md"]["reason"]
+    # Only skipped files: nothing could be ingested, exit 1.
+    assert run(home, "ingest", str(folder / "README.md"), "--exclude", "*.md").exit_code == 1

@@ -127,3 +127,17 @@ def test_symlink_loop_in_an_ingested_folder(tmp_path, tmp_home, library, sample_
     assert by_name["sample.txt"].status == "added"
     assert by_name["self.txt"].status == "refused" and "self.txt" in by_name["self.txt"].reason
     assert len(_records(tmp_home)) == 1
+
+
+def test_remove_prunes_the_duplicate_signatures(tmp_path, tmp_home, library, sample_path):
+    """``signatures.json`` names only the reports the manifest names, after a remove too."""
+    other = tmp_path / "other.txt"
+    other.write_text("一、市场概况\n\n2024年国内储能装机同比增长超过八成，工商业储能增速最快。\n", encoding="utf-8")
+    outcomes = library.ingest([str(sample_path), str(other)])
+    ids = {o.report_id for o in outcomes}
+    signatures = tmp_home / "signatures.json"
+    assert ids <= set(json.loads(signatures.read_text(encoding="utf-8")))
+    gone = next(o.report_id for o in outcomes if o.path.endswith("other.txt"))
+    library.remove(gone)
+    assert set(json.loads(signatures.read_text(encoding="utf-8"))) == set(_manifest_ids(tmp_home))
+    assert gone not in json.loads(signatures.read_text(encoding="utf-8"))

@@ -132,3 +132,82 @@ def test_table_of_contents_is_not_report_text(parsed):
 def test_broker_report_outline_is_not_nested_under_its_table_of_contents(parsed):
     report = parsed["huaxi_industry_rotation_quant_2022.pdf"]
     assert ("动量因子",) in [s.path for s in report.sections]
+
+
+def test_white_paper_outline_is_its_numbered_headings(parsed):
+    """Cover lines (serial number, publisher, date), figure captions (``图 3 …``) and
+    a footnote set in small type never become headings; the outline is the paper's own."""
+    report = parsed["caict_data_element_whitepaper_2022.pdf"]
+    paths = [s.path for s in report.sections]
+    assert paths[0] == ("前言",)  # ``前  言``, letter-spaced, heads the foreword
+    assert ("数据要素理论问题概述",) in paths
+    assert (
+        "数据要素理论问题概述", "数据要素主要通过三条途径实现价值", "二次价值：数据推动数智决策",
+    ) in paths  # after a footnote whose URL line is wider than the body text
+    assert not any(re.match(r"图\s*\d", t) or "No." in t or "信息通信研究院" in t for t in report.section_titles())
+    assert len(report.sections) == 33  # 前言, 4 chapters, 12 sections, 16 subsections
+    # Captions stay in the text but are not cited as sentences.
+    assert "图 3 数据要素的三次价值释放" in report.text
+    assert not any(re.match(r"图\s*\d", s.text) for s in report.sentences)
+
+
+def test_broker_quant_report_captions_are_not_sentences_and_prose_after_them_is_whole(parsed):
+    report = parsed["huaxi_industry_rotation_quant_2022.pdf"]
+    texts = [s.text for s in report.sentences]
+    assert not any(re.match(r"图\s*\d+\s", t) for t in texts)  # 2-up grids: ``图 1 …图 2 …``
+    assert any(t.startswith("表 2 中统计了量价行业轮动组合的年度收益率") for t in texts)  # prose, not a caption
+    assert not any(re.match(r"[图表]\s*\d", t) for t in report.section_titles())
+
+
+@pytest.mark.parametrize("name", ["tebon_gaoce_company_note_2022.pdf", "huaxi_industry_rotation_quant_2022.pdf"])
+def test_analyst_blocks_and_notices_are_neither_headings_nor_sentences(parsed, name):
+    """Analysts' role and name lines, and the text under 法律声明 / 分析师声明 / 版权声明."""
+    report = parsed[name]
+    titles = report.section_titles()
+    assert not any(re.search(r"分析师|研究助理|法律声明", t) for t in titles), titles
+    for s in report.sentences:
+        assert not re.search(r"分析师[:：]|本报告仅供|证券投资咨询执业资格|不构成对任何人的投资建议", s.text), s.text
+
+
+def test_white_paper_copyright_notice_is_not_text(parsed):
+    report = parsed["caict_data_element_whitepaper_2022.pdf"]
+    assert not any("版权属于" in s.text or "追究其相关法律责任" in s.text for s in report.sentences)
+
+
+def test_white_paper_references_are_left_out_and_said_so(parsed):
+    report = parsed["caict_data_element_whitepaper_2022.pdf"]
+    assert not any(re.match(r"\[\d+\]", s.text) or "[EB/OL]" in s.text for s in report.sentences)
+    assert any("references (参考文献)" in d for d in report.dropped), report.dropped
+    assert report.sentences[-1].section_path == ("数据要素发展展望",)
+
+
+def test_broker_note_rating_and_sidebar_fields_are_text_not_headings(parsed):
+    report = parsed["tebon_gaoce_company_note_2022.pdf"]
+    assert "增持（维持）" not in report.section_titles()
+    texts = [s.text for s in report.sentences]
+    assert "增持（维持）" in texts
+    assert "所属行业：机械设备" in texts and "当前价格(元)：82.42" in texts  # one field per line, not glued
+
+
+def test_a_figures_data_source_is_not_the_reports_source(parsed):
+    """``来源：公开资料整理`` under a chart names the chart's data, not the white paper's publisher."""
+    assert parsed["caict_data_element_whitepaper_2022.pdf"].source == ""
+
+
+def test_broker_note_chart_axes_and_legend_are_not_sentences(parsed):
+    """A price chart's tick labels (``-60%-40%…``, ``2021-07 2021-11 …``) and legend
+    (``高测股份 沪深300``) in the text layer are not glued into a 'sentence'."""
+    report = parsed["tebon_gaoce_company_note_2022.pdf"]
+    assert not any("-40%-20%" in s.text or "2021-11" in s.text or "沪深300" in s.text for s in report.sentences)
+    # The stock tag of the sidebar is no heading either: the title names the company.
+    assert "高测股份(688556.SH)" not in report.section_titles()
+
+
+def test_axis_lines_are_evenly_spaced_ticks_and_table_rows_are_not():
+    from yanbao.corpus.pdftext import is_axis_line
+
+    assert is_axis_line("-60%-40%-20%0%20%40%60%80%")
+    assert is_axis_line("2021-07 2021-11 2022-03 2022-07")
+    assert not is_axis_line("746 1,567 3,684 5,056 5,752")  # a table row: uneven
+    assert not is_axis_line("营业收入(百万元) 746 1,567 3,684")
+    assert not is_axis_line("2021 2022E 2023E 2024E")

@@ -167,15 +167,16 @@ def score_system(name: str, questions: list[EvalQuestion], results: Iterable[Ran
 
 
 def citation_text(evidence) -> str:
-    """What a reader sees of one citation: the sentence under its section's heading.
+    """What a reader sees of one citation: the sentence under its section path.
 
     yanbao never cites a bare heading (it is the section of a cited sentence), so a
     gold string that is a heading (二次价值：数据推动数智决策) counts as found when a
-    cited sentence sits under it -- as the brief shows it.  The naive baselines cite
-    headings as passages of their own.
+    cited sentence sits under it -- as the brief shows it, with the whole path
+    (``（一）权利归属难以界定 › 1. 问题分析``).  The naive baselines cite headings as
+    passages of their own.
     """
-    leaf = evidence.section[-1] if evidence.section else ""
-    return f"{leaf}\n{evidence.text}" if leaf else evidence.text
+    path = " › ".join(evidence.section) if evidence.section else ""
+    return f"{path}\n{evidence.text}" if path else evidence.text
 
 
 def evaluate(

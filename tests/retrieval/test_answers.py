@@ -277,3 +277,15 @@ def test_entities_starting_links_a_word_to_longer_entity_labels(lib):
     assert prefix not in keys and all(k.startswith(prefix) and len(k) > len(prefix) for k in keys)
     assert len(index.entities_starting(prefix, limit=2)) == 2
     assert index.entities_starting(match_key("咖啡")) == []
+
+
+def test_a_citation_is_scored_with_its_whole_section_path(lib):
+    # A white paper repeats leaf headings (1. 问题分析) under every parent: the brief shows the
+    # whole path, and the scorer reads what the brief shows.
+    from yanbao.retrieval.evaluate import citation_text
+
+    a = lib.ask("催收行業面臨哪些監管挑戰？", log=False)
+    ev = next(e for e in a.evidence if len(e.section) >= 1)
+    shown = citation_text(ev)
+    assert all(part in shown for part in ev.section) and shown.endswith(ev.text)
+    assert " › ".join(ev.section) in a.brief

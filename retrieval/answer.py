@@ -220,7 +220,7 @@ class Answerer:
         for uid, score in self._graph_candidates(qa):
             graph[uid] = score
         cov = self.coverage(qa)
-        top50 = np.sort(dense)[-50:] if n else np.zeros(1, np.float32)
+        top50 = np.sort(np.partition(dense, n - 50)[-50:] if n > 50 else dense) if n else np.zeros(1, np.float32)
         signals = Signals(
             dense_max=float(top50[-1]) if n else 0.0,
             dense_gap=float(top50[-1] - np.median(top50)) if n else 0.0,
@@ -331,7 +331,7 @@ class Answerer:
         qa = self.analyse(question)
         found = self.search(qa, mode, qvec=qvec)
         p = self.model.probability(found.signals)
-        order = np.argsort(-found.fused, kind="stable")
+        order = _best_first(found.fused, max(200, top_k * 20))
         picked = self._pick(qa, order, found.fused, top_k) if p >= self.model.threshold else []
         if not picked:
             return self._decline(question, qa, found, p, qid)
@@ -497,8 +497,18 @@ def _focus(unit_report: np.ndarray, dense: np.ndarray, bigram: np.ndarray) -> fl
     """Do the retrievers point at the same report?  The share of the top ten dense
     and top ten bigram passages that belong to the report most of them belong to
     (an off-topic question's best passages scatter over unrelated reports)."""
-    top = np.concatenate([np.argsort(-dense, kind="stable")[:10], np.argsort(-bigram, kind="stable")[:10]])
+    top = np.concatenate([_best_first(dense, 10), _best_first(bigram, 10)])
     return float(np.bincount(unit_report[top]).max() / len(top))
+
+
+def _best_first(values: np.ndarray, k: int) -> np.ndarray:
+    """``np.argsort(-values, kind="stable")[:k]`` without sorting every unit: the
+    units at or above the k-th best value, sorted stably (ties by uid)."""
+    if len(values) <= k:
+        return np.argsort(-values, kind="stable")
+    kth = np.partition(values, len(values) - k)[len(values) - k]
+    candidates = np.flatnonzero(values >= kth)
+    return candidates[np.argsort(-values[candidates], kind="stable")][:k]
 
 
 def _ratio(value: float, bound: float) -> float:

@@ -16,7 +16,7 @@ Layout under ``HOME/index``::
         records.sqlite       units, reports, entities (per report), match keys, relations,
                              BM25 vocabularies: read row by row, on demand
         unit_report.npy, unit_role.npy   per unit: its report's rank in the segment, its role's code
-        vectors.npy          one vector per unit (mapped in place)
+        vectors.f32          one vector per unit, raw float32 rows (mapped in place)
         bm25/, bm25c/        raw postings (term frequencies) and unit lengths over the
                              units' words (jieba) and character bigrams
         sections.*, teasers.*   every section's (teaser's) match key, searched in place (mmap)
@@ -218,57 +218,50 @@ def _plan(state: list[dict], wanted: list[str]) -> tuple[list[dict], list[list[s
     elif new:
         todo.append(new)
     return out, todo
+_CHUNK = 100  # reports per step of a segment build: what is held in memory at once
+
+
 def _write_segment(home: Home, folder: Path, rids: list[str], embedder: Embedder, settings, progress,
                    spent: dict[str, float]) -> dict:
     """Index ``rids`` into a new segment folder (written whole, then fsynced).
 
-    Returns its state: report ids, unit counts, no tombstones.
+    Streams: ``_CHUNK`` reports at a time are read, embedded and appended to
+    the records, the vector file and the postings, so memory holds the compact
+    postings arrays, not every unit's tokens.  Returns the segment's state:
+    report ids, unit counts, no tombstones.
     """
     import time
 
-    units: list[dict] = []
-    tokens: list[list[str]] = []
-    bigrams: list[list[str]] = []
-    passages: list[str] = []
-    reports: dict[str, dict] = {}
-    entities: list[tuple[int, int, dict]] = []  # (report rank, position in the report, entity)
-    relations: list[tuple[int, list[str]]] = []
-    counts: list[int] = []
-    for rank, rid in enumerate(rids):
-        if progress and rank % 50 == 0:
-            progress("index", rank, len(rids))
-        part = _report_part(home, rid)
-        reports[rid] = part["report"]
-        units.extend(part["units"])
-        counts.append(len(part["units"]))
-        tokens.extend(part["tokens"])
-        bigrams.extend(part["bigrams"])
-        passages.extend(part["passages"])
-        entities.extend((rank, pos, e) for pos, e in enumerate(part["entities"]))
-        relations.extend((rank, r) for r in part["relations"])
-    embed_began = time.perf_counter()
-    vectors = _embed_with_cache(home, embedder, passages, settings, progress)
-    spent["embed"] += time.perf_counter() - embed_began
-    del passages
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    if progress:
-        progress("index", 0, 2)
-    np.save(folder / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(units), embedder.dim))
-    del vectors
-    vocab = {"bm25": _write_postings(folder / "bm25", tokens), "bm25c": _write_postings(folder / "bm25c", bigrams)}
-    del tokens, bigrams
-    roles = _write_records(folder, units, reports, entities, relations, vocab)
+    writer = _SegmentWriter(folder)
+    try:
+        with open(folder / "vectors.f32", "wb") as vec_fh:
+            for start in range(0, len(rids), _CHUNK):
+                if progress:
+                    progress("index", start, len(rids))
+                parts = [_report_part(home, rid) for rid in rids[start : start + _CHUNK]]
+                embed_began = time.perf_counter()
+                vectors = _embed_with_cache(home, embedder, [p for part in parts for p in part["passages"]], settings, None)
+                spent["embed"] += time.perf_counter() - embed_began
+                vec_fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+                for part in parts:
+                    writer.add(part)
+            vec_fh.flush()
+        if progress:
+            progress("index", len(rids), len(rids))
+        roles = writer.finish()
+    finally:
+        writer.close()
     atomic_write_text(folder / "meta.json", json.dumps(
-        {"format": INDEX_FORMAT, "reports": rids, "report_units": counts, "units": len(units), "roles": roles}))
+        {"format": INDEX_FORMAT, "reports": rids, "report_units": writer.counts, "units": writer.n_units,
+         "roles": roles, "dim": embedder.dim}))
     for path in folder.rglob("*"):
         if path.is_file():
             _fsync(path)
     _fsync(folder)
-    if progress:
-        progress("index", 2, 2)
-    return {"reports": rids, "counts": dict(zip(rids, counts)), "units": len(units), "dead": set(), "dead_units": 0}
+    return {"reports": rids, "counts": dict(zip(rids, writer.counts)), "units": writer.n_units, "dead": set(), "dead_units": 0}
 
 
 def _collect(root: Path, keep: tuple[str, ...]) -> None:
@@ -444,35 +437,49 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _write_postings(folder: Path, docs: list[list[str]]) -> dict[str, int]:
-    """Raw BM25 postings of ``docs`` (an empty document counts as the one token ∅,
-    as bm25s indexes it): per vocabulary column, the documents holding the token
-    (``indices``, ascending) and its frequency in each (``tf``), with ``indptr``
-    the columns' starts; ``lengths`` per document.  Returns the vocabulary
-    (token → column), stored in SQLite by the caller."""
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab: dict[str, int] = {}
-    cols: list[int] = []
-    rows: list[int] = []
-    tfs: list[int] = []
-    lengths = np.zeros(len(docs), dtype=np.int32)
-    for d, toks in enumerate(docs):
+class _PostingsWriter:
+    """Raw BM25 postings, built one document at a time (an empty document counts
+    as the one token ∅, as bm25s indexes it): per vocabulary column, the
+    documents holding the token (``indices``, ascending) and its frequency in
+    each (``tf``), with ``indptr`` the columns' starts; ``lengths`` per document."""
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.vocab: dict[str, int] = {}
+        self.cols, self.rows, self.tfs, self.lengths = array("i"), array("i"), array("f"), array("i")
+
+    def add(self, toks: list[str]) -> None:
         toks = toks or ["∅"]
-        lengths[d] = len(toks)
+        doc = len(self.lengths)
+        self.lengths.append(len(toks))
+        vocab = self.vocab
         for tok, tf in Counter(toks).items():
             col = vocab.get(tok)
             if col is None:
                 col = vocab[tok] = len(vocab)
-            cols.append(col)
-            rows.append(d)
-            tfs.append(tf)
-    col_arr = np.asarray(cols, dtype=np.int64)
-    order = np.argsort(col_arr, kind="stable")  # by column, documents ascending within one
-    np.save(folder / "indices.npy", np.asarray(rows, dtype=np.int32)[order])
-    np.save(folder / "tf.npy", np.asarray(tfs, dtype=np.float32)[order])
-    np.save(folder / "indptr.npy", np.concatenate([[0], np.cumsum(np.bincount(col_arr, minlength=len(vocab)))]).astype(np.int64))
-    np.save(folder / "lengths.npy", lengths)
-    return vocab
+            self.cols.append(col)
+            self.rows.append(doc)
+            self.tfs.append(tf)
+
+    def save(self, folder: Path) -> dict[str, int]:
+        """Write the arrays; returns the vocabulary (token → column), kept in SQLite by the caller."""
+        folder.mkdir(parents=True, exist_ok=True)
+        cols = np.frombuffer(self.cols, dtype=np.int32) if len(self.cols) else np.zeros(0, np.int32)
+        order = np.argsort(cols, kind="stable")  # by column, documents ascending within one
+        np.save(folder / "indices.npy", np.frombuffer(self.rows, dtype=np.int32)[order] if len(self.rows) else np.zeros(0, np.int32))
+        np.save(folder / "tf.npy", np.frombuffer(self.tfs, dtype=np.float32)[order] if len(self.tfs) else np.zeros(0, np.float32))
+        np.save(folder / "indptr.npy", np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=len(self.vocab)))]).astype(np.int64))
+        np.save(folder / "lengths.npy", np.asarray(self.lengths, dtype=np.int32))
+        return self.vocab
+
+
+def _write_postings(folder: Path, docs: list[list[str]]) -> dict[str, int]:
+    """Raw BM25 postings of ``docs`` (see :class:`_PostingsWriter`); returns the vocabulary."""
+    writer = _PostingsWriter()
+    for toks in docs:
+        writer.add(toks)
+    return writer.save(folder)
 
 
 def _write_keys(base: Path, keys: list[str]) -> None:
@@ -488,34 +495,20 @@ def _write_keys(base: Path, keys: list[str]) -> None:
     np.save(base.with_suffix(".starts.npy"), np.asarray(starts, dtype=np.int64))
 
 
-def _write_records(folder: Path, units: list[dict], reports: dict[str, dict], entities: list[tuple[int, int, dict]],
-                   relations: list[tuple[int, list[str]]], vocab: dict[str, dict[str, int]]) -> list[str]:
-    """Write a segment's records (SQLite), per-unit arrays and match-key texts.
+class _SegmentWriter:
+    """A segment's records (SQLite), per-unit arrays, postings and match-key
+    texts, written one report part at a time.
 
     Entities are kept per report (rank, position) with their keys, so a reader
     merges them over the live reports as one build over those reports would.
-    Returns the role names (``unit_role.npy`` holds indices into it).
     """
-    rank = {rid: i for i, rid in enumerate(reports)}
-    counts: dict[str, int] = {}
-    for u in units:
-        counts[u["report_id"]] = counts.get(u["report_id"], 0) + 1
-    np.save(folder / "unit_report.npy", np.asarray([rank[u["report_id"]] for u in units], dtype=np.int32))
-    roles = sorted({u["role"] for u in units})
-    code = {r: i for i, r in enumerate(roles)}
-    np.save(folder / "unit_role.npy", np.asarray([code[u["role"]] for u in units], dtype=np.int16))
-    sections = [(rank[rid], key) for rid, rep in reports.items() for key in rep["section_keys"]]
-    np.save(folder / "sections.report.npy", np.asarray([r for r, _ in sections], dtype=np.int32))
-    _write_keys(folder / "sections", [k for _, k in sections])
-    teasers = [(rank[rid], n, rr["key"]) for rid, rep in reports.items() for n, rr in enumerate(rep["related"])]
-    np.save(folder / "teasers.report.npy", np.asarray([[r, n] for r, n, _ in teasers], dtype=np.int32).reshape(-1, 2))
-    _write_keys(folder / "teasers", [k for _, _, k in teasers])
 
-    conn = sqlite3.connect(folder / "records.sqlite")
-    try:
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.executescript(
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.conn = sqlite3.connect(folder / "records.sqlite")
+        self.conn.execute("PRAGMA journal_mode=OFF")
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.executescript(
             """
             CREATE TABLE units (uid INTEGER PRIMARY KEY, report_id TEXT, kind TEXT, text TEXT, start INTEGER,
                                 "end" INTEGER, section TEXT, role TEXT, entity_ids TEXT, block TEXT, claim_id TEXT);
@@ -529,27 +522,64 @@ def _write_records(folder: Path, units: list[dict], reports: dict[str, dict], en
             CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);
             """
         )
+        self.postings = {"bm25": _PostingsWriter(), "bm25c": _PostingsWriter()}
+        self.unit_report: list[int] = []
+        self.unit_role: list[str] = []
+        self.sections: list[tuple[int, str]] = []
+        self.teasers: list[tuple[int, int, str]] = []
+        self.counts: list[int] = []
+        self.n_units = 0
+        self.longest = 0
+
+    def add(self, part: dict) -> None:
+        """Append one report part (see :func:`_report_part`)."""
+        rank, rep = len(self.counts), part["report"]
+        rid, units, uid0 = rep["id"], part["units"], self.n_units
         dumps = lambda v: json.dumps(v, ensure_ascii=False)  # noqa: E731
+        conn = self.conn
         conn.executemany(
             "INSERT INTO units VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            ((i, u["report_id"], u["kind"], u["text"], u["start"], u["end"], dumps(u["section"]), u["role"],
+            ((uid0 + i, u["report_id"], u["kind"], u["text"], u["start"], u["end"], dumps(u["section"]), u["role"],
               dumps(u["entity_ids"]), u["block"], u.get("claim_id", "")) for i, u in enumerate(units)),
         )
-        conn.executemany("INSERT INTO reports VALUES (?,?,?,?)",
-                         ((rank[rid], rid, counts.get(rid, 0), dumps(rep)) for rid, rep in reports.items()))
+        conn.execute("INSERT INTO reports VALUES (?,?,?,?)", (rank, rid, len(units), dumps(rep)))
         conn.executemany("INSERT INTO entity_reports (eid, rank, pos, cls, label, keys) VALUES (?,?,?,?,?,?)",
-                         ((e["id"], r, pos, e["cls"], e["label"], dumps(e["keys"])) for r, pos, e in entities))
+                         ((e["id"], rank, pos, e["cls"], e["label"], dumps(e["keys"])) for pos, e in enumerate(part["entities"])))
         conn.executemany("INSERT INTO entity_keys (key, eid, rank, pos, kpos) VALUES (?,?,?,?,?)",
-                         ((k, e["id"], r, pos, kpos) for r, pos, e in entities for kpos, k in enumerate(e["keys"])
-                          if len(k) >= 2))
-        longest = max((len(k) for _, _, e in entities for k in e["keys"]), default=0)
-        conn.execute("INSERT INTO meta VALUES ('longest_key', ?)", (str(longest),))
+                         ((k, e["id"], rank, pos, kpos) for pos, e in enumerate(part["entities"])
+                          for kpos, k in enumerate(e["keys"]) if len(k) >= 2))
+        self.longest = max([self.longest] + [len(k) for e in part["entities"] for k in e["keys"]])
         conn.executemany("INSERT INTO entity_units (eid, uid) VALUES (?,?)",
-                         ((eid, i) for i, u in enumerate(units) for eid in u["entity_ids"]))
+                         ((eid, uid0 + i) for i, u in enumerate(units) for eid in u["entity_ids"]))
         conn.executemany("INSERT INTO relations (s, p, o, claim, rank) VALUES (?,?,?,?,?)",
-                         ((*r, rank_) for rank_, r in relations))
-        for kind, words in vocab.items():
-            conn.executemany("INSERT INTO vocab VALUES (?,?,?)", ((kind, t, c) for t, c in words.items()))
+                         ((*r, rank) for r in part["relations"]))
+        for toks in part["tokens"]:
+            self.postings["bm25"].add(toks)
+        for grams in part["bigrams"]:
+            self.postings["bm25c"].add(grams)
+        self.unit_report += [rank] * len(units)
+        self.unit_role += [u["role"] for u in units]
+        self.sections += [(rank, key) for key in rep["section_keys"]]
+        self.teasers += [(rank, n, rr["key"]) for n, rr in enumerate(rep["related"])]
+        self.counts.append(len(units))
+        self.n_units += len(units)
+
+    def finish(self) -> list[str]:
+        """Write the arrays, vocabularies and indexes; returns the role names
+        (``unit_role.npy`` holds indices into it)."""
+        folder, conn = self.folder, self.conn
+        np.save(folder / "unit_report.npy", np.asarray(self.unit_report, dtype=np.int32))
+        roles = sorted(set(self.unit_role))
+        code = {r: i for i, r in enumerate(roles)}
+        np.save(folder / "unit_role.npy", np.asarray([code[r] for r in self.unit_role], dtype=np.int16))
+        np.save(folder / "sections.report.npy", np.asarray([r for r, _ in self.sections], dtype=np.int32))
+        _write_keys(folder / "sections", [k for _, k in self.sections])
+        np.save(folder / "teasers.report.npy", np.asarray([[r, n] for r, n, _ in self.teasers], dtype=np.int32).reshape(-1, 2))
+        _write_keys(folder / "teasers", [k for _, _, k in self.teasers])
+        for kind, writer in self.postings.items():
+            vocab = writer.save(folder / kind)
+            conn.executemany("INSERT INTO vocab VALUES (?,?,?)", ((kind, t, c) for t, c in vocab.items()))
+        conn.execute("INSERT INTO meta VALUES ('longest_key', ?)", (str(self.longest),))
         conn.executescript(
             """
             CREATE INDEX entity_reports_eid ON entity_reports (eid);
@@ -560,9 +590,10 @@ def _write_records(folder: Path, units: list[dict], reports: dict[str, dict], en
             """
         )
         conn.commit()
-    finally:
-        conn.close()
-    return roles
+        return roles
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 # ---------------------------------------------------------------- reading
@@ -625,9 +656,10 @@ class _Segment:
         self.records = _Records(folder / "records.sqlite")
         self.unit_report = np.load(folder / "unit_report.npy", mmap_mode="r")
         self.unit_role = np.load(folder / "unit_role.npy", mmap_mode="r")
-        self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-        if self.vectors.shape != (self.n_units, dim) or len(self.unit_report) != self.n_units:
+        if (folder / "vectors.f32").stat().st_size != 4 * self.n_units * dim or len(self.unit_report) != self.n_units:
             raise ValueError(f"{folder.name}: the arrays are not the size its meta says")
+        self.vectors = (np.memmap(folder / "vectors.f32", dtype=np.float32, mode="r", shape=(self.n_units, dim))
+                        if self.n_units else np.zeros((0, dim), np.float32))
         self.report_live = np.asarray([rid not in dead for rid in self.report_ids], dtype=bool)
         self.all_live = bool(self.report_live.all())
         # local unit → live or not (None: all live)

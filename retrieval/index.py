@@ -1188,7 +1188,16 @@ class SearchIndex:
         return self._segment_of[rid].titles[self._local_rank[rid]]  # KeyError: no such live report
 
     def roles_in(self, wanted: set[str]) -> np.ndarray:
-        """Per unit: whether its role is one of ``wanted`` (shape ``(units,)``)."""
+        """Per unit: whether its role is one of ``wanted`` (shape ``(units,)``; remembered
+        per role set, read-only)."""
+        memo = self.__dict__.setdefault("_roles_memo", {})
+        key = frozenset(wanted)
+        if key not in memo:
+            memo[key] = self._roles_in(wanted)
+            memo[key].flags.writeable = False
+        return memo[key]
+
+    def _roles_in(self, wanted: set[str]) -> np.ndarray:
         parts = []
         for seg in self._segments:
             codes = [i for i, r in enumerate(seg.roles) if r in wanted]

@@ -654,6 +654,7 @@ class _Segment:
         meta = json.loads((folder / "meta.json").read_text())
         self.report_ids: list[str] = meta["reports"]
         self.titles: list[str] = meta["titles"]
+        self.counts: list[int] = meta["report_units"]
         self.roles: list[str] = meta["roles"]
         self.n_units = int(meta["units"])
         self.records = _Records(folder / "records.sqlite")
@@ -665,6 +666,9 @@ class _Segment:
         self._vectors: np.ndarray | None = None
         self.report_live = np.asarray([rid not in dead for rid in self.report_ids], dtype=bool)
         self.all_live = bool(self.report_live.all())
+        # an SQL condition leaving out the removed reports' rows (by their rank in the segment)
+        dead_ranks = np.flatnonzero(~self.report_live).tolist()
+        self.dead_sql = f"AND rank NOT IN ({','.join(map(str, dead_ranks))})" if dead_ranks else ""
         # local unit → live or not (None: all live)
         self.live_units = None if self.all_live else np.flatnonzero(self.report_live[np.asarray(self.unit_report)])
         self.sections = _Keys(folder / "sections")
@@ -832,6 +836,7 @@ class _SectionText:
                 rows.append(np.stack([rank_map[local[live]], seg.teaser_rows[live, 1]], axis=1) if len(local)
                             else np.zeros((0, 2), np.int64))
         all_ranks = np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
+        self.report_ranks = all_ranks  # per section: its report's rank in the index
         self.report_of = _ReportOf(all_ranks, index.report_ids)
         self.ids = _TeaserIds(np.concatenate(rows) if rows else np.zeros((0, 2), np.int64), index.report_ids) if teasers else None
         self._cache: dict[str, np.ndarray] = {}
@@ -852,7 +857,9 @@ class _SectionText:
 
     def containing_set(self, term: str) -> set:
         """The ids (``self.ids``) of the texts containing ``term``."""
-        return {self.ids[i] for i in self.containing(term)}
+        rows = self.ids._rows[self.containing(term)]
+        ids = self.ids._ids
+        return {(ids[r], n) for r, n in rows.tolist()}
 
 
 class _Units:
@@ -946,24 +953,19 @@ class _Entities:
         """(global report rank, position, eid, cls, label, keys) of the live entity rows."""
         out = []
         for seg, rank_map in zip(self._index._segments, self._index._rank_maps):
-            for eid, rank, pos, cls, label, keys in seg.records.all(
-                f"SELECT eid, rank, pos, cls, label, keys FROM entity_reports {where}", args
-            ):
-                g = int(rank_map[rank])
-                if g >= 0:
-                    out.append((g, pos, eid, cls, label, keys))
+            rows = seg.records.all(f"SELECT rank, pos, eid, cls, label, keys FROM entity_reports {where}", args)
+            ranks = rank_map[np.asarray([r[0] for r in rows], dtype=np.int64)].tolist() if rows else []
+            out += [(g, *row[1:]) for g, row in zip(ranks, rows) if g >= 0]
         out.sort(key=lambda r: (r[0], r[1]))
         return out
 
     @staticmethod
     def _merge(rows: list[tuple], report_ids: list[str]) -> dict:
         _, _, eid, cls, label, _ = rows[0]
-        keys: list[str] = []
-        for row in rows:
-            for key in json.loads(row[5]):
-                if key not in keys:
-                    keys.append(key)
-        return {"id": eid, "cls": cls, "label": label, "keys": keys, "reports": [report_ids[r[0]] for r in rows]}
+        keys: dict[str, None] = {}
+        for raw in dict.fromkeys(row[5] for row in rows):  # most reports list the same keys
+            keys.update(dict.fromkeys(json.loads(raw)))
+        return {"id": eid, "cls": cls, "label": label, "keys": list(keys), "reports": [report_ids[r[0]] for r in rows]}
 
     def get(self, eid, default=None):
         if eid not in self._memo:
@@ -977,8 +979,13 @@ class _Entities:
     def first_use(self, eid: str) -> tuple[int, int]:
         """(report rank, position) where the entity is first named: its place in
         the order of a build's entity table."""
-        rows = self._rows("WHERE eid = ?", (eid,))
-        return (rows[0][0], rows[0][1]) if rows else (1 << 62, 0)
+        best = (1 << 62, 0)
+        for seg, rank_map in zip(self._index._segments, self._index._rank_maps):
+            (first,) = seg.records.one(
+                f"SELECT MIN((rank << 16) | pos) FROM entity_reports WHERE eid = ? {seg.dead_sql}", (eid,))
+            if first is not None:
+                best = min(best, (int(rank_map[first >> 16]), first & 0xFFFF))
+        return best
 
     def __getitem__(self, eid):
         value = self.get(eid)
@@ -1055,8 +1062,7 @@ class _ReportUnits:
 
     def get(self, rid: str, default=None):
         seg = self._index._segment_of.get(rid)
-        row = None if seg is None else seg.records.one("SELECT units FROM reports WHERE id = ?", (rid,))
-        return default if row is None else int(row[0])
+        return default if seg is None else seg.counts[self._index._local_rank[rid]]
 
 
 class _Neighbours:
@@ -1168,20 +1174,20 @@ class SearchIndex:
             return []
         first_key: dict[tuple[str, str], tuple] = {}
         for seg, rank_map in zip(self._segments, self._rank_maps):
+            dead = seg.dead_sql
             for i in range(0, len(grams), 500):
                 chunk = grams[i : i + 500]
-                for key, eid, rank, pos, kpos in seg.records.all(
-                    f"SELECT key, eid, rank, pos, kpos FROM entity_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk
+                # the first (rank, position, key position) of each pair among the live reports, found by SQLite
+                for key, eid, first in seg.records.all(
+                    f"SELECT key, eid, MIN((rank << 32) | (pos << 16) | kpos) FROM entity_keys "
+                    f"WHERE key IN ({','.join('?' * len(chunk))}) {dead} GROUP BY key, eid", chunk
                 ):
-                    g = int(rank_map[rank])
-                    if g < 0:
-                        continue  # a removed report's
+                    at = (int(rank_map[first >> 32]), (first >> 16) & 0xFFFF, first & 0xFFFF)
                     seen = first_key.get((key, eid))
-                    if seen is None or (g, pos, kpos) < seen:
-                        first_key[(key, eid)] = (g, pos, kpos)
+                    if seen is None or at < seen:
+                        first_key[(key, eid)] = at
         first_use = {eid: self.entities.first_use(eid) for _, eid in first_key}
-        order = sorted(first_key, key=lambda ke: (-len(ke[0]), first_use[ke[1]], first_key[ke]))
-        return order
+        return sorted(first_key, key=lambda ke: (-len(ke[0]), first_use[ke[1]], first_key[ke]))
 
     def report_title(self, rid: str) -> str:
         """A report's title (without reading the rest of its record)."""

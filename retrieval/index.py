@@ -543,7 +543,9 @@ class _SegmentWriter:
             ((uid0 + i, u["report_id"], u["kind"], u["text"], u["start"], u["end"], dumps(u["section"]), u["role"],
               dumps(u["entity_ids"]), u["block"], u.get("claim_id", "")) for i, u in enumerate(units)),
         )
-        conn.execute("INSERT INTO reports VALUES (?,?,?,?)", (rank, rid, len(units), dumps(rep)))
+        # without its section keys (the bulk of it: sections.bin holds them, read back on demand)
+        body = {k: v for k, v in rep.items() if k != "section_keys"}
+        conn.execute("INSERT INTO reports VALUES (?,?,?,?)", (rank, rid, len(units), dumps(body)))
         conn.executemany("INSERT INTO entity_reports (eid, rank, pos, cls, label, keys) VALUES (?,?,?,?,?,?)",
                          ((e["id"], rank, pos, e["cls"], e["label"], dumps(e["keys"])) for pos, e in enumerate(part["entities"])))
         conn.executemany("INSERT INTO entity_keys (key, eid, rank, pos, kpos) VALUES (?,?,?,?,?)",
@@ -634,16 +636,19 @@ class _Keys:
 
     def containing(self, term: str) -> np.ndarray:
         """Indices of the keys containing ``term`` (ascending)."""
+        import bisect
+
+        if not hasattr(self, "_starts"):
+            self._starts = self.starts.tolist() + [len(self.text) + 1]  # Python ints: bisect without numpy per hit
         found: list[int] = []
-        text, starts = self.text, self.starts
+        text, starts, right = self.text, self._starts, bisect.bisect_right
         needle = term.encode("utf-8")
         pos = text.find(needle) if needle else -1
         while pos != -1:
-            i = int(np.searchsorted(starts, pos, side="right")) - 1
+            i = right(starts, pos) - 1
             found.append(i)
-            nxt = int(starts[i + 1]) if i + 1 < len(starts) else len(text)
-            pos = text.find(needle, nxt)
-        return np.asarray(sorted(set(found)), dtype=np.int64)
+            pos = text.find(needle, starts[i + 1])
+        return np.asarray(found, dtype=np.int64)  # ascending and distinct: each key is left once found
 
 
 class _Segment:
@@ -677,6 +682,13 @@ class _Segment:
         self.teaser_rows = np.load(folder / "teasers.report.npy")
         self.postings = {kind: _Postings(folder / kind) for kind in ("bm25", "bm25c")}
         self._cols: dict[tuple[str, str], int | None] = {}
+
+    def section_keys(self, rank: int) -> list[str]:
+        """The match keys of the sections of the report of segment rank ``rank``."""
+        lo, hi = np.searchsorted(self.section_report, [rank, rank + 1])
+        starts, text = self.sections.starts, self.sections.text
+        ends = [int(starts[i + 1]) - 1 if i + 1 < len(starts) else len(text) for i in range(lo, hi)]
+        return [bytes(text[int(starts[i]) : end]).decode("utf-8") for i, end in zip(range(lo, hi), ends)]
 
     @property
     def vectors(self) -> np.ndarray:
@@ -912,7 +924,12 @@ class _Reports:
         if key not in self._memo:
             seg = self._index._segment_of.get(key)
             row = None if seg is None else seg.records.one("SELECT body FROM reports WHERE id = ?", (key,))
-            self._memo[key] = None if row is None else json.loads(row[0])
+            if row is None:
+                self._memo[key] = None
+            else:
+                body = json.loads(row[0])
+                body["section_keys"] = seg.section_keys(self._index._local_rank[key])
+                self._memo[key] = body
         value = self._memo[key]
         return default if value is None else value
 

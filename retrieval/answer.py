@@ -461,8 +461,7 @@ class Answerer:
         rank = self.index.report_rank
         relevant = sorted({rid for rid, _ in candidates} | (covered & rank.keys()), key=rank.__getitem__)
         for rid in relevant:
-            rep = self.index.reports[rid]
-            for n, rr in enumerate(rep["related"]):
+            for n, rr in enumerate(self.index.related(rid)):
                 if (rid, n) not in candidates and not (rid in covered and rr["kind"] == "deep_dive"):
                     continue
                 hay = rr["key"]

@@ -1210,6 +1210,16 @@ class SearchIndex:
         """A report's title (without reading the rest of its record)."""
         return self._segment_of[rid].titles[self._local_rank[rid]]  # KeyError: no such live report
 
+    def related(self, rid: str) -> list[dict]:
+        """A report's related-report teasers (title, blurb, kind, match key), without
+        reading the rest of its record."""
+        memo = self.__dict__.setdefault("_related", {})
+        if rid not in memo:
+            seg = self._segment_of[rid]  # KeyError: no such live report
+            (raw,) = seg.records.one("SELECT json_extract(body, '$.related') FROM reports WHERE id = ?", (rid,))
+            memo[rid] = json.loads(raw)
+        return memo[rid]
+
     def roles_in(self, wanted: set[str]) -> np.ndarray:
         """Per unit: whether its role is one of ``wanted`` (shape ``(units,)``; remembered
         per role set, read-only)."""

@@ -49,6 +49,7 @@ def test_records_match_the_report_parts(built):
     assert list(index.reports) == [p["report"]["id"] for p in parts]
     for p in parts:
         assert index.reports[p["report"]["id"]] == p["report"]
+        assert index.related(p["report"]["id"]) == p["report"]["related"]
         assert index.report_units.get(p["report"]["id"]) == len(p["units"])
         assert index.report_title(p["report"]["id"]) == p["report"]["title"]
     with pytest.raises(KeyError):

@@ -7,6 +7,7 @@ so every way in behaves the same.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
 from pathlib import Path
@@ -247,12 +248,14 @@ class Library:
         for report_id in removed:
             self.home.delete_report_file(report_id)
 
-    def _rebuild_index(self, entries: list[ReportEntry], progress: ProgressCallback | None, clock: "_Stopwatch | None" = None) -> None:
+    def _rebuild_index(self, entries: list[ReportEntry], progress: ProgressCallback | None, clock: "_Stopwatch | None" = None,
+                       full: bool = False) -> None:
+        # Incremental unless ``full``: only added and removed reports are touched (build_index).
         from yanbao.retrieval.index import build_index
 
         build_index(
             self.home, [e.id for e in entries], self.embedder(batch=True), self.settings, progress=progress,
-            timings=clock.totals if clock else None,
+            timings=clock.totals if clock else None, full=full,
         )
 
     def _graph_store(self, read_only: bool = True):
@@ -411,7 +414,7 @@ class Library:
         """
         with self.home.writing():
             entries = self.home.entries()
-            self._rebuild_index(entries, progress)
+            self._rebuild_index(entries, progress, full=True)
             self._answerer = None
         return len(entries)
 
@@ -499,6 +502,11 @@ class _ChunkWriter:
             graphs = {report.id: graph for report, _, graph in self.pending}
             self.store.replace_reports(graphs)
         self.pending = []
+        # The chunk's report graphs are garbage now, in reference cycles that the raised
+        # thresholds of _few_collections leave for a rare full collection: collecting
+        # once per chunk keeps an ingest's memory flat (1,000 generated reports: peak RSS
+        # 882 -> 643 MB) for a fraction of a second per 64 reports.
+        gc.collect()
 
     def close(self) -> None:
         if self.store is not None:

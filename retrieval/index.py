@@ -1,6 +1,6 @@
-"""The persisted search index: units, vectors (FAISS), words (BM25), entities.
+"""The persisted search index: units, vectors, words (BM25), entities — in segments.
 
-The public entry points are :func:`build_index` (at ingest) and
+The public entry points are :func:`build_index` (at ingest and removal) and
 :meth:`SearchIndex.load` (at ask time; never rebuilds anything).
 
 A *unit* is one retrievable, citable piece of a report: a claim sentence or a
@@ -8,26 +8,34 @@ section heading (headings state drivers and challenges in few words).
 
 Layout under ``HOME/index``::
 
-    CURRENT                 name of the live generation (written atomically, last)
-    gen-<n>/meta.json       model, dimension, counts, role names
-    gen-<n>/records.sqlite  units, reports, entities (and their match keys), relations,
-                            BM25 vocabularies: read row by row, on demand
-    gen-<n>/unit_report.npy, unit_role.npy   per unit: its report's rank, its role's code
-    gen-<n>/sections.*      every report section's match key, searched in place (mmap)
-    gen-<n>/teasers.*       every related-report teaser's match key, likewise
-    gen-<n>/vectors.faiss   one vector per unit (answers map its vectors in place)
-    gen-<n>/bm25/           bm25s index over the units' words (jieba)
-    gen-<n>/bm25c/          bm25s index over the units' character bigrams
-    parts/<report id>.json  one report's units, tokens, entities (computed once per report)
-    embcache/<model>.npz    embeddings by text hash (re-ingest embeds nothing new)
+    CURRENT                  name of the live generation (written atomically, last)
+    gen-<n>/meta.json        the generation: its segments in order, and per segment the
+                             ids of its reports that were removed since (tombstones)
+    segments/<name>/         one immutable segment: some reports' units, written once
+        meta.json            its report ids (in order), their unit counts, role names
+        records.sqlite       units, reports, entities (per report), match keys, relations,
+                             BM25 vocabularies: read row by row, on demand
+        unit_report.npy, unit_role.npy   per unit: its report's rank in the segment, its role's code
+        vectors.f32          one vector per unit, raw float32 rows (mapped in place)
+        bm25/, bm25c/        raw postings (term frequencies) and unit lengths over the
+                             units' words (jieba) and character bigrams
+        sections.*, teasers.*   every section's (teaser's) match key, searched in place (mmap)
+    parts/<report id>.json   one report's units, tokens, entities (computed once per report)
+    embcache/<model>.sqlite  embeddings by text hash (re-ingest embeds nothing new)
 
-A reader reads CURRENT, then that generation; a writer builds a new
-generation beside it and swaps CURRENT, keeping the previous generation for
-readers still loading it.
+Adding, replacing or removing a report writes a new generation that reuses
+the live one's segments: an added report gets a small segment of its own, a
+removed one a tombstone.  Nothing global is stored in a segment: BM25's
+document frequencies, the unit count and the mean unit length are counted at
+query time over the live postings, so the scores are those of an index built
+from scratch over the same reports in the same order (tested).  Segments are
+merged when there are more than ``_MAX_SEGMENTS`` of them, and one is
+rewritten without its removed reports when they hold over a third of its
+units (LSM-style), so updates stay small and the segment count bounded.
 
-Loading a generation reads its meta and the report ids and opens the rest
-(SQLite, memory maps): nothing is parsed per unit, so a cold ``ask`` costs
-about the same at ten reports or ten thousand.
+A reader reads CURRENT, then that generation; a writer writes its segment
+and the new generation beside the live ones and swaps CURRENT, keeping the
+previous generation (and its segments) for readers still loading it.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import os
 import re
 import shutil
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -46,7 +55,7 @@ import numpy as np
 
 from yanbao.corpus.script import match_key, search_form, search_key
 from yanbao.core.errors import IndexMismatchError, NotFoundError, StoreError
-from yanbao.core.home import Home, atomic_write_bytes, atomic_write_text
+from yanbao.core.home import Home, atomic_write_text
 from yanbao.core.records import content_hash
 
 from .embedders import Embedder
@@ -54,9 +63,11 @@ from .textproc import char_bigrams, search_tokens
 
 __all__ = ["Unit", "SearchIndex", "build_index", "INDEX_FORMAT"]
 
-INDEX_FORMAT = 6  # 5 was a JSON layout of this session's development: never read as this one
+INDEX_FORMAT = 7  # 7: segments + tombstones, raw BM25 postings (6: one folder per generation)
 _PART_FORMAT = 6
-_HNSW_FROM = 50_000  # vectors; the "auto" index switches from exact to HNSW above this
+_MAX_SEGMENTS = 8  # past this, the segments after the first are merged into one
+_DEAD_SHARE = 1 / 3  # a segment whose removed reports hold more of its units is rewritten
+_K1, _B = 1.5, 0.75  # BM25 (Lucene variant, bm25s's defaults)
 
 
 @dataclass(frozen=True)
@@ -92,8 +103,16 @@ def build_index(
     settings,
     progress: Callable[[str, int, int], None] | None = None,
     timings: dict[str, float] | None = None,
+    full: bool = False,
 ) -> Path:
-    """Build a new index generation for ``report_ids`` and make it live.
+    """Make the live index hold exactly ``report_ids``, in that order.
+
+    Incremental unless ``full``: when the live index (same format and model)
+    holds a prefix of ``report_ids`` once removed reports are left out — what
+    ingesting (new reports go last), replacing and removing reports produce —
+    only the new reports are indexed (one new segment) and the removed ones
+    are tombstoned; otherwise everything is rebuilt.  Either way the scores
+    equal a rebuild's.  Nothing is written when nothing changes.
 
     ``timings`` (if given) receives the seconds spent embedding (``embed``) and
     building the rest of the index (``index``).  Returns the generation folder.
@@ -102,70 +121,164 @@ def build_index(
     import time
 
     began = time.perf_counter()
-    units: list[dict] = []
-    tokens: list[list[str]] = []
-    bigrams: list[list[str]] = []
-    passages: list[str] = []
-    reports: dict[str, dict] = {}
-    entities: dict[str, dict] = {}
-    relations: list[list[str]] = []
-    for n, rid in enumerate(report_ids):
-        if progress and n % 50 == 0:
-            progress("index", n, len(report_ids))
-        part = _report_part(home, rid)
-        reports[rid] = part["report"]
-        units.extend(part["units"])
-        tokens.extend(part["tokens"])
-        bigrams.extend(part["bigrams"])
-        passages.extend(part["passages"])
-        for e in part["entities"]:
-            rec = entities.setdefault(e["id"], {"id": e["id"], "cls": e["cls"], "label": e["label"], "keys": [], "reports": []})
-            for key in e["keys"]:
-                if key not in rec["keys"]:
-                    rec["keys"].append(key)
-            rec["reports"].append(rid)
-        relations.extend(part["relations"])
-
-    embed_began = time.perf_counter()
-    vectors = _embed_with_cache(home, embedder, passages, settings, progress)
-    embed_seconds = time.perf_counter() - embed_began
     root = home.index_dir
     root.mkdir(parents=True, exist_ok=True)
     current = _current_name(root)
+    state = None if full else _live_state(root, current, embedder.name)
+    spent = {"embed": 0.0}
+    if state is None:
+        segments: list[dict] = []
+        todo: list[list[str]] = [list(report_ids)]
+    else:
+        segments, todo = _plan(state, list(report_ids))
+        if not todo and segments == state:
+            return root / current
     n = int(current.split("-")[1]) + 1 if current else 1
     gen = root / f"gen-{n}"
     if gen.exists():
         shutil.rmtree(gen)
-    gen.mkdir(parents=True)
-    if progress:
-        progress("index", 0, 2)
     try:
-        _write_vectors(gen / "vectors.faiss", vectors, settings.vector_index)
-        offset = _vectors_offset(gen / "vectors.faiss", np.ascontiguousarray(vectors, dtype=np.float32))
-        _write_bm25(gen / "bm25", tokens)
-        _write_bm25(gen / "bm25c", bigrams)
-        roles = _write_records(gen, units, reports, entities, relations)
+        for k, rids in enumerate(todo):
+            if rids:
+                name = f"seg-{n}-{k}"
+                segments.append(_write_segment(home, root / "segments" / name, rids, embedder, settings, progress, spent))
+                segments[-1]["name"] = name
+        gen.mkdir(parents=True)
         meta = {
             "format": INDEX_FORMAT, "model": embedder.name, "dim": embedder.dim,
-            "units": len(units), "reports": len(reports), "vector_index": settings.vector_index,
-            "roles": roles, "vectors_offset": offset,
+            "units": sum(s["units"] - s["dead_units"] for s in segments),
+            "reports": sum(len(s["reports"]) - len(s["dead"]) for s in segments),
+            "segments": [{"name": s["name"], "dead": sorted(s["dead"])} for s in segments],
         }
         atomic_write_text(gen / "meta.json", json.dumps(meta))
         atomic_write_text(root / "CURRENT", gen.name)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot write the index at {gen}: {exc}") from exc
-    if progress:
-        progress("index", 2, 2)
     if timings is not None:
-        timings["embed"] = timings.get("embed", 0.0) + embed_seconds
-        timings["index"] = timings.get("index", 0.0) + time.perf_counter() - began - embed_seconds
-    # Keep the live generation and the one before it (a reader may still be loading it).
-    for old in root.glob("gen-*"):
-        if old.name not in (gen.name, current):
-            shutil.rmtree(old, ignore_errors=True)
+        timings["embed"] = timings.get("embed", 0.0) + spent["embed"]
+        timings["index"] = timings.get("index", 0.0) + time.perf_counter() - began - spent["embed"]
+    _collect(root, keep=(gen.name, current))
     return gen
 
 
+def _live_state(root: Path, current: str, model: str) -> list[dict] | None:
+    """The live generation's segments (name, report ids, unit counts, tombstones),
+    or None when there is none to update (absent, another format or model, damaged)."""
+    if not current:
+        return None
+    try:
+        meta = json.loads((root / current / "meta.json").read_text())
+        if meta.get("format") != INDEX_FORMAT or meta.get("model") != model:
+            return None
+        out = []
+        for seg in meta["segments"]:
+            smeta = json.loads((root / "segments" / seg["name"] / "meta.json").read_text())
+            dead = set(seg["dead"])
+            counts = dict(zip(smeta["reports"], smeta["report_units"]))
+            out.append({"name": seg["name"], "reports": smeta["reports"], "counts": counts, "units": smeta["units"],
+                        "dead": dead, "dead_units": sum(counts[r] for r in dead)})
+        return out
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _plan(state: list[dict], wanted: list[str]) -> tuple[list[dict], list[list[str]]]:
+    """Which live segments to keep (with their new tombstones) and which report
+    lists to index as new segments, so the live reports become ``wanted``."""
+    keep = set(wanted)
+    segments = []
+    for s in state:
+        dead = s["dead"] | {r for r in s["reports"] if r not in keep}
+        segments.append({**s, "dead": dead, "dead_units": sum(s["counts"][r] for r in dead)})
+    live = [r for s in segments for r in s["reports"] if r not in s["dead"]]
+    if wanted[: len(live)] != live or len(set(wanted)) != len(wanted):
+        return [], [wanted]  # another order: rebuild
+    new = wanted[len(live) :]
+    if segments == state and not new:
+        return segments, []
+    # Compaction: a segment mostly removed is rewritten; too many segments, the tail is merged.
+    out: list[dict] = []
+    todo: list[list[str]] = []
+    pending: list[str] = []  # reports to re-index, in order (they keep their place)
+    for i, s in enumerate(segments):
+        live_s = [r for r in s["reports"] if r not in s["dead"]]
+        if not live_s:
+            continue
+        rewrite = s["dead_units"] > _DEAD_SHARE * s["units"] or pending
+        if rewrite:
+            pending += live_s
+        else:
+            out.append(s)
+    count = len(out) + (1 if pending else 0) + (1 if new else 0)
+    if count > _MAX_SEGMENTS and len(out) > 1:
+        tail, out = out[1:], out[:1]
+        pending = [r for s in tail for r in s["reports"] if r not in s["dead"]] + pending
+    if pending:
+        todo.append(pending + new)
+    elif new:
+        todo.append(new)
+    return out, todo
+_CHUNK = 100  # reports per step of a segment build: what is held in memory at once
+
+
+def _write_segment(home: Home, folder: Path, rids: list[str], embedder: Embedder, settings, progress,
+                   spent: dict[str, float]) -> dict:
+    """Index ``rids`` into a new segment folder (written whole, then fsynced).
+
+    Streams: ``_CHUNK`` reports at a time are read, embedded and appended to
+    the records, the vector file and the postings, so memory holds the compact
+    postings arrays, not every unit's tokens.  Returns the segment's state:
+    report ids, unit counts, no tombstones.
+    """
+    import time
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    writer = _SegmentWriter(folder)
+    try:
+        with open(folder / "vectors.f32", "wb") as vec_fh:
+            for start in range(0, len(rids), _CHUNK):
+                if progress:
+                    progress("index", start, len(rids))
+                parts = [_report_part(home, rid) for rid in rids[start : start + _CHUNK]]
+                embed_began = time.perf_counter()
+                vectors = _embed_with_cache(home, embedder, [p for part in parts for p in part["passages"]], settings, None)
+                spent["embed"] += time.perf_counter() - embed_began
+                vec_fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+                for part in parts:
+                    writer.add(part)
+            vec_fh.flush()
+        if progress:
+            progress("index", len(rids), len(rids))
+        roles = writer.finish()
+    finally:
+        writer.close()
+    atomic_write_text(folder / "meta.json", json.dumps(
+        {"format": INDEX_FORMAT, "reports": rids, "report_units": writer.counts, "units": writer.n_units,
+         "roles": roles, "dim": embedder.dim, "titles": writer.titles}))
+    for path in folder.rglob("*"):
+        if path.is_file():
+            _fsync(path)
+    _fsync(folder)
+    return {"reports": rids, "counts": dict(zip(rids, writer.counts)), "units": writer.n_units, "dead": set(), "dead_units": 0}
+
+
+def _collect(root: Path, keep: tuple[str, ...]) -> None:
+    """Remove generations other than ``keep`` and the segments none of them uses
+    (what a crashed writer left, or what merges replaced)."""
+    used: set[str] = set()
+    for name in keep:
+        try:
+            used |= {s["name"] for s in json.loads((root / name / "meta.json").read_text())["segments"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    for old in root.glob("gen-*"):
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for seg in (root / "segments").glob("seg-*"):
+        if seg.name not in used:
+            shutil.rmtree(seg, ignore_errors=True)
 def _report_part(home: Home, rid: str) -> dict:
     """One report's share of the index: units, their BM25 tokens and passage texts,
     entities, relations, and the report's normalised text.
@@ -255,98 +368,65 @@ def _current_name(root: Path) -> str:
 
 
 def _cache_path(home: Home, model: str) -> Path:
-    return home.index_dir / "embcache" / (re.sub(r"[^\w.-]+", "_", model) + ".npz")
+    return home.index_dir / "embcache" / (re.sub(r"[^\w.-]+", "_", model) + ".sqlite")
 
 
 def _embed_with_cache(home: Home, embedder: Embedder, texts: list[str], settings, progress) -> np.ndarray:
-    """Embed ``texts``, reusing vectors cached by (model, text hash)."""
-    path = _cache_path(home, embedder.name)
-    keys: list[str] = []
-    vecs = np.zeros((0, embedder.dim), dtype=np.float32)
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                keys = [str(k) for k in data["keys"]]
-                vecs = data["vectors"].astype(np.float32)
-        except (OSError, ValueError, KeyError):
-            keys, vecs = [], np.zeros((0, embedder.dim), dtype=np.float32)  # a damaged cache is rebuilt
-    row = {k: i for i, k in enumerate(keys)}
-    hashes = [content_hash(t, 24) for t in texts]
-    missing = list(dict.fromkeys(h for h in hashes if h not in row))
-    if missing:
-        by_hash = dict(zip(hashes, texts))
-        todo = [by_hash[h] for h in missing]
-        batch = max(1, settings.embed_batch)
-        parts = []
-        for i in range(0, len(todo), batch):
-            if progress:
-                progress("embed", i, len(todo))
-            parts.append(embedder.embed_passages(todo[i : i + batch]))
-        if progress:
-            progress("embed", len(todo), len(todo))
-        new = np.vstack(parts).astype(np.float32)
-        for h in missing:
-            row[h] = len(keys)
-            keys.append(h)
-        vecs = np.vstack([vecs, new]) if len(vecs) else new
-        path.parent.mkdir(parents=True, exist_ok=True)
-        import io
+    """Embed ``texts``, reusing vectors cached by (model, text hash).
 
-        buf = io.BytesIO()
-        np.savez(buf, keys=np.array(keys), vectors=vecs)
-        atomic_write_bytes(path, buf.getvalue())
+    The cache is an SQLite table looked up by hash, so a small update reads and
+    writes only its own texts' vectors (the whole cache is never loaded).
+    """
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
-    return vecs[[row[h] for h in hashes]]
-
-
-def _write_vectors(path: Path, vectors: np.ndarray, kind: str) -> None:
-    import faiss
-
-    dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[0] else 1
-    if kind == "auto":
-        # Exact search is ~10 ms per question at 70k vectors and grows linearly;
-        # past that, HNSW answers in about a millisecond at a small recall cost.
-        kind = "hnsw" if len(vectors) > _HNSW_FROM else "flat"
-    if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = 128
-    else:
-        index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(path))
-
-
-def _vectors_offset(path: Path, vectors: np.ndarray) -> int:
-    """Where the raw vectors start in the FAISS file, or -1.
-
-    FAISS writes a flat index's vectors (and an HNSW index's flat storage) last,
-    as ``n × d`` float32: a reader can map them in place instead of reading
-    the whole file.  Checked against the vectors just written, so a FAISS
-    layout that differs only costs the old, whole read.
-    """
-    n = len(vectors)
-    if not n:
-        return -1
-    size = path.stat().st_size
-    offset = size - vectors.nbytes
-    if offset < 0:
-        return -1
-    mapped = np.memmap(path, dtype=np.float32, mode="r", offset=offset, shape=vectors.shape)
+    path = _cache_path(home, embedder.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
     try:
-        same = np.array_equal(mapped, vectors.astype(np.float32, copy=False))
+        conn.execute("CREATE TABLE IF NOT EXISTS vec (h TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID")
+        _import_npz_cache(conn, path.with_suffix(".npz"), embedder.dim)
+        hashes = [content_hash(t, 24) for t in texts]
+        unique = list(dict.fromkeys(hashes))
+        found: dict[str, bytes] = {}
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            found.update(conn.execute(f"SELECT h, v FROM vec WHERE h IN ({','.join('?' * len(chunk))})", chunk))
+        missing = [h for h in unique if h not in found]
+        if missing:
+            by_hash = dict(zip(hashes, texts))
+            todo = [by_hash[h] for h in missing]
+            batch = max(1, settings.embed_batch)
+            for i in range(0, len(todo), batch):
+                if progress:
+                    progress("embed", i, len(todo))
+                new = np.asarray(embedder.embed_passages(todo[i : i + batch]), dtype=np.float32)
+                rows = [(h, new[j].tobytes()) for j, h in enumerate(missing[i : i + batch])]
+                conn.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)", rows)
+                found.update(rows)
+            if progress:
+                progress("embed", len(todo), len(todo))
+            conn.commit()
     finally:
-        del mapped
-    return offset if same else -1
+        conn.close()
+    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        out[i] = np.frombuffer(found[h], dtype=np.float32)
+    return out
 
 
-def _write_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
-    import bm25s
-
-    retriever = bm25s.BM25()
-    retriever.index([toks or ["∅"] for toks in corpus_tokens] or [["∅"]], show_progress=False)
-    retriever.save(str(path))
+def _import_npz_cache(conn: sqlite3.Connection, old: Path, dim: int) -> None:
+    """Move a cache of an older yanbao (one ``.npz``) into the table, once."""
+    if not old.exists():
+        return
+    try:
+        with np.load(old, allow_pickle=False) as data:
+            keys, vecs = [str(k) for k in data["keys"]], data["vectors"].astype(np.float32)
+        if vecs.ndim == 2 and vecs.shape[1] == dim:
+            conn.executemany("INSERT OR IGNORE INTO vec VALUES (?, ?)", ((k, vecs[i].tobytes()) for i, k in enumerate(keys)))
+            conn.commit()
+    except (OSError, ValueError, KeyError):
+        pass  # a damaged old cache is only a cache
+    old.unlink(missing_ok=True)
 
 
 def _fsync(path: Path) -> None:
@@ -355,6 +435,51 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class _PostingsWriter:
+    """Raw BM25 postings, built one document at a time (an empty document counts
+    as the one token ∅, as bm25s indexes it): per vocabulary column, the
+    documents holding the token (``indices``, ascending) and its frequency in
+    each (``tf``), with ``indptr`` the columns' starts; ``lengths`` per document."""
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.vocab: dict[str, int] = {}
+        self.cols, self.rows, self.tfs, self.lengths = array("i"), array("i"), array("f"), array("i")
+
+    def add(self, toks: list[str]) -> None:
+        toks = toks or ["∅"]
+        doc = len(self.lengths)
+        self.lengths.append(len(toks))
+        vocab = self.vocab
+        for tok, tf in Counter(toks).items():
+            col = vocab.get(tok)
+            if col is None:
+                col = vocab[tok] = len(vocab)
+            self.cols.append(col)
+            self.rows.append(doc)
+            self.tfs.append(tf)
+
+    def save(self, folder: Path) -> dict[str, int]:
+        """Write the arrays; returns the vocabulary (token → column), kept in SQLite by the caller."""
+        folder.mkdir(parents=True, exist_ok=True)
+        cols = np.frombuffer(self.cols, dtype=np.int32) if len(self.cols) else np.zeros(0, np.int32)
+        order = np.argsort(cols, kind="stable")  # by column, documents ascending within one
+        np.save(folder / "indices.npy", np.frombuffer(self.rows, dtype=np.int32)[order] if len(self.rows) else np.zeros(0, np.int32))
+        np.save(folder / "tf.npy", np.frombuffer(self.tfs, dtype=np.float32)[order] if len(self.tfs) else np.zeros(0, np.float32))
+        np.save(folder / "indptr.npy", np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=len(self.vocab)))]).astype(np.int64))
+        np.save(folder / "lengths.npy", np.asarray(self.lengths, dtype=np.int32))
+        return self.vocab
+
+
+def _write_postings(folder: Path, docs: list[list[str]]) -> dict[str, int]:
+    """Raw BM25 postings of ``docs`` (see :class:`_PostingsWriter`); returns the vocabulary."""
+    writer = _PostingsWriter()
+    for toks in docs:
+        writer.add(toks)
+    return writer.save(folder)
 
 
 def _write_keys(base: Path, keys: list[str]) -> None:
@@ -368,70 +493,100 @@ def _write_keys(base: Path, keys: list[str]) -> None:
         pos += len(raw) + 1
     base.with_suffix(".bin").write_bytes(b"\x00".join(parts))
     np.save(base.with_suffix(".starts.npy"), np.asarray(starts, dtype=np.int64))
-    _fsync(base.with_suffix(".bin"))
 
 
-def _write_records(gen: Path, units: list[dict], reports: dict[str, dict], entities: dict[str, dict],
-                   relations: list[list[str]]) -> list[str]:
-    """Write the generation's records (SQLite), per-unit arrays and match-key texts.
+class _SegmentWriter:
+    """A segment's records (SQLite), per-unit arrays, postings and match-key
+    texts, written one report part at a time.
 
-    Returns the role names (``unit_role.npy`` holds indices into it).
+    Entities are kept per report (rank, position) with their keys, so a reader
+    merges them over the live reports as one build over those reports would.
     """
-    rank = {rid: i for i, rid in enumerate(reports)}
-    counts: dict[str, int] = {}
-    for u in units:
-        counts[u["report_id"]] = counts.get(u["report_id"], 0) + 1
-    order = {rid: i for i, rid in enumerate(dict.fromkeys(u["report_id"] for u in units))}
-    np.save(gen / "unit_report.npy", np.asarray([order[u["report_id"]] for u in units], dtype=np.int32))
-    roles = sorted({u["role"] for u in units})
-    code = {r: i for i, r in enumerate(roles)}
-    np.save(gen / "unit_role.npy", np.asarray([code[u["role"]] for u in units], dtype=np.int16))
-    sections = [(rank[rid], key) for rid, rep in reports.items() for key in rep["section_keys"]]
-    np.save(gen / "sections.report.npy", np.asarray([r for r, _ in sections], dtype=np.int32))
-    _write_keys(gen / "sections", [k for _, k in sections])
-    teasers = [(rank[rid], n, rr["key"]) for rid, rep in reports.items() for n, rr in enumerate(rep["related"])]
-    np.save(gen / "teasers.report.npy", np.asarray([[r, n] for r, n, _ in teasers], dtype=np.int32).reshape(-1, 2))
-    _write_keys(gen / "teasers", [k for _, _, k in teasers])
 
-    path = gen / "records.sqlite"
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.executescript(
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.conn = sqlite3.connect(folder / "records.sqlite")
+        self.conn.execute("PRAGMA journal_mode=OFF")
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.executescript(
             """
             CREATE TABLE units (uid INTEGER PRIMARY KEY, report_id TEXT, kind TEXT, text TEXT, start INTEGER,
                                 "end" INTEGER, section TEXT, role TEXT, entity_ids TEXT, block TEXT, claim_id TEXT);
             CREATE TABLE reports (rank INTEGER PRIMARY KEY, id TEXT UNIQUE, units INTEGER, body TEXT);
-            CREATE TABLE entities (rank INTEGER PRIMARY KEY, id TEXT UNIQUE, body TEXT);
-            CREATE TABLE entity_keys (ord INTEGER PRIMARY KEY, key TEXT, eid TEXT);
+            CREATE TABLE entity_reports (n INTEGER PRIMARY KEY, eid TEXT, rank INTEGER, pos INTEGER, cls TEXT,
+                                         label TEXT, keys TEXT);
+            CREATE TABLE entity_keys (n INTEGER PRIMARY KEY, key TEXT, eid TEXT, rank INTEGER, pos INTEGER, kpos INTEGER);
             CREATE TABLE entity_units (n INTEGER PRIMARY KEY, eid TEXT, uid INTEGER);
-            CREATE TABLE relations (n INTEGER PRIMARY KEY, s TEXT, p TEXT, o TEXT, claim TEXT);
+            CREATE TABLE relations (n INTEGER PRIMARY KEY, s TEXT, p TEXT, o TEXT, claim TEXT, rank INTEGER);
             CREATE TABLE vocab (kind TEXT, token TEXT, col INTEGER, PRIMARY KEY (kind, token)) WITHOUT ROWID;
             CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);
             """
         )
+        self.postings = {"bm25": _PostingsWriter(), "bm25c": _PostingsWriter()}
+        self.unit_report: list[int] = []
+        self.unit_role: list[str] = []
+        self.sections: list[tuple[int, str]] = []
+        self.teasers: list[tuple[int, int, str]] = []
+        self.counts: list[int] = []
+        self.titles: list[str] = []
+        self.n_units = 0
+        self.longest = 0
+
+    def add(self, part: dict) -> None:
+        """Append one report part (see :func:`_report_part`)."""
+        rank, rep = len(self.counts), part["report"]
+        rid, units, uid0 = rep["id"], part["units"], self.n_units
         dumps = lambda v: json.dumps(v, ensure_ascii=False)  # noqa: E731
+        conn = self.conn
         conn.executemany(
             "INSERT INTO units VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            ((i, u["report_id"], u["kind"], u["text"], u["start"], u["end"], dumps(u["section"]), u["role"],
+            ((uid0 + i, u["report_id"], u["kind"], u["text"], u["start"], u["end"], dumps(u["section"]), u["role"],
               dumps(u["entity_ids"]), u["block"], u.get("claim_id", "")) for i, u in enumerate(units)),
         )
-        conn.executemany("INSERT INTO reports VALUES (?,?,?,?)",
-                         ((rank[rid], rid, counts.get(rid, 0), dumps(rep)) for rid, rep in reports.items()))
-        conn.executemany("INSERT INTO entities VALUES (?,?,?)",
-                         ((i, eid, dumps(e)) for i, (eid, e) in enumerate(entities.items())))
-        keys = sorted(((k, eid) for eid, e in entities.items() for k in e["keys"] if len(k) >= 2), key=lambda kv: -len(kv[0]))
-        conn.executemany("INSERT INTO entity_keys VALUES (?,?,?)", ((i, k, eid) for i, (k, eid) in enumerate(keys)))
-        conn.execute("INSERT INTO meta VALUES ('longest_key', ?)", (str(max((len(k) for k, _ in keys), default=0)),))
+        # without its section keys (the bulk of it: sections.bin holds them, read back on demand)
+        body = {k: v for k, v in rep.items() if k != "section_keys"}
+        conn.execute("INSERT INTO reports VALUES (?,?,?,?)", (rank, rid, len(units), dumps(body)))
+        conn.executemany("INSERT INTO entity_reports (eid, rank, pos, cls, label, keys) VALUES (?,?,?,?,?,?)",
+                         ((e["id"], rank, pos, e["cls"], e["label"], dumps(e["keys"])) for pos, e in enumerate(part["entities"])))
+        conn.executemany("INSERT INTO entity_keys (key, eid, rank, pos, kpos) VALUES (?,?,?,?,?)",
+                         ((k, e["id"], rank, pos, kpos) for pos, e in enumerate(part["entities"])
+                          for kpos, k in enumerate(e["keys"]) if len(k) >= 2))
+        self.longest = max([self.longest] + [len(k) for e in part["entities"] for k in e["keys"]])
         conn.executemany("INSERT INTO entity_units (eid, uid) VALUES (?,?)",
-                         ((eid, i) for i, u in enumerate(units) for eid in u["entity_ids"]))
-        conn.executemany("INSERT INTO relations (s, p, o, claim) VALUES (?,?,?,?)", (tuple(r) for r in relations))
-        for kind in ("bm25", "bm25c"):
-            vocab = json.loads((gen / kind / "vocab.index.json").read_text(encoding="utf-8"))
+                         ((eid, uid0 + i) for i, u in enumerate(units) for eid in u["entity_ids"]))
+        conn.executemany("INSERT INTO relations (s, p, o, claim, rank) VALUES (?,?,?,?,?)",
+                         ((*r, rank) for r in part["relations"]))
+        for toks in part["tokens"]:
+            self.postings["bm25"].add(toks)
+        for grams in part["bigrams"]:
+            self.postings["bm25c"].add(grams)
+        self.unit_report += [rank] * len(units)
+        self.unit_role += [u["role"] for u in units]
+        self.sections += [(rank, key) for key in rep["section_keys"]]
+        self.teasers += [(rank, n, rr["key"]) for n, rr in enumerate(rep["related"])]
+        self.counts.append(len(units))
+        self.titles.append(rep["title"])
+        self.n_units += len(units)
+
+    def finish(self) -> list[str]:
+        """Write the arrays, vocabularies and indexes; returns the role names
+        (``unit_role.npy`` holds indices into it)."""
+        folder, conn = self.folder, self.conn
+        np.save(folder / "unit_report.npy", np.asarray(self.unit_report, dtype=np.int32))
+        roles = sorted(set(self.unit_role))
+        code = {r: i for i, r in enumerate(roles)}
+        np.save(folder / "unit_role.npy", np.asarray([code[r] for r in self.unit_role], dtype=np.int16))
+        np.save(folder / "sections.report.npy", np.asarray([r for r, _ in self.sections], dtype=np.int32))
+        _write_keys(folder / "sections", [k for _, k in self.sections])
+        np.save(folder / "teasers.report.npy", np.asarray([[r, n] for r, n, _ in self.teasers], dtype=np.int32).reshape(-1, 2))
+        _write_keys(folder / "teasers", [k for _, _, k in self.teasers])
+        for kind, writer in self.postings.items():
+            vocab = writer.save(folder / kind)
             conn.executemany("INSERT INTO vocab VALUES (?,?,?)", ((kind, t, c) for t, c in vocab.items()))
+        conn.execute("INSERT INTO meta VALUES ('longest_key', ?)", (str(self.longest),))
         conn.executescript(
             """
+            CREATE INDEX entity_reports_eid ON entity_reports (eid);
             CREATE INDEX entity_keys_key ON entity_keys (key);
             CREATE INDEX entity_units_eid ON entity_units (eid);
             CREATE INDEX relations_s ON relations (s);
@@ -439,19 +594,20 @@ def _write_records(gen: Path, units: list[dict], reports: dict[str, dict], entit
             """
         )
         conn.commit()
-    finally:
-        conn.close()
-    _fsync(path)
-    return roles
+        return roles
+
+    def close(self) -> None:
+        self.conn.close()
 
 
+# ---------------------------------------------------------------- reading
 class _Records:
-    """A read-only connection to a generation's ``records.sqlite`` (shared by threads)."""
+    """A read-only connection to a segment's ``records.sqlite`` (shared by threads)."""
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise OSError(f"{path.name} is missing")
-        # immutable: a generation is never written once live (no locks, no journal)
+        # immutable: a segment is never written once live (no locks, no journal)
         self.conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
     def one(self, sql: str, args=()):
@@ -461,159 +617,190 @@ class _Records:
         return self.conn.execute(sql, args).fetchall()
 
 
-class _Vocab:
-    """A BM25 vocabulary (token → column) looked up in SQLite, answers remembered."""
-
-    def __init__(self, records: _Records, kind: str) -> None:
-        self._records, self._kind, self._memo = records, kind, {}
-
-    def get(self, token: str, default=None):
-        if token not in self._memo:
-            row = self._records.one("SELECT col FROM vocab WHERE kind = ? AND token = ?", (self._kind, token))
-            self._memo[token] = None if row is None else int(row[0])
-        value = self._memo[token]
-        return default if value is None else value
-
-
-class _Units:
-    """The units, read by uid from SQLite (remembered) — a read-only sequence."""
-
-    def __init__(self, records: _Records, n: int) -> None:
-        self._records, self._n, self._memo = records, n, {}
-
-    def __len__(self) -> int:
-        return self._n
-
-    @staticmethod
-    def _unit(row) -> Unit:
-        uid, rid, kind, text, start, end, section, role, entity_ids, block, claim_id = row
-        return Unit(uid=uid, report_id=rid, kind=kind, text=text, start=start, end=end, section=tuple(json.loads(section)),
-                    role=role, entity_ids=tuple(json.loads(entity_ids)), block=block, claim_id=claim_id)
-
-    def __getitem__(self, i: int) -> Unit:
-        i = int(i)
-        if i < 0:
-            i += self._n
-        if not 0 <= i < self._n:
-            raise IndexError(i)
-        unit = self._memo.get(i)
-        if unit is None:
-            unit = self._memo[i] = self._unit(self._records.one("SELECT * FROM units WHERE uid = ?", (i,)))
-        return unit
-
-    def __iter__(self):
-        for row in self._records.conn.execute("SELECT * FROM units ORDER BY uid"):
-            yield self._unit(row)
-
-
-class _Table:
-    """Reports or entities by id, each a dict read from SQLite on demand (remembered);
-    iterates in the order they were indexed.  A read-only mapping."""
-
-    def __init__(self, records: _Records, table: str) -> None:
-        self._records, self._table, self._memo = records, table, {}
-
-    def get(self, key, default=None):
-        if key not in self._memo:
-            row = self._records.one(f"SELECT body FROM {self._table} WHERE id = ?", (key,))
-            self._memo[key] = None if row is None else json.loads(row[0])
-        value = self._memo[key]
-        return default if value is None else value
-
-    def __getitem__(self, key):
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
-
-    def __contains__(self, key) -> bool:
-        return self.get(key) is not None
-
-    def __len__(self) -> int:
-        return int(self._records.one(f"SELECT count(*) FROM {self._table}")[0])
-
-    def __iter__(self):
-        return (k for k, _ in self.items())
-
-    def keys(self):
-        return list(self)
-
-    def items(self):
-        return [(k, json.loads(b)) for k, b in self._records.all(f"SELECT id, body FROM {self._table} ORDER BY rank")]
-
-    def values(self):
-        return [v for _, v in self.items()]
-
-
-class _UnitsByEntity:
-    """Entity id → the uids of the units naming it (in uid order)."""
-
-    def __init__(self, records: _Records) -> None:
-        self._records, self._memo = records, {}
-
-    def get(self, eid: str, default=None):
-        if eid not in self._memo:
-            self._memo[eid] = [u for (u,) in self._records.all("SELECT uid FROM entity_units WHERE eid = ? ORDER BY n", (eid,))]
-        return self._memo[eid] or default
-
-    def __getitem__(self, eid: str) -> list[int]:
-        value = self.get(eid)
-        if value is None:
-            raise KeyError(eid)
-        return value
-
-    def __contains__(self, eid: str) -> bool:
-        return self.get(eid) is not None
-
-    def items(self):
-        out: dict[str, list[int]] = {}
-        for eid, uid in self._records.all("SELECT eid, uid FROM entity_units ORDER BY n"):
-            out.setdefault(eid, []).append(uid)
-        return out.items()
-
-
-class _ReportUnits:
-    """Report id → its number of units."""
-
-    def __init__(self, records: _Records) -> None:
-        self._records = records
-
-    def get(self, rid: str, default=None):
-        row = self._records.one("SELECT units FROM reports WHERE id = ?", (rid,))
-        return default if row is None else int(row[0])
-
-
-class _Neighbours:
-    """Entity id → the entities a relation links it to."""
-
-    def __init__(self, records: _Records) -> None:
-        self._records = records
-
-    def get(self, eid: str, default=None):
-        found = {o for (o,) in self._records.all("SELECT o FROM relations WHERE s = ?", (eid,))}
-        found |= {s for (s,) in self._records.all("SELECT s FROM relations WHERE o = ?", (eid,))}
-        return found or default
-
-
-class _Relations:
-    """The relations (subject, predicate, object, claim id), read when iterated."""
-
-    def __init__(self, records: _Records) -> None:
-        self._records = records
-
-    def __iter__(self):
-        return (list(r) for r in self._records.conn.execute("SELECT s, p, o, claim FROM relations ORDER BY n"))
-
-    def __len__(self) -> int:
-        return int(self._records.one("SELECT count(*) FROM relations")[0])
-
-
 def _open_bytes(path: Path):
     """The file's bytes, memory-mapped (an empty file as empty bytes)."""
     with open(path, "rb") as fh:
         if os.fstat(fh.fileno()).st_size == 0:
             return b""
         return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+class _Keys:
+    """Match keys (of sections or teasers) in one memory-mapped UTF-8 text,
+    NUL-separated: a term's keys are found with a few C-level searches instead
+    of one per key, without reading the text at load."""
+
+    def __init__(self, base: Path) -> None:
+        self.text = _open_bytes(base.with_suffix(".bin"))
+        self.starts = np.load(base.with_suffix(".starts.npy"))
+
+    def containing(self, term: str) -> np.ndarray:
+        """Indices of the keys containing ``term`` (ascending)."""
+        import bisect
+
+        if not hasattr(self, "_starts"):
+            self._starts = self.starts.tolist() + [len(self.text) + 1]  # Python ints: bisect without numpy per hit
+        found: list[int] = []
+        text, starts, right = self.text, self._starts, bisect.bisect_right
+        needle = term.encode("utf-8")
+        pos = text.find(needle) if needle else -1
+        while pos != -1:
+            i = right(starts, pos) - 1
+            found.append(i)
+            pos = text.find(needle, starts[i + 1])
+        return np.asarray(found, dtype=np.int64)  # ascending and distinct: each key is left once found
+
+
+class _Segment:
+    """One segment, opened: its records, arrays (mapped) and which of its units are live."""
+
+    def __init__(self, folder: Path, dead: set[str], dim: int) -> None:
+        self.folder = folder
+        meta = json.loads((folder / "meta.json").read_text())
+        self.report_ids: list[str] = meta["reports"]
+        self.titles: list[str] = meta["titles"]
+        self.counts: list[int] = meta["report_units"]
+        self.roles: list[str] = meta["roles"]
+        self.n_units = int(meta["units"])
+        self.records = _Records(folder / "records.sqlite")
+        self.unit_report = np.load(folder / "unit_report.npy", mmap_mode="r")
+        self.unit_role = np.load(folder / "unit_role.npy", mmap_mode="r")
+        if (folder / "vectors.f32").stat().st_size != 4 * self.n_units * dim or len(self.unit_report) != self.n_units:
+            raise ValueError(f"{folder.name}: the arrays are not the size its meta says")
+        self.dim = dim
+        self._vectors: np.ndarray | None = None
+        self.report_live = np.asarray([rid not in dead for rid in self.report_ids], dtype=bool)
+        self.all_live = bool(self.report_live.all())
+        # an SQL condition leaving out the removed reports' rows (by their rank in the segment)
+        dead_ranks = np.flatnonzero(~self.report_live).tolist()
+        self.dead_sql = f"AND rank NOT IN ({','.join(map(str, dead_ranks))})" if dead_ranks else ""
+        # local unit → live or not (None: all live)
+        self.live_units = None if self.all_live else np.flatnonzero(self.report_live[np.asarray(self.unit_report)])
+        self.sections = _Keys(folder / "sections")
+        self.section_report = np.load(folder / "sections.report.npy", mmap_mode="r")
+        self.teasers = _Keys(folder / "teasers")
+        self.teaser_rows = np.load(folder / "teasers.report.npy")
+        self.postings = {kind: _Postings(folder / kind) for kind in ("bm25", "bm25c")}
+        self._cols: dict[tuple[str, str], int | None] = {}
+
+    def section_keys(self, rank: int) -> list[str]:
+        """The match keys of the sections of the report of segment rank ``rank``."""
+        lo, hi = np.searchsorted(self.section_report, [rank, rank + 1])
+        starts, text = self.sections.starts, self.sections.text
+        ends = [int(starts[i + 1]) - 1 if i + 1 < len(starts) else len(text) for i in range(lo, hi)]
+        return [bytes(text[int(starts[i]) : end]).decode("utf-8") for i, end in zip(range(lo, hi), ends)]
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The unit vectors, mapped on first use with the pages populated in one
+        call (MAP_POPULATE): a product over every vector then takes no page
+        fault per 4 KiB, which at 10,000 reports was most of a cold ask."""
+        if self._vectors is None:
+            if not self.n_units:
+                self._vectors = np.zeros((0, self.dim), np.float32)
+            else:
+                with open(self.folder / "vectors.f32", "rb") as fh:
+                    if hasattr(mmap, "MAP_SHARED"):
+                        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+                        buf = mmap.mmap(fh.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+                    else:  # Windows
+                        buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                self._vectors = np.frombuffer(buf, dtype=np.float32).reshape(self.n_units, self.dim)
+        return self._vectors
+
+    def col(self, kind: str, token: str) -> int | None:
+        """The vocabulary column of ``token`` in this segment's ``kind`` postings."""
+        key = (kind, token)
+        if key not in self._cols:
+            row = self.records.one("SELECT col FROM vocab WHERE kind = ? AND token = ?", key)
+            self._cols[key] = None if row is None else int(row[0])
+        return self._cols[key]
+
+
+class _Postings:
+    """A segment's raw BM25 postings (see :func:`_write_postings`), mapped."""
+
+    def __init__(self, folder: Path) -> None:
+        self.indptr = np.load(folder / "indptr.npy", mmap_mode="r")
+        self.indices = np.load(folder / "indices.npy", mmap_mode="r")
+        self.tf = np.load(folder / "tf.npy", mmap_mode="r")
+        self.lengths = np.load(folder / "lengths.npy", mmap_mode="r")
+
+    def column(self, col: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = int(self.indptr[col]), int(self.indptr[col + 1])
+        return np.asarray(self.indices[a:b]), np.asarray(self.tf[a:b])
+
+
+class _Bm25Scores:
+    """BM25 (Lucene variant, as bm25s scores it) over the live units of all segments.
+
+    The statistics a BM25 weight needs beyond the postings — the number of
+    units, their mean length and each token's document frequency — are
+    counted over the live units when the index is loaded (the first two) or a
+    token is first looked up (the third), so removed reports weigh nothing
+    and a segmented index scores exactly as one built from scratch.
+    """
+
+    def __init__(self, index: "SearchIndex", kind: str) -> None:
+        self._index, self._kind = index, kind
+        total = 0
+        for seg in index._segments:
+            lengths = seg.postings[kind].lengths
+            total += int(np.asarray(lengths).sum() if seg.all_live else np.asarray(lengths)[seg.live_units].sum())
+        self.n_docs = len(index.units)
+        self._avgdl = total / self.n_docs if self.n_docs else 1.0
+        self._memo: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def weights(self, token: str) -> tuple[np.ndarray, np.ndarray]:
+        """The live units holding ``token`` (ascending) and its BM25 weight in each."""
+        hit = self._memo.get(token)
+        if hit is not None:
+            return hit
+        uids, tfs, lens = [], [], []
+        for seg, offset in zip(self._index._segments, self._index._offsets):
+            col = seg.col(self._kind, token)
+            if col is None:
+                continue
+            post = seg.postings[self._kind]
+            docs, tf = post.column(col)
+            glob = self._index._global_uids(seg, offset, docs)
+            keep = glob >= 0
+            uids.append(glob[keep])
+            tfs.append(tf[keep])
+            lens.append(np.asarray(post.lengths)[docs[keep]])
+        if uids:
+            uid = np.concatenate(uids)
+            tf = np.concatenate(tfs).astype(np.float64)
+            length = np.concatenate(lens).astype(np.float64)
+        else:
+            uid, tf, length = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        df = len(uid)
+        idf = np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)) if df else 0.0
+        weight = (idf * tf / (_K1 * ((1 - _B) + _B * length / self._avgdl) + tf)).astype(np.float32)
+        if len(self._memo) > 50000:
+            self._memo.clear()
+        self._memo[token] = (uid, weight)
+        return uid, weight
+
+    def postings(self, token: str) -> np.ndarray:
+        """Indices of the units that contain ``token``."""
+        return self.weights(token)[0]
+
+    def bound(self, tokens: list[str]) -> float:
+        """The best score a unit could reach: each token's best weight, summed."""
+        total = 0.0
+        for tok in tokens:
+            _, w = self.weights(tok)
+            if len(w):
+                total += float(np.max(w))
+        return total
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for tok in tokens:
+            uid, w = self.weights(tok)
+            out[uid] += w  # a token's units are distinct
+        return out
 
 
 class _ReportOf:
@@ -629,88 +816,6 @@ class _ReportOf:
         return self._ids[int(self._ranks[int(i)])]
 
 
-class _Bm25Scores:
-    """BM25 scores read straight from the arrays bm25s saved (no scipy at ask time).
-
-    bm25s stores, per vocabulary word, the BM25 weight of that word in each
-    document (a CSC matrix: ``indptr``/``indices``/``data``); a query's score is
-    the sum of its words' columns, which is what ``bm25s.BM25.get_scores`` does.
-    Loading this costs a few milliseconds instead of importing scipy (~0.2 s).
-    """
-
-    def __init__(self, folder: Path, vocab=None) -> None:
-        # the vocabulary from SQLite when given (a large one costs a JSON parse otherwise)
-        self.vocab = vocab if vocab is not None else json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
-        self.n_docs = int(json.loads((folder / "params.index.json").read_text())["num_docs"])
-        self.data = np.load(folder / "data.csc.index.npy", mmap_mode="r")
-        self.indices = np.load(folder / "indices.csc.index.npy", mmap_mode="r")
-        self.indptr = np.load(folder / "indptr.csc.index.npy", mmap_mode="r")
-
-    def postings(self, token: str) -> np.ndarray:
-        """Indices of the documents that contain ``token``."""
-        col = self.vocab.get(token)
-        if col is None:
-            return np.zeros(0, dtype=np.int64)
-        return np.asarray(self.indices[int(self.indptr[col]) : int(self.indptr[col + 1])])
-
-    def bound(self, tokens: list[str]) -> float:
-        """The best score a document could reach: each token's best weight, summed."""
-        total = 0.0
-        for tok in tokens:
-            col = self.vocab.get(tok)
-            if col is not None and self.indptr[col + 1] > self.indptr[col]:
-                total += float(np.max(self.data[int(self.indptr[col]) : int(self.indptr[col + 1])]))
-        return total
-
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        out = np.zeros(self.n_docs, dtype=np.float32)
-        for tok in tokens:
-            col = self.vocab.get(tok)
-            if col is None:
-                continue
-            start, end = int(self.indptr[col]), int(self.indptr[col + 1])
-            np.add.at(out, np.asarray(self.indices[start:end]), np.asarray(self.data[start:end]))
-        return out
-
-
-class _SectionText:
-    """The match keys of every report section (or teaser) in one memory-mapped
-    UTF-8 text, NUL-separated, to find a term's sections with a few C-level
-    searches instead of one per section, without reading the text at load."""
-
-    def __init__(self, text, starts: np.ndarray, report_of, ids=None) -> None:
-        self.text = text
-        self.starts = starts
-        self.report_of = report_of
-        self.ids = ids
-
-    def containing(self, term: str) -> np.ndarray:
-        """Indices of the sections whose text contains ``term`` (cached per term:
-        questions to one corpus share most of their words)."""
-        cache = self.__dict__.setdefault("_cache", {})
-        hit = cache.get(term)
-        if hit is not None:
-            return hit
-        found: list[int] = []
-        text, starts = self.text, self.starts
-        needle = term.encode("utf-8")
-        pos = text.find(needle) if needle else -1
-        while pos != -1:
-            i = int(np.searchsorted(starts, pos, side="right")) - 1
-            found.append(i)
-            nxt = int(starts[i + 1]) if i + 1 < len(starts) else len(text)
-            pos = text.find(needle, nxt)
-        result = np.asarray(sorted(set(found)), dtype=np.int64)
-        if len(cache) > 20000:
-            cache.clear()
-        cache[term] = result
-        return result
-
-    def containing_set(self, term: str) -> set:
-        """The ids (``self.ids``) of the texts containing ``term``."""
-        return {self.ids[i] for i in self.containing(term)}
-
-
 class _TeaserIds:
     """Teaser row → (report id, its position in that report's related list)."""
 
@@ -722,79 +827,427 @@ class _TeaserIds:
         return self._ids[int(r)], int(n)
 
 
+class _SectionText:
+    """The match keys of every live report section (or teaser), over all segments,
+    numbered in index order: ``containing(term)`` finds a term's sections."""
+
+    def __init__(self, index: "SearchIndex", teasers: bool) -> None:
+        self._parts = []  # per segment: its keys, local key → global row (-1: removed), or an offset
+        ranks, rows, start = [], [], 0
+        for seg in index._segments:
+            local = seg.teaser_rows[:, 0] if teasers else np.asarray(seg.section_report)
+            keys = seg.teasers if teasers else seg.sections
+            live = seg.report_live[local] if len(local) else np.zeros(0, bool)
+            mapping = np.full(len(local), -1, dtype=np.int64)
+            mapping[live] = start + np.arange(int(live.sum()))
+            start += int(live.sum())
+            self._parts.append((keys, mapping))
+            rank_map = index._rank_maps[len(ranks)]
+            ranks.append(rank_map[local[live]] if len(local) else np.zeros(0, np.int64))
+            if teasers:
+                rows.append(np.stack([rank_map[local[live]], seg.teaser_rows[live, 1]], axis=1) if len(local)
+                            else np.zeros((0, 2), np.int64))
+        all_ranks = np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
+        self.report_ranks = all_ranks  # per section: its report's rank in the index
+        self.report_of = _ReportOf(all_ranks, index.report_ids)
+        self.ids = _TeaserIds(np.concatenate(rows) if rows else np.zeros((0, 2), np.int64), index.report_ids) if teasers else None
+        self._cache: dict[str, np.ndarray] = {}
+
+    def containing(self, term: str) -> np.ndarray:
+        """Indices of the sections whose text contains ``term`` (cached per term:
+        questions to one corpus share most of their words)."""
+        hit = self._cache.get(term)
+        if hit is not None:
+            return hit
+        found = [mapping[keys.containing(term)] for keys, mapping in self._parts]
+        result = np.concatenate(found) if found else np.zeros(0, np.int64)
+        result = result[result >= 0]
+        if len(self._cache) > 20000:
+            self._cache.clear()
+        self._cache[term] = result
+        return result
+
+    def containing_set(self, term: str) -> set:
+        """The ids (``self.ids``) of the texts containing ``term``."""
+        rows = self.ids._rows[self.containing(term)]
+        ids = self.ids._ids
+        return {(ids[r], n) for r, n in rows.tolist()}
+
+
+class _Units:
+    """The live units, read by uid from their segment's SQLite (remembered) — a
+    read-only sequence numbered over the live units in index order."""
+
+    def __init__(self, index: "SearchIndex", n: int) -> None:
+        self._index, self._n, self._memo = index, n, {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    @staticmethod
+    def _unit(uid: int, row) -> Unit:
+        _, rid, kind, text, start, end, section, role, entity_ids, block, claim_id = row
+        return Unit(uid=uid, report_id=rid, kind=kind, text=text, start=start, end=end, section=tuple(json.loads(section)),
+                    role=role, entity_ids=tuple(json.loads(entity_ids)), block=block, claim_id=claim_id)
+
+    def __getitem__(self, i: int) -> Unit:
+        i = int(i)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        unit = self._memo.get(i)
+        if unit is None:
+            seg, local = self._index._locate(i)
+            unit = self._memo[i] = self._unit(i, seg.records.one("SELECT * FROM units WHERE uid = ?", (local,)))
+        return unit
+
+    def __iter__(self):
+        uid = 0
+        for seg in self._index._segments:
+            live = seg.report_live
+            ranks = np.asarray(seg.unit_report)
+            for row in seg.records.conn.execute("SELECT * FROM units ORDER BY uid"):
+                if live[ranks[row[0]]]:
+                    yield self._unit(uid, row)
+                    uid += 1
+
+
+class _Reports:
+    """Live reports by id, each a dict read from its segment on demand
+    (remembered); iterates in index order.  A read-only mapping."""
+
+    def __init__(self, index: "SearchIndex") -> None:
+        self._index, self._memo = index, {}
+
+    def get(self, key, default=None):
+        if key not in self._memo:
+            seg = self._index._segment_of.get(key)
+            row = None if seg is None else seg.records.one("SELECT body FROM reports WHERE id = ?", (key,))
+            if row is None:
+                self._memo[key] = None
+            else:
+                body = json.loads(row[0])
+                body["section_keys"] = seg.section_keys(self._index._local_rank[key])
+                self._memo[key] = body
+        value = self._memo[key]
+        return default if value is None else value
+
+    def __getitem__(self, key):
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key) -> bool:
+        return key in self._index._segment_of
+
+    def __len__(self) -> int:
+        return len(self._index.report_ids)
+
+    def __iter__(self):
+        return iter(self._index.report_ids)
+
+    def keys(self):
+        return list(self)
+
+    def items(self):
+        return [(k, self[k]) for k in self]
+
+    def values(self):
+        return [self[k] for k in self]
+
+
+class _Entities:
+    """Entity id → its record (id, class, label, match keys, reports) merged over
+    the live reports that name it, as one build over those reports merges them:
+    class and label from the first, keys in order of first use.  A read-only mapping."""
+
+    def __init__(self, index: "SearchIndex") -> None:
+        self._index, self._memo = index, {}
+
+    def _rows(self, where: str, args=()) -> list[tuple]:
+        """(global report rank, position, eid, cls, label, keys) of the live entity rows."""
+        out = []
+        for seg, rank_map in zip(self._index._segments, self._index._rank_maps):
+            rows = seg.records.all(f"SELECT rank, pos, eid, cls, label, keys FROM entity_reports {where}", args)
+            ranks = rank_map[np.asarray([r[0] for r in rows], dtype=np.int64)].tolist() if rows else []
+            out += [(g, *row[1:]) for g, row in zip(ranks, rows) if g >= 0]
+        out.sort(key=lambda r: (r[0], r[1]))
+        return out
+
+    @staticmethod
+    def _merge(rows: list[tuple], report_ids: list[str]) -> dict:
+        _, _, eid, cls, label, _ = rows[0]
+        keys: dict[str, None] = {}
+        for raw in dict.fromkeys(row[5] for row in rows):  # most reports list the same keys
+            keys.update(dict.fromkeys(json.loads(raw)))
+        return {"id": eid, "cls": cls, "label": label, "keys": list(keys), "reports": [report_ids[r[0]] for r in rows]}
+
+    def get(self, eid, default=None):
+        if eid not in self._memo:
+            rows = self._rows("WHERE eid = ?", (eid,))
+            if len(self._memo) > 50000:
+                self._memo.clear()
+            self._memo[eid] = self._merge(rows, self._index.report_ids) if rows else None
+        value = self._memo[eid]
+        return default if value is None else value
+
+    def first_use(self, eid: str) -> tuple[int, int]:
+        """(report rank, position) where the entity is first named: its place in
+        the order of a build's entity table."""
+        best = (1 << 62, 0)
+        for seg, rank_map in zip(self._index._segments, self._index._rank_maps):
+            (first,) = seg.records.one(
+                f"SELECT MIN((rank << 16) | pos) FROM entity_reports WHERE eid = ? {seg.dead_sql}", (eid,))
+            if first is not None:
+                best = min(best, (int(rank_map[first >> 16]), first & 0xFFFF))
+        return best
+
+    def __getitem__(self, eid):
+        value = self.get(eid)
+        if value is None:
+            raise KeyError(eid)
+        return value
+
+    def __contains__(self, eid) -> bool:
+        return self.get(eid) is not None
+
+    def items(self):
+        grouped: dict[str, list[tuple]] = {}
+        for row in self._rows(""):
+            grouped.setdefault(row[2], []).append(row)
+        return [(eid, self._merge(rows, self._index.report_ids)) for eid, rows in grouped.items()]
+
+    def __iter__(self):
+        return (k for k, _ in self.items())
+
+    def __len__(self) -> int:
+        return len(self.items())
+
+    def keys(self):
+        return list(self)
+
+    def values(self):
+        return [v for _, v in self.items()]
+
+
+class _UnitsByEntity:
+    """Entity id → the uids of the live units naming it (in uid order)."""
+
+    def __init__(self, index: "SearchIndex") -> None:
+        self._index, self._memo = index, {}
+
+    def get(self, eid: str, default=None):
+        if eid not in self._memo:
+            found = []
+            for seg, offset in zip(self._index._segments, self._index._offsets):
+                local = np.asarray([u for (u,) in seg.records.all("SELECT uid FROM entity_units WHERE eid = ? ORDER BY n", (eid,))],
+                                   dtype=np.int64)
+                glob = self._index._global_uids(seg, offset, local)
+                found += glob[glob >= 0].tolist()
+            if len(self._memo) > 50000:
+                self._memo.clear()
+            self._memo[eid] = found
+        return self._memo[eid] or default
+
+    def __getitem__(self, eid: str) -> list[int]:
+        value = self.get(eid)
+        if value is None:
+            raise KeyError(eid)
+        return value
+
+    def __contains__(self, eid: str) -> bool:
+        return self.get(eid) is not None
+
+    def items(self):
+        out: dict[str, list[int]] = {}
+        for seg, offset in zip(self._index._segments, self._index._offsets):
+            rows = seg.records.all("SELECT eid, uid FROM entity_units ORDER BY n")
+            glob = self._index._global_uids(seg, offset, np.asarray([u for _, u in rows], dtype=np.int64))
+            for (eid, _), g in zip(rows, glob.tolist()):
+                if g >= 0:
+                    out.setdefault(eid, []).append(g)
+        return out.items()
+
+
+class _ReportUnits:
+    """Report id → its number of units."""
+
+    def __init__(self, index: "SearchIndex") -> None:
+        self._index = index
+
+    def get(self, rid: str, default=None):
+        seg = self._index._segment_of.get(rid)
+        return default if seg is None else seg.counts[self._index._local_rank[rid]]
+
+
+class _Neighbours:
+    """Entity id → the entities a relation of a live report links it to."""
+
+    def __init__(self, index: "SearchIndex") -> None:
+        self._index = index
+
+    def get(self, eid: str, default=None):
+        found: set[str] = set()
+        for seg in self._index._segments:
+            live = seg.report_live
+            found |= {o for o, r in seg.records.all("SELECT o, rank FROM relations WHERE s = ?", (eid,)) if live[r]}
+            found |= {s for s, r in seg.records.all("SELECT s, rank FROM relations WHERE o = ?", (eid,)) if live[r]}
+        return found or default
+
+
+class _Relations:
+    """The relations (subject, predicate, object, claim id) of the live reports, read when iterated."""
+
+    def __init__(self, index: "SearchIndex") -> None:
+        self._index = index
+
+    def __iter__(self):
+        for seg in self._index._segments:
+            live = seg.report_live
+            for s, p, o, claim, r in seg.records.conn.execute("SELECT s, p, o, claim, rank FROM relations ORDER BY n"):
+                if live[r]:
+                    yield [s, p, o, claim]
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class SearchIndex:
-    """A loaded index generation (read-only)."""
+    """A loaded index generation (read-only): its segments' live units, numbered
+    in index order as one build over the same reports numbers them."""
 
-    def __init__(self, root: Path, meta: dict, records: _Records, vectors, bm25, cbm25=None) -> None:
+    def __init__(self, root: Path, meta: dict, segments: list[_Segment]) -> None:
         self.root = root
-        self.cbm25 = cbm25
-        self._matrix: np.ndarray | None = None
         self.meta = meta
-        self._records = records
-        self._vectors = vectors
-        self.bm25 = bm25
-        self.units = _Units(records, int(meta["units"]))
-        self.reports = _Table(records, "reports")
-        self.entities = _Table(records, "entities")
-        self.relations = _Relations(records)
-        self.units_by_entity = _UnitsByEntity(records)
-        self.report_units = _ReportUnits(records)
-        self.neighbours = _Neighbours(records)
-        self.report_ids: list[str] = [rid for (rid,) in records.all("SELECT id FROM reports ORDER BY rank")]
+        self._segments = segments
+        self.report_ids: list[str] = []
+        self._rank_maps: list[np.ndarray] = []  # per segment: local report rank → global (-1: removed)
+        self._segment_of: dict[str, _Segment] = {}
+        self._local_rank: dict[str, int] = {}  # live report id → its rank in its segment
+        self._offsets: list[int] = []  # per segment: the global uid of its first live unit
+        self._uid_maps: list[np.ndarray | None] = []  # per segment: local uid → global (-1: removed); None: all live
+        self._starts = []
+        unit_reports, n = [], 0
+        for seg in segments:
+            rank_map = np.full(len(seg.report_ids), -1, dtype=np.int64)
+            live_ids = [rid for rid, ok in zip(seg.report_ids, seg.report_live) if ok]
+            self._local_rank.update((rid, i) for i, (rid, ok) in enumerate(zip(seg.report_ids, seg.report_live)) if ok)
+            rank_map[seg.report_live] = len(self.report_ids) + np.arange(len(live_ids))
+            self.report_ids += live_ids
+            self._segment_of.update((rid, seg) for rid in live_ids)
+            self._rank_maps.append(rank_map)
+            self._offsets.append(n)
+            local_ranks = np.asarray(seg.unit_report)
+            if seg.all_live:
+                self._uid_maps.append(None)
+                unit_reports.append(rank_map[local_ranks])
+                n += seg.n_units
+            else:
+                uid_map = np.full(seg.n_units, -1, dtype=np.int64)
+                uid_map[seg.live_units] = n + np.arange(len(seg.live_units))
+                self._uid_maps.append(uid_map)
+                unit_reports.append(rank_map[local_ranks[seg.live_units]])
+                n += len(seg.live_units)
+        self._offsets_arr = np.asarray(self._offsets + [n], dtype=np.int64)
         self.report_rank: dict[str, int] = {rid: i for i, rid in enumerate(self.report_ids)}
-        self.unit_report = np.load(root / "unit_report.npy", mmap_mode="r")
-        self._unit_role = np.load(root / "unit_role.npy", mmap_mode="r")
-        self._roles: list[str] = list(meta["roles"])
-        self.sections = _SectionText(
-            _open_bytes(root / "sections.bin"), np.load(root / "sections.starts.npy"),
-            _ReportOf(np.load(root / "sections.report.npy", mmap_mode="r"), self.report_ids),
-        )
-        teasers = np.load(root / "teasers.report.npy")
-        self.teasers = _SectionText(
-            _open_bytes(root / "teasers.bin"), np.load(root / "teasers.starts.npy"),
-            _ReportOf(teasers[:, 0] if len(teasers) else np.zeros(0, np.int32), self.report_ids),
-            _TeaserIds(teasers, self.report_ids),
-        )
-        self._longest_key = int(records.one("SELECT v FROM meta WHERE k = 'longest_key'")[0])
+        self.unit_report = np.concatenate(unit_reports).astype(np.int32) if unit_reports else np.zeros(0, np.int32)
+        self.units = _Units(self, n)
+        self.reports = _Reports(self)
+        self.entities = _Entities(self)
+        self.relations = _Relations(self)
+        self.units_by_entity = _UnitsByEntity(self)
+        self.report_units = _ReportUnits(self)
+        self.neighbours = _Neighbours(self)
+        self.bm25 = _Bm25Scores(self, "bm25")
+        self.cbm25 = _Bm25Scores(self, "bm25c")
+        self.sections = _SectionText(self, teasers=False)
+        self.teasers = _SectionText(self, teasers=True)
+        self._longest_key = max((int(s.records.one("SELECT v FROM meta WHERE k = 'longest_key'")[0]) for s in segments),
+                                default=0)
 
+    # ------------------------------------------------------------ numbering
+    def _global_uids(self, seg: _Segment, offset: int, local: np.ndarray) -> np.ndarray:
+        """Global uids of a segment's local unit ids (-1 for removed units)."""
+        uid_map = self._uid_maps[self._segments.index(seg)] if not seg.all_live else None
+        local = np.asarray(local, dtype=np.int64)
+        return local + offset if uid_map is None else uid_map[local]
+
+    def _locate(self, uid: int) -> tuple[_Segment, int]:
+        """The segment of a global uid, and the unit's local uid there."""
+        k = int(np.searchsorted(self._offsets_arr, uid, side="right")) - 1
+        seg, rel = self._segments[k], uid - self._offsets[k]
+        return seg, rel if seg.all_live else int(seg.live_units[rel])
+
+    # ------------------------------------------------------------ lookups
     def entities_in(self, key_text: str) -> list[tuple[str, str]]:
         """The (match key, entity id) pairs whose key occurs in ``key_text``, longest
-        key first (ties in the order they were indexed)."""
+        key first (ties in the order a build indexes them: by the entity's first
+        use, then the key's)."""
         longest = min(self._longest_key, len(key_text))
-        grams = {key_text[i : i + n] for n in range(2, longest + 1) for i in range(len(key_text) - n + 1)}
+        grams = list({key_text[i : i + n] for n in range(2, longest + 1) for i in range(len(key_text) - n + 1)})
         if not grams:
             return []
-        grams_list = list(grams)
-        rows: list = []
-        for i in range(0, len(grams_list), 500):
-            chunk = grams_list[i : i + 500]
-            rows += self._records.all(
-                f"SELECT ord, key, eid FROM entity_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk
-            )
-        return [(key, eid) for _, key, eid in sorted(rows)]
+        first_key: dict[tuple[str, str], tuple] = {}
+        for seg, rank_map in zip(self._segments, self._rank_maps):
+            dead = seg.dead_sql
+            for i in range(0, len(grams), 500):
+                chunk = grams[i : i + 500]
+                # the first (rank, position, key position) of each pair among the live reports, found by SQLite
+                for key, eid, first in seg.records.all(
+                    f"SELECT key, eid, MIN((rank << 32) | (pos << 16) | kpos) FROM entity_keys "
+                    f"WHERE key IN ({','.join('?' * len(chunk))}) {dead} GROUP BY key, eid", chunk
+                ):
+                    at = (int(rank_map[first >> 32]), (first >> 16) & 0xFFFF, first & 0xFFFF)
+                    seen = first_key.get((key, eid))
+                    if seen is None or at < seen:
+                        first_key[(key, eid)] = at
+        first_use = {eid: self.entities.first_use(eid) for _, eid in first_key}
+        return sorted(first_key, key=lambda ke: (-len(ke[0]), first_use[ke[1]], first_key[ke]))
 
     def entities_starting(self, prefix: str, limit: int = 20) -> list[tuple[str, str]]:
         """Up to ``limit`` (match key, entity id) pairs whose key starts with
         ``prefix`` and is longer than it (银发 → 银发经济); an index range scan."""
-        return [(k, e) for k, e in self._records.all(
-            "SELECT key, eid FROM entity_keys WHERE key > ? AND key < ? ORDER BY key LIMIT ?",
-            (prefix, prefix + "\U0010ffff", limit),
-        )]
+        found: set[tuple[str, str]] = set()
+        for seg in self._segments:
+            found.update(seg.records.all(
+                f"SELECT DISTINCT key, eid FROM entity_keys WHERE key > ? AND key < ? {seg.dead_sql} ORDER BY key, eid LIMIT ?",
+                (prefix, prefix + "\U0010ffff", limit),
+            ))
+        return sorted(found)[:limit]
 
     def report_title(self, rid: str) -> str:
         """A report's title (without reading the rest of its record)."""
-        titles = self.__dict__.setdefault("_titles", {})
-        if rid not in titles:
-            row = self._records.one("SELECT json_extract(body, '$.title') FROM reports WHERE id = ?", (rid,))
-            if row is None:
-                raise KeyError(rid)
-            titles[rid] = row[0]
-        return titles[rid]
+        return self._segment_of[rid].titles[self._local_rank[rid]]  # KeyError: no such live report
+
+    def related(self, rid: str) -> list[dict]:
+        """A report's related-report teasers (title, blurb, kind, match key), without
+        reading the rest of its record."""
+        memo = self.__dict__.setdefault("_related", {})
+        if rid not in memo:
+            seg = self._segment_of[rid]  # KeyError: no such live report
+            (raw,) = seg.records.one("SELECT json_extract(body, '$.related') FROM reports WHERE id = ?", (rid,))
+            memo[rid] = json.loads(raw)
+        return memo[rid]
 
     def roles_in(self, wanted: set[str]) -> np.ndarray:
-        """Per unit: whether its role is one of ``wanted`` (shape ``(units,)``)."""
-        codes = [i for i, r in enumerate(self._roles) if r in wanted]
-        return np.isin(self._unit_role, codes)
+        """Per unit: whether its role is one of ``wanted`` (shape ``(units,)``; remembered
+        per role set, read-only)."""
+        memo = self.__dict__.setdefault("_roles_memo", {})
+        key = frozenset(wanted)
+        if key not in memo:
+            memo[key] = self._roles_in(wanted)
+            memo[key].flags.writeable = False
+        return memo[key]
+
+    def _roles_in(self, wanted: set[str]) -> np.ndarray:
+        parts = []
+        for seg in self._segments:
+            codes = [i for i, r in enumerate(seg.roles) if r in wanted]
+            hit = np.isin(seg.unit_role, codes)
+            parts.append(hit if seg.all_live else hit[seg.live_units])
+        return np.concatenate(parts) if parts else np.zeros(0, bool)
 
     @classmethod
     def load(cls, home: Home, model_name: str | None = None) -> "SearchIndex":
@@ -822,61 +1275,36 @@ class SearchIndex:
                     f"the index was built with {meta['model']}, not {model_name}; "
                     f"re-ingest with the new model (or set the embedder back)"
                 )
-            records = _Records(gen / "records.sqlite")
-            size = (gen / "vectors.faiss").stat().st_size
-            offset = int(meta.get("vectors_offset", -1))
-            if offset >= 0 and size != offset + 4 * int(meta["units"]) * int(meta["dim"]):
-                raise ValueError("vectors.faiss is not the size its meta says")
-            bm25 = _Bm25Scores(gen / "bm25", _Vocab(records, "bm25"))
-            cbm25 = _Bm25Scores(gen / "bm25c", _Vocab(records, "bm25c"))
-            return cls(gen, meta, records, None, bm25, cbm25)
+            segments = [_Segment(root / "segments" / s["name"], set(s["dead"]), int(meta["dim"])) for s in meta["segments"]]
+            index = cls(gen, meta, segments)
+            if len(index.units) != int(meta["units"]):
+                raise ValueError("the segments do not hold the units the generation's meta says")
+            return index
         except IndexMismatchError:
             raise
         except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError, sqlite3.Error) as exc:
             raise StoreError(f"damaged search index at {gen}: {exc}") from exc
 
-    @property
-    def vectors(self):
-        """The FAISS index (read on first use: answers need only :meth:`dense_scores`)."""
-        if self._vectors is None:
-            import faiss
-
-            try:
-                self._vectors = faiss.read_index(str(self.root / "vectors.faiss"))
-            except RuntimeError as exc:
-                raise StoreError(f"damaged search index at {self.root}: {exc}") from exc
-        return self._vectors
-
     # ------------------------------------------------------------ search
     def dense_scores(self, qvec: np.ndarray) -> np.ndarray:
         """Inner product of the question vector with every unit (shape ``(units,)``).
 
-        Exact: one matrix-vector product (~10 ms at 100k units) over the vectors
-        mapped in place from the FAISS file (nothing read at load), or over a
-        zero-copy view of the vectors FAISS holds if they cannot be mapped.
+        Exact: one matrix-vector product per segment over its vectors mapped in
+        place (nothing read at load).
         """
-        if self._matrix is None:
-            n, d, offset = len(self.units), int(self.meta["dim"]), int(self.meta.get("vectors_offset", -1))
-            if not n:
-                self._matrix = np.zeros((0, d), np.float32)
-            elif offset >= 0:
-                self._matrix = np.asarray(
-                    np.memmap(self.root / "vectors.faiss", dtype=np.float32, mode="r", offset=offset, shape=(n, d))
-                )
-            else:
-                import faiss
-
-                index = self.vectors
-                store = faiss.downcast_index(index.storage) if hasattr(index, "storage") and index.storage is not None else index
-                self._matrix = faiss.rev_swig_ptr(store.get_xb(), store.ntotal * store.d).reshape(store.ntotal, store.d)
-        return self._matrix[: len(self.units)] @ np.asarray(qvec, dtype=np.float32)
+        q = np.asarray(qvec, dtype=np.float32)
+        parts = []
+        for seg in self._segments:
+            scores = np.asarray(seg.vectors) @ q
+            parts.append(scores if seg.all_live else scores[seg.live_units])
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 of every unit over the question's words (shape ``(units,)``)."""
-        return self.bm25.scores(tokens)[: len(self.units)] if tokens else np.zeros(len(self.units), np.float32)
+        return self.bm25.scores(tokens) if tokens else np.zeros(len(self.units), np.float32)
 
     def bigram_scores(self, bigrams: list[str]) -> np.ndarray:
         """BM25 of every unit over the question's character bigrams (shape ``(units,)``)."""
-        if self.cbm25 is None or not bigrams:
+        if not bigrams:
             return np.zeros(len(self.units), np.float32)
-        return self.cbm25.scores(bigrams)[: len(self.units)]
+        return self.cbm25.scores(bigrams)

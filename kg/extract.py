@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import lru_cache
 
 from yanbao.corpus.script import match_key, normalise
 from yanbao.core.records import Claim, Entity, Extraction, Relation, Report
@@ -402,6 +403,7 @@ def _strip_quotes(text: str) -> str:
 # -------------------------------------------------------------- mentions ---
 
 
+@lru_cache(maxsize=4096)  # asked for each sentence by the mention rules and the claims
 def _same_length_normalise(text: str) -> str:
     """Script-normalise ``text`` keeping its length, so offsets into both agree.
 
@@ -745,10 +747,12 @@ def _overlapping_longest(pattern: re.Pattern[str], text: str):
     (运营商) wins over a shorter one inside it (商) as with one regex per head.
     """
     found = []
-    for start in range(len(text)):
-        m = pattern.match(text, start)
-        if m:
-            found.append(m)
+    # search() from a position returns the match at the first position where match()
+    # succeeds, so this visits the same matches with the scan done in C.
+    m = pattern.search(text)
+    while m:
+        found.append(m)
+        m = pattern.search(text, m.start() + 1)
     return sorted(found, key=lambda m: (-(m.end() - m.start()), m.start()))
 
 
@@ -759,7 +763,10 @@ def _classify_phrase(phrase: str, modifier: str, head: str, toks: list[Token], l
         return "Technology"
     if not modifier:
         return None
-    techy = any(t in modifier for t in lex.tech_modifiers) or any(t.lower() in modifier.lower() for t in lex.technology if len(t) >= 2)
+    # "does any term occur in the modifier" as one alternation search per lexicon
+    techy = bool(_terms_re(lex, "tech_modifiers", lambda: lex.tech_modifiers).search(modifier)) or bool(
+        _terms_re(lex, "technology_lower", lambda: [t.lower() for t in lex.technology if len(t) >= 2]).search(modifier.lower())
+    )
     # A Latin or alphanumeric code before a technical head names a product line (800V平台, P型电池).
     techy = techy or bool(re.search(r"[A-Za-z]|\d+[A-Za-z型代]", modifier))
     if head in lex.tech_heads and head not in lex.org_suffixes:
@@ -779,18 +786,22 @@ def _classify_phrase(phrase: str, modifier: str, head: str, toks: list[Token], l
     return None
 
 
+_LATIN_CODE_RE = re.compile(r"[A-Za-z0-9]+")
+
+
 def _lexicon_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
     out = []
+    short_heads = _cached(lex, "tech_heads", lex.tech_heads, max_len=4)
     for pattern, cls in ((_tech_re(lex), "Technology"), (_actor_re(lex), "Actor"), (_region_re(lex), "Region")):
         for m in pattern.finditer(norm):
             s, e = m.start(), m.end()
-            if cls == "Technology" and re.fullmatch(r"[A-Za-z0-9]+", m.group(0)):
+            if cls == "Technology" and _LATIN_CODE_RE.fullmatch(m.group(0)):
                 # An acronym must stand alone, not inside a longer Latin word.
                 if (s and norm[s - 1].isascii() and norm[s - 1].isalnum()) or (e < len(norm) and norm[e].isascii() and norm[e].isalnum()):
                     continue
             # A technology term followed by a technology head forms one mention (区块链技术).
             if cls == "Technology":
-                hm = _cached(lex, "tech_heads", [h for h in lex.tech_heads if len(h) <= 4]).match(norm, e)
+                hm = short_heads.match(norm, e)
                 if hm:
                     e = hm.end()
             out.append(Mention(text[s:e], cls, offset + s, offset + e, sent_index, "lexicon"))
@@ -800,11 +811,21 @@ def _lexicon_mentions(norm: str, text: str, offset: int, sent_index: int, lex: L
 _PATTERN_CACHE: dict[tuple[int, str], re.Pattern[str]] = {}
 
 
-def _cached(lex: Lexicon, name: str, terms, flags: int = 0) -> re.Pattern[str]:
+def _cached(lex: Lexicon, name: str, terms, flags: int = 0, max_len: int | None = None) -> re.Pattern[str]:
     key = (id(lex), name)
     if key not in _PATTERN_CACHE:
+        if max_len is not None:
+            terms = [t for t in terms if len(t) <= max_len]
         ordered = sorted((t for t in terms if len(t) >= 2 or t.isascii()), key=lambda t: (-len(t), t))
         _PATTERN_CACHE[key] = re.compile("|".join(re.escape(t) for t in ordered), flags)
+    return _PATTERN_CACHE[key]
+
+
+def _terms_re(lex: Lexicon, name: str, terms) -> re.Pattern[str]:
+    """All of ``terms()`` as one alternation, to ask whether any occurs in a text; compiled once per lexicon."""
+    key = (id(lex), f"any:{name}")
+    if key not in _PATTERN_CACHE:
+        _PATTERN_CACHE[key] = re.compile("|".join(re.escape(t) for t in sorted(terms(), key=lambda t: (-len(t), t))) or "(?!)")
     return _PATTERN_CACHE[key]
 
 

@@ -126,15 +126,19 @@ def _candidates(toks: tuple[Token, ...], lex: Lexicon):
     ends on it only when it is the second word).
     """
     content = [_content(t) for t in toks]
+    generic = lex.generic_words
     for i in range(len(toks)):
-        if not content[i]:
+        # A run starting on a general word is never a candidate, whatever its length.
+        if not content[i] or toks[i].text in generic:
             continue
+        text = ""
         for n in (1, 2, 3):
-            run = toks[i : i + n]
-            if len(run) < n or not all(content[i : i + n]):
+            # content[i : i + n - 1] held for the shorter run already
+            if i + n > len(toks) or not content[i + n - 1]:
                 break
-            text = "".join(t.text for t in run)
-            if not 2 <= len(text) <= 6 or run[0].text in lex.generic_words:
+            run = toks[i : i + n]
+            text += run[-1].text
+            if not 2 <= len(text) <= 6:
                 continue
             if text in lex.generic_words or text in lex.regions or text in lex.actor_nouns:
                 continue
@@ -147,5 +151,8 @@ def _candidates(toks: tuple[Token, ...], lex: Lexicon):
             yield text, i + n - 1, run
 
 
+_CONTENT_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]+")
+
+
 def _content(t: Token) -> bool:
-    return t.pos not in _STOP_POS and bool(re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", t.text))
+    return t.pos not in _STOP_POS and _CONTENT_RE.fullmatch(t.text) is not None

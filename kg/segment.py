@@ -124,21 +124,21 @@ def _cut_no_hmm(tagger, text: str) -> list[tuple[str, str]]:
             best = None
             i = k
             frag = blk[k]
-            while i < n and frag in freq:
-                if freq[frag]:
-                    p = memo.get(frag)
-                    if p is None:
-                        p = memo[frag] = log(freq.get(frag) or 1) - logtotal
+            while i < n:
+                # memo: a word's log-probability, or None for a prefix of words (frequency 0)
+                p = memo.get(frag, _MISSING)
+                if p is _MISSING:
+                    if frag not in freq:
+                        break
+                    p = memo[frag] = (log(freq[frag]) - logtotal) if freq[frag] else None
+                if p is not None:
                     v = p + score[i + 1]
                     if best is None or v >= best:  # ties go to the longer word, as max() of (v, x)
                         best, at = v, i
                 i += 1
                 frag = blk[k : i + 1]
-            if best is None:  # no word starts here: the character alone (frequency 1)
-                p = memo.get(blk[k])
-                if p is None:
-                    p = memo[blk[k]] = log(freq.get(blk[k]) or 1) - logtotal
-                best, at = p + score[k + 1], k
+            if best is None:  # no word starts here: the character alone, as an unknown word (frequency 1)
+                best, at = log(1) - logtotal + score[k + 1], k
             score[k], end[k] = best, at
         x = 0
         buf = ""
@@ -159,7 +159,8 @@ def _cut_no_hmm(tagger, text: str) -> list[tuple[str, str]]:
 
 
 # Log-probabilities of dictionary words, for the dictionary total they were computed with.
-_LOGP: dict[int, dict[str, float]] = {}
+_LOGP: dict[int, dict[str, float | None]] = {}
+_MISSING = object()
 
 
 def words(text: str) -> list[str]:

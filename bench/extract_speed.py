@@ -45,7 +45,9 @@ def main(argv: list[str]) -> None:
         roles._tagged.cache_clear()
         extract_module._same_length_normalise.cache_clear()
         wall, cpu = time.perf_counter(), time.process_time()
-        for r in reports:
+        for k, r in enumerate(reports):
+            if k % ner.PREFETCH_WINDOW == 0:  # as ingest does
+                ner.prefetch_reports(reports[k : k + 2 * ner.PREFETCH_WINDOW])
             extract(r)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)

@@ -55,10 +55,11 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
     """
     lex = lexicon or load_lexicon()
     section_roles = _section_roles(report, lex)
-    from .ner import prefetch
+    from .ner import prefetch_reports
 
-    # Tagged in the background in the order they are read: headings, then sentences.
-    prefetch([*(sec.title for sec in report.sections), *(sent.text for sent in report.sentences)])
+    # Tagged in the background in the order they are read: headings, then sentences
+    # (nothing new when the caller prefetched this report with others).
+    prefetch_reports([report])
     section_topics = _heading_mentions(report, section_roles, lex)
     per_sentence = [
         _body_mentions(sent.text, sent.start, sent.index, lex, section_roles.get(sent.section_path))

@@ -41,6 +41,7 @@ def main(argv: list[str]) -> None:
     walls, cpus = [], []
     for _ in range(repeat):
         segment.tokens.cache_clear()
+        segment.normalised.cache_clear()
         ner.lac_words.cache_clear()
         roles._tagged.cache_clear()
         extract_module._same_length_normalise.cache_clear()

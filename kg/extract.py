@@ -21,7 +21,7 @@ from .industry import report_industry
 from .lexicon import Lexicon, load_lexicon
 from .resolve import Mention, entity_id, resolve
 from .roles import role_mentions
-from .segment import Token, idf_weight, tokens
+from .segment import Token, idf_weight, normalised, tokens
 from .topics import report_topics
 
 __all__ = ["extract", "Mention"]
@@ -412,7 +412,7 @@ def _same_length_normalise(text: str) -> str:
     those characters are kept as they are and the runs between them normalised, so
     one of them no longer turns normalisation off for the whole sentence.
     """
-    norm = normalise(text)
+    norm = normalised(text)
     if len(norm) == len(text):
         return norm
     parts: list[str] = []

@@ -17,7 +17,7 @@ from yanbao.corpus.script import normalise
 from yanbao.core.records import Report
 
 from .lexicon import Lexicon
-from .segment import Token, idf_weight, tokens
+from .segment import Token, idf_weight, normalised, tokens
 
 __all__ = ["report_industry"]
 
@@ -33,9 +33,9 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     Names are in the report's normalised (Simplified) script.  Empty when the report
     has no specific recurring noun phrase.
     """
-    body = [normalise(s.text) for s in report.sentences]
+    body = [normalised(s.text) for s in report.sentences]
     title = normalise(report.title or "")
-    heads = [normalise(sec.title) for sec in report.sections]
+    heads = [normalised(sec.title) for sec in report.sections]
     counts: Counter[str] = Counter()
     marked: Counter[str] = Counter()
     words: dict[str, tuple[Token, ...]] = {}
@@ -105,8 +105,11 @@ def _split_markers(toks: tuple[Token, ...], lex: Lexicon) -> tuple[Token, ...]:
     """Cut a marker off the word it ends (jieba's dictionary holds 汽车产业, 钢铁行业 as one
     word), so that 新能源|汽车|产业 names 新能源汽车 as an industry like 光伏|产业 does."""
     out: list[Token] = []
+    markers = lex.industry_markers
     for t in toks:
-        m = next((t.text[-n:] for n in (3, 2) if len(t.text) - n >= 2 and t.text[-n:] in lex.industry_markers), None)
+        w = t.text
+        # the longest marker (3, then 2 characters) leaving at least two characters
+        m = w[-3:] if len(w) >= 5 and w[-3:] in markers else (w[-2:] if len(w) >= 4 and w[-2:] in markers else None)
         if m is None:
             out.append(t)
             continue
@@ -125,7 +128,7 @@ def _candidates(toks: tuple[Token, ...], lex: Lexicon):
     The run neither starts nor ends on a general word (经济 may sit inside: 海洋经济
     ends on it only when it is the second word).
     """
-    content = [_content(t) for t in toks]
+    content = [t.pos not in _STOP_POS and _CONTENT_RE.fullmatch(t.text) is not None for t in toks]  # _content
     generic = lex.generic_words
     for i in range(len(toks)):
         # A run starting on a general word is never a candidate, whatever its length.

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import log
 
-__all__ = ["Token", "tokens", "words", "warm_up", "idf_weight"]
+__all__ = ["Token", "tokens", "normalised", "words", "warm_up", "idf_weight"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,15 @@ def _tokenizer():
     import jieba.posseg  # the POS tagger loads its own tables: only extraction needs it
 
     return jieba.posseg.dt
+
+
+@lru_cache(maxsize=4096)
+def normalised(text: str) -> str:
+    """:func:`yanbao.corpus.script.normalise` of a sentence or heading, cached: the mention
+    rules, the industry and the topics of a report each normalise every sentence."""
+    from yanbao.corpus.script import normalise
+
+    return normalise(text)
 
 
 @lru_cache(maxsize=4096)

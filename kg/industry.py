@@ -129,29 +129,34 @@ def _candidates(toks: tuple[Token, ...], lex: Lexicon):
     ends on it only when it is the second word).
     """
     content = [t.pos not in _STOP_POS and _CONTENT_RE.fullmatch(t.text) is not None for t in toks]  # _content
-    generic = lex.generic_words
-    for i in range(len(toks)):
+    generic, regions, actors = lex.generic_words, lex.regions, lex.actor_nouns
+    markers, suffixes = lex.industry_markers, lex.org_suffixes
+    count = len(toks)
+    for i in range(count):
         # A run starting on a general word is never a candidate, whatever its length.
         if not content[i] or toks[i].text in generic:
             continue
         text = ""
+        has_region = False  # any word of the run is a region
         for n in (1, 2, 3):
-            # content[i : i + n - 1] held for the shorter run already
-            if i + n > len(toks) or not content[i + n - 1]:
+            last = i + n - 1
+            # content[i : last] held for the shorter run already
+            if last >= count or not content[last]:
                 break
-            run = toks[i : i + n]
-            text += run[-1].text
+            word = toks[last].text
+            text += word
+            has_region = has_region or word in regions
             if not 2 <= len(text) <= 6:
                 continue
-            if text in lex.generic_words or text in lex.regions or text in lex.actor_nouns:
+            if text in generic or text in regions or text in actors:
                 continue
-            if n == 1 and (run[0].pos == "ns" or len(text) < 2):
+            if n == 1 and (toks[i].pos == "ns" or len(text) < 2):
                 continue
-            if run[-1].text in lex.industry_markers or (n == 1 and run[-1].text in lex.generic_words):
+            if word in markers or (n == 1 and word in generic):
                 continue
-            if any(t.text in lex.regions for t in run) or run[-1].text in lex.org_suffixes:
+            if has_region or word in suffixes:
                 continue
-            yield text, i + n - 1, run
+            yield text, last, toks[i : last + 1]
 
 
 _CONTENT_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]+")

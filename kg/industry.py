@@ -17,7 +17,7 @@ from yanbao.corpus.script import normalise
 from yanbao.core.records import Report
 
 from .lexicon import Lexicon
-from .segment import Token, idf_weight, tokens
+from .segment import Token, idf_weight, normalised, tokens
 
 __all__ = ["report_industry"]
 
@@ -33,9 +33,9 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     Names are in the report's normalised (Simplified) script.  Empty when the report
     has no specific recurring noun phrase.
     """
-    body = [normalise(s.text) for s in report.sentences]
+    body = [normalised(s.text) for s in report.sentences]
     title = normalise(report.title or "")
-    heads = [normalise(sec.title) for sec in report.sections]
+    heads = [normalised(sec.title) for sec in report.sections]
     counts: Counter[str] = Counter()
     marked: Counter[str] = Counter()
     words: dict[str, tuple[Token, ...]] = {}
@@ -105,8 +105,11 @@ def _split_markers(toks: tuple[Token, ...], lex: Lexicon) -> tuple[Token, ...]:
     """Cut a marker off the word it ends (jieba's dictionary holds 汽车产业, 钢铁行业 as one
     word), so that 新能源|汽车|产业 names 新能源汽车 as an industry like 光伏|产业 does."""
     out: list[Token] = []
+    markers = lex.industry_markers
     for t in toks:
-        m = next((t.text[-n:] for n in (3, 2) if len(t.text) - n >= 2 and t.text[-n:] in lex.industry_markers), None)
+        w = t.text
+        # the longest marker (3, then 2 characters) leaving at least two characters
+        m = w[-3:] if len(w) >= 5 and w[-3:] in markers else (w[-2:] if len(w) >= 4 and w[-2:] in markers else None)
         if m is None:
             out.append(t)
             continue
@@ -125,27 +128,39 @@ def _candidates(toks: tuple[Token, ...], lex: Lexicon):
     The run neither starts nor ends on a general word (经济 may sit inside: 海洋经济
     ends on it only when it is the second word).
     """
-    content = [_content(t) for t in toks]
-    for i in range(len(toks)):
-        if not content[i]:
+    content = [t.pos not in _STOP_POS and _CONTENT_RE.fullmatch(t.text) is not None for t in toks]  # _content
+    generic, regions, actors = lex.generic_words, lex.regions, lex.actor_nouns
+    markers, suffixes = lex.industry_markers, lex.org_suffixes
+    count = len(toks)
+    for i in range(count):
+        # A run starting on a general word is never a candidate, whatever its length.
+        if not content[i] or toks[i].text in generic:
             continue
+        text = ""
+        has_region = False  # any word of the run is a region
         for n in (1, 2, 3):
-            run = toks[i : i + n]
-            if len(run) < n or not all(content[i : i + n]):
+            last = i + n - 1
+            # content[i : last] held for the shorter run already
+            if last >= count or not content[last]:
                 break
-            text = "".join(t.text for t in run)
-            if not 2 <= len(text) <= 6 or run[0].text in lex.generic_words:
+            word = toks[last].text
+            text += word
+            has_region = has_region or word in regions
+            if not 2 <= len(text) <= 6:
                 continue
-            if text in lex.generic_words or text in lex.regions or text in lex.actor_nouns:
+            if text in generic or text in regions or text in actors:
                 continue
-            if n == 1 and (run[0].pos == "ns" or len(text) < 2):
+            if n == 1 and (toks[i].pos == "ns" or len(text) < 2):
                 continue
-            if run[-1].text in lex.industry_markers or (n == 1 and run[-1].text in lex.generic_words):
+            if word in markers or (n == 1 and word in generic):
                 continue
-            if any(t.text in lex.regions for t in run) or run[-1].text in lex.org_suffixes:
+            if has_region or word in suffixes:
                 continue
-            yield text, i + n - 1, run
+            yield text, last, toks[i : last + 1]
+
+
+_CONTENT_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]+")
 
 
 def _content(t: Token) -> bool:
-    return t.pos not in _STOP_POS and bool(re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", t.text))
+    return t.pos not in _STOP_POS and _CONTENT_RE.fullmatch(t.text) is not None

@@ -12,7 +12,7 @@ from yanbao.corpus.script import normalise
 from yanbao.core.records import Report
 
 from .lexicon import Lexicon
-from .segment import tokens
+from .segment import normalised, tokens
 
 __all__ = ["report_topics"]
 
@@ -36,7 +36,7 @@ def report_topics(report: Report, lex: Lexicon, top_k: int = 25) -> list[str]:
 
     counts: dict[str, int] = {}
     for s in report.sentences:
-        for t in tokens(normalise(s.text)):
+        for t in tokens(normalised(s.text)):
             if t.pos in _TOPIC_POS and len(t.text) >= 2 and t.text not in lex.topic_stopwords:
                 counts[t.text] = counts.get(t.text, 0) + 1
     ranked = sorted(counts, key=lambda w: (-counts[w] * idf_weight(w), w))

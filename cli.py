@@ -194,7 +194,10 @@ def ingest(
                 f"[{colour[o.status]}]{o.status}[/]", o.path, o.report_id, shown, str(o.sentences or ""),
             )
         _console().print(table)
-    if outcomes and all(o.status in ("refused", "skipped") for o in outcomes):
+    if not outcomes:
+        typer.echo(f"yanbao: nothing to ingest: no report files (.txt .md .html .pdf .docx) in {' '.join(paths)}", err=True)
+        raise typer.Exit(1)
+    if all(o.status in ("refused", "skipped") for o in outcomes):
         raise typer.Exit(1)
 
 
@@ -339,6 +342,8 @@ def _ask_batch(lib, path: Path, top_k, mode) -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); a batch file is JSON lines") from exc
     from yanbao.library import check_ask_options
 
     check_ask_options(top_k, mode)  # a bad option fails once, not on every line
@@ -346,13 +351,16 @@ def _ask_batch(lib, path: Path, top_k, mode) -> None:
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        row = None
         try:
             row = json.loads(line)
             q = row["question"] if isinstance(row, dict) else None
             if not isinstance(q, str):
                 raise KeyError("question")
         except (ValueError, KeyError, TypeError):
-            _print_json({"id": None, "line": n, "error": "not a JSON object with a string 'question'"})
+            rid = row.get("id") if isinstance(row, dict) else None
+            _print_json({"id": None if rid is None else str(rid), "line": n,
+                         "error": "not a JSON object with a string 'question'"})
             continue
         qid = None if row.get("id") is None else str(row.get("id"))
         try:
@@ -484,6 +492,8 @@ def triage(
             lines = questions.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise InputError(f"{questions}: cannot read: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{questions}: not UTF-8 text (byte {exc.start})") from exc
         lib = _library()
         from yanbao.library import check_ask_options
 

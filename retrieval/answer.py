@@ -476,6 +476,9 @@ class Answerer:
             key = match_key(u.text)
             if per_block.get(u.block, 0) >= _PER_PARAGRAPH or key in seen:
                 continue
+            # The same sentence with a label glued on (风险提示报告的结论…) is a repeat too.
+            if len(key) >= 12 and any(len(k) >= 12 and (key in k or k in key) for k in seen):
+                continue
             per_block[u.block] = per_block.get(u.block, 0) + 1
             seen.add(key)
             candidates.append((u, float(fused[int(uid)])))
@@ -511,10 +514,14 @@ class Answerer:
             if len(firsts) < 2:
                 continue
             head = picked[: rank + 1]
-            taken = {u.uid for u, _ in head}
-            items = [(u, score) for u in firsts if u.uid not in taken]
-            taken |= {u.uid for u, _ in items}
-            return (head + items + [p for p in picked if p[0].uid not in taken])[:top_k]
+            seen = {match_key(u.text) for u, _ in head}
+            items = []
+            for u in firsts:
+                if match_key(u.text) not in seen:  # no repeated text (a summary may repeat a part's first line)
+                    seen.add(match_key(u.text))
+                    items.append((u, score))
+            rest = [p for p in picked[rank + 1 :] if match_key(p[0].text) not in seen]
+            return (head + items + rest)[:top_k]
         return picked
 
     def _first_claims_of_parts(self, unit: Unit) -> list[Unit]:
@@ -539,7 +546,7 @@ class Answerer:
         if not qa.terms:
             reason, why = "the question names no subject", "問題沒有可查的主題詞"
         else:
-            reason = "no ingested report covers " + "、".join(top_terms)
+            reason = "no ingested report covers " + "、".join(_as_written(t, qa) for t in top_terms)
             why = "沒有報告涵蓋「" + "、".join(_as_written(t, qa) for t in top_terms) + "」"
         related = self._related(qa, [])
         return Answer(

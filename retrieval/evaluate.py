@@ -87,6 +87,8 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
         lines = p.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not UTF-8 text (byte {exc.start}); a questions file is JSON lines") from exc
     out = []
     for n, line in enumerate(lines, 1):
         if not line.strip():

@@ -233,3 +233,28 @@ def test_eval_json(run, tmp_path):
 def test_eval_unknown_mode_and_missing_file(run, tmp_path):
     _one_line_error(run("eval", str(_seed_file(tmp_path)), "--modes", "hybrid,semantic"), "semantic", "hybrid")
     _one_line_error(run("eval", str(tmp_path / "missing.jsonl")), "missing.jsonl")
+
+
+def test_binary_batch_and_questions_files_are_one_line_errors(run, tmp_path):
+    blob = tmp_path / "blob.jsonl"
+    blob.write_bytes(bytes(range(128, 256)) * 4)
+    _one_line_error(run("ask", "--batch", str(blob)), "not UTF-8")
+    _one_line_error(run("eval", str(blob)), "not UTF-8")
+    _one_line_error(run("triage", str(blob)), "not UTF-8")
+
+
+def test_ask_batch_line_without_question_keeps_its_id(run, tmp_path):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": "x7"}\n', encoding="utf-8")
+    result = run("ask", "--batch", str(batch))
+    assert result.exit_code == 0, result.stderr
+    row = json.loads(result.stdout.strip())
+    assert row["id"] == "x7" and row["line"] == 1 and "question" in row["error"]
+
+
+def test_ingest_of_a_folder_with_no_report_files_says_so(run, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("ingest", str(empty))
+    assert result.exit_code == 1
+    assert "nothing to ingest" in result.stderr and "Traceback" not in result.stderr

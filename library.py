@@ -475,7 +475,7 @@ def _few_collections() -> Iterator[None]:
 class _ChunkWriter:
     """Writes records and report graphs of an ingest a chunk at a time."""
 
-    CHUNK = 64
+    CHUNK = 32
 
     def __init__(self, library: "Library", entries: list[ReportEntry], clock: "_Stopwatch") -> None:
         self.library = library
@@ -510,8 +510,8 @@ class _ChunkWriter:
         self.pending = []
         # The chunk's report graphs are garbage now, in reference cycles that the raised
         # thresholds of _few_collections leave for a rare full collection: collecting
-        # once per chunk keeps an ingest's memory flat (1,000 generated reports: peak RSS
-        # 882 -> 643 MB) for a fraction of a second per 64 reports.
+        # once per chunk keeps an ingest's memory flat (1,000 generated reports, bench/run.py:
+        # peak RSS 941 MB without it, 741-818 MB with chunks of 64, 680-694 MB with 32).
         gc.collect()
 
     def close(self) -> None:

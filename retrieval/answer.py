@@ -380,7 +380,7 @@ class Answerer:
         """A specific question word no linked entity holds links, at half weight, to
         the entities whose label starts with it (银发 → 银发经济), and routes to
         their reports; adds to ``route`` in place."""
-        linked = [search_key(self.index.entities.get(e, {}).get("label", "")) for e in qa.entity_ids]
+        linked = [search_key(self.index.entities.label(e)) for e in qa.entity_ids]
         for term, weight in zip(qa.terms, qa.weights):
             if len(term) < 2 or weight < _SPECIFIC_IDF or any(term in k for k in linked):
                 continue
@@ -409,7 +409,7 @@ class Answerer:
             keys = []
             for eid in unit.entity_ids:
                 if eid not in labels:
-                    labels[eid] = search_key(self.index.entities.get(eid, {}).get("label", ""))
+                    labels[eid] = search_key(self.index.entities.label(eid))
                 keys.append(labels[eid])
             gain = sum(w for t, w in terms if any(k and (t in k or (len(k) >= 2 and k in t)) for k in keys)) / total
             gains[unit.uid] = gain

@@ -993,6 +993,25 @@ class _Entities:
         value = self._memo[eid]
         return default if value is None else value
 
+    def label(self, eid: str) -> str:
+        """The entity's label (that of its first live mention, as :meth:`get` gives it)
+        without reading the rest of its record: one indexed row per segment."""
+        if eid in self._memo:
+            value = self._memo[eid]
+            return value["label"] if value else ""
+        best: tuple[int, int, str] | None = None
+        for seg, rank_map in zip(self._index._segments, self._index._rank_maps):
+            row = seg.records.one(
+                # rows go in report by report, in rank and position order: the rowid order
+                # is theirs, and the (eid, rowid) index gives the first row without a sort
+                f"SELECT rank, pos, label FROM entity_reports WHERE eid = ? {seg.dead_sql} ORDER BY n LIMIT 1",
+                (eid,))
+            if row is not None:
+                at = (int(rank_map[row[0]]), row[1], row[2])
+                if at[0] >= 0 and (best is None or at[:2] < best[:2]):
+                    best = at
+        return best[2] if best else ""
+
     def first_use(self, eid: str) -> tuple[int, int]:
         """(report rank, position) where the entity is first named: its place in
         the order of a build's entity table."""

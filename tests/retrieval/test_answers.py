@@ -319,3 +319,13 @@ def test_a_list_question_is_answered_by_the_parts_of_a_divided_section(tmp_path)
     # A question that does not ask for a list keeps plain ranking.
     b = library.ask("抽水蓄能的建设周期有多长？", log=False)
     assert "六年" in b.evidence[0].text
+
+
+def test_entity_label_lookup_agrees_with_the_whole_record(lib):
+    index = lib.answerer().index
+    eids = {e for u in index.units for e in u.entity_ids}
+    assert len(eids) > 20
+    fresh = type(index.entities)(index)  # no memo: the one-row lookup itself
+    for eid in eids:
+        assert fresh.label(eid) == index.entities[eid]["label"], eid
+    assert fresh.label("no-such-entity") == ""

@@ -40,7 +40,7 @@ class OxigraphGraphStore:
                     inner = _open_read_only(ox, self.path)
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
-                inner = ox.Store(str(self.path))
+                inner = _open_writable(ox, self.path)
         except OSError as exc:
             raise StoreError(f"cannot open the graph store at {self.path}: {exc}") from exc
         self._ox = inner
@@ -169,6 +169,27 @@ def _as_rdflib_result(result) -> Result:
         out.graph = Graph()
         out.graph += (from_ox(t) for t in result)
     return out
+
+
+def _open_writable(ox, path: Path):
+    """Open the store for writing.  The previous writer of this process releases
+    RocksDB's lock only when the cycle collector frees its store (see ``close``);
+    if another thread's frames still held it for a moment, the open fails with
+    "No locks available": collect and try again with a growing pause (~2 s in
+    all) before giving up."""
+    import gc
+    import time
+
+    attempts = 10
+    for attempt in range(attempts):
+        try:
+            return ox.Store(str(path))
+        except OSError as exc:
+            if attempt == attempts - 1 or "lock" not in str(exc).lower():
+                raise
+            gc.collect()
+            time.sleep(0.04 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _open_read_only(ox, path: Path):

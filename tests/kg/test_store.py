@@ -40,3 +40,19 @@ def test_removing_a_report_keeps_the_other_graphs(lib, sample_id):
         assert leftovers == []
     finally:
         st.close()
+
+
+def test_a_writer_waits_for_the_previous_writer_of_the_process_to_let_go(tmp_path):
+    # The service writes from several threads, one after another: the next writer's open
+    # may come while the previous one is still being closed.
+    import threading
+    import time
+
+    from yanbao.kg.embedded import OxigraphGraphStore
+
+    first = OxigraphGraphStore(tmp_path / "g")
+    threading.Timer(0.3, first.close).start()
+    began = time.perf_counter()
+    second = OxigraphGraphStore(tmp_path / "g")
+    assert 0.2 < time.perf_counter() - began < 2.5
+    second.close()

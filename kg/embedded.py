@@ -173,38 +173,38 @@ def _as_rdflib_result(result) -> Result:
 
 def _open_writable(ox, path: Path):
     """Open the store for writing.  The previous writer of this process releases
-    RocksDB's lock only when the cycle collector frees its store (see ``close``);
-    if another thread's frames still held it for a moment, the open fails with
-    "No locks available": collect and try again with a growing pause (~2 s in
-    all) before giving up."""
+    RocksDB's lock only when the cycle collector frees its store (see ``close``)
+    and its files are closed; an open in that moment fails with "No locks
+    available": collect and try again before giving up."""
     import gc
-    import time
 
-    attempts = 10
-    for attempt in range(attempts):
-        try:
-            return ox.Store(str(path))
-        except OSError as exc:
-            if attempt == attempts - 1 or "lock" not in str(exc).lower():
-                raise
-            gc.collect()
-            time.sleep(0.04 * (attempt + 1))
-    raise AssertionError("unreachable")
+    return _retrying(lambda: ox.Store(str(path)), lambda exc: isinstance(exc, OSError) and "lock" in str(exc).lower(),
+                     between=gc.collect)
 
 
 def _open_read_only(ox, path: Path):
     """Open a read-only view; a writer flushing or compacting its files at that
     moment makes RocksDB report a missing file (pyoxigraph raises RuntimeError or,
-    for an I/O error, OSError), so try again with a growing pause (~2 s in all)."""
+    for an I/O error, OSError), so try again before giving up."""
+    try:
+        return _retrying(lambda: ox.Store.read_only(str(path)), lambda exc: isinstance(exc, (RuntimeError, OSError)))
+    except (RuntimeError, OSError) as exc:
+        raise StoreError(f"the graph store at {path} is being rewritten; try again: {exc}") from exc
+
+
+def _retrying(open_store, transient, between=None, attempts: int = 10):
+    """``open_store()``, tried again with a growing pause (~2 s in all) while it
+    raises an exception ``transient`` accepts; the last one, or any other, is raised."""
     import time
 
-    attempts = 10
     for attempt in range(attempts):
         try:
-            return ox.Store.read_only(str(path))
-        except (RuntimeError, OSError) as exc:
-            if attempt == attempts - 1:
-                raise StoreError(f"the graph store at {path} is being rewritten; try again: {exc}") from exc
+            return open_store()
+        except Exception as exc:
+            if attempt == attempts - 1 or not transient(exc):
+                raise
+            if between is not None:
+                between()
             time.sleep(0.04 * (attempt + 1))
     raise AssertionError("unreachable")
 

@@ -305,7 +305,7 @@ class Library:
         return self._answerer
 
     def _load_answerer(self):
-        from yanbao.retrieval.answer import Answerer
+        from yanbao.retrieval.answer import Answerer, Preselection
         from yanbao.retrieval.index import SearchIndex
 
         index = SearchIndex.load(self.home)
@@ -322,7 +322,8 @@ class Library:
                 f"rebuild the index for it with `{fix}` (cached embeddings are reused), "
                 "or ask with the embedder that built the index"
             )
-        return Answerer(index, embedder, self.home)
+        pre = None if self.settings.vector_index == "flat" else Preselection(self.settings.ivf_probe, self.settings.ivf_candidates)
+        return Answerer(index, embedder, self.home, preselect=pre)
 
     def reload(self) -> None:
         """Load the live index again (after a write) and swap it in.

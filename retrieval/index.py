@@ -17,6 +17,9 @@ Layout under ``HOME/index``::
                              BM25 vocabularies: read row by row, on demand
         unit_report.npy, unit_role.npy   per unit: its report's rank in the segment, its role's code
         vectors.f32          one vector per unit, raw float32 rows (mapped in place)
+        ivf.*, moments.npz   large segments only: an inverted-file (IVF) partition of the
+                             vectors (k-means centroids, the units of each list) and the
+                             vectors' sum and second-moment matrix (see :func:`_write_ivf`)
         bm25/, bm25c/        raw postings (term frequencies) and unit lengths over the
                              units' words (jieba) and character bigrams
         sections.*, teasers.*   every section's (teaser's) match key, searched in place (mmap)
@@ -61,13 +64,26 @@ from yanbao.core.records import content_hash
 from .embedders import Embedder
 from .textproc import char_bigrams, search_tokens
 
-__all__ = ["Unit", "SearchIndex", "build_index", "INDEX_FORMAT"]
+__all__ = ["Unit", "DenseCandidates", "SearchIndex", "build_index", "INDEX_FORMAT"]
 
 INDEX_FORMAT = 7  # 7: segments + tombstones, raw BM25 postings (6: one folder per generation)
 _PART_FORMAT = 6
 _MAX_SEGMENTS = 8  # past this, the segments after the first are merged into one
 _DEAD_SHARE = 1 / 3  # a segment whose removed reports hold more of its units is rewritten
 _K1, _B = 1.5, 0.75  # BM25 (Lucene variant, bm25s's defaults)
+
+
+@dataclass(frozen=True)
+class DenseCandidates:
+    """A question's pre-selected dense neighbours (see
+    :meth:`SearchIndex.dense_candidates`): global unit ids (ascending), their
+    inner products, and the inner product's mean and standard deviation over
+    every live unit."""
+
+    uids: np.ndarray  # (k,) int64
+    scores: np.ndarray  # (k,) float32
+    mean: float
+    std: float
 
 
 @dataclass(frozen=True)
@@ -254,6 +270,8 @@ def _write_segment(home: Home, folder: Path, rids: list[str], embedder: Embedder
         roles = writer.finish()
     finally:
         writer.close()
+    if _wants_ivf(settings, writer.n_units):
+        _write_ivf(folder, writer.n_units, embedder.dim)
     atomic_write_text(folder / "meta.json", json.dumps(
         {"format": INDEX_FORMAT, "reports": rids, "report_units": writer.counts, "units": writer.n_units,
          "roles": roles, "dim": embedder.dim, "titles": writer.titles}))
@@ -262,6 +280,57 @@ def _write_segment(home: Home, folder: Path, rids: list[str], embedder: Embedder
             _fsync(path)
     _fsync(folder)
     return {"reports": rids, "counts": dict(zip(rids, writer.counts)), "units": writer.n_units, "dead": set(), "dead_units": 0}
+
+
+def _wants_ivf(settings, n_units: int) -> bool:
+    """Whether a segment of ``n_units`` gets an IVF partition (the ``vector_index``
+    setting: ``flat`` never, ``ivf`` always, ``auto`` from ``ivf_min_units`` up)."""
+    mode = getattr(settings, "vector_index", "auto")
+    if mode == "flat" or n_units < 2:
+        return False
+    return mode == "ivf" or n_units >= getattr(settings, "ivf_min_units", 100_000)
+
+
+_MOMENT_BLOCK = 16384  # rows per step when summing a segment's vectors
+
+
+def _write_ivf(folder: Path, n: int, dim: int) -> None:
+    """Partition a segment's vectors for pre-selection (an inverted file, IVF).
+
+    Writes ``ivf.centroids.npy`` (lists x dim float32: spherical k-means
+    centroids, faiss, about sqrt(units) lists, trained on a fixed sample of 64
+    vectors per list), ``ivf.indptr.npy`` and ``ivf.units.npy`` (the local unit
+    ids of list *i* are ``units[indptr[i]:indptr[i+1]]``, ascending) and
+    ``moments.npz`` (``sum``: dim float64, ``gram``: dim x dim float64, the sum
+    of the vectors' outer products), from which any question's mean and
+    standard deviation of inner products over every unit follow exactly.  The
+    vectors themselves stay in ``vectors.f32`` (nothing is copied).
+    """
+    import faiss
+
+    vectors = np.memmap(folder / "vectors.f32", dtype=np.float32, mode="r", shape=(n, dim))
+    total = np.zeros(dim, np.float64)
+    gram = np.zeros((dim, dim), np.float64)
+    for a in range(0, n, _MOMENT_BLOCK):
+        block = np.asarray(vectors[a : a + _MOMENT_BLOCK], dtype=np.float64)
+        total += block.sum(axis=0)
+        gram += block.T @ block
+    lists = max(1, min(int(round(n ** 0.5)), n // 39))  # k-means wants 39+ points per centroid
+    rng = np.random.default_rng(0)
+    sample = np.ascontiguousarray(vectors[np.sort(rng.choice(n, size=min(n, 64 * lists), replace=False))])
+    kmeans = faiss.Kmeans(dim, lists, niter=10, seed=1, spherical=True, max_points_per_centroid=64)
+    kmeans.train(sample)
+    quantizer = faiss.IndexFlatIP(dim)
+    quantizer.add(kmeans.centroids)
+    assign = np.empty(n, np.int64)
+    for a in range(0, n, _MOMENT_BLOCK):
+        _, nearest = quantizer.search(np.ascontiguousarray(vectors[a : a + _MOMENT_BLOCK]), 1)
+        assign[a : a + len(nearest)] = nearest[:, 0]
+    order = np.argsort(assign, kind="stable")
+    np.save(folder / "ivf.centroids.npy", np.ascontiguousarray(kmeans.centroids, dtype=np.float32))
+    np.save(folder / "ivf.indptr.npy", np.searchsorted(assign[order], np.arange(lists + 1)).astype(np.int64))
+    np.save(folder / "ivf.units.npy", order.astype(np.int32))
+    np.savez(folder / "moments.npz", sum=total, gram=gram)
 
 
 def _collect(root: Path, keep: tuple[str, ...]) -> None:
@@ -669,6 +738,12 @@ class _Segment:
             raise ValueError(f"{folder.name}: the arrays are not the size its meta says")
         self.dim = dim
         self._vectors: np.ndarray | None = None
+        # large segments: an IVF partition of the vectors (centroids, list bounds, units per list)
+        self.ivf = None
+        if (folder / "ivf.units.npy").exists():
+            self.ivf = (np.load(folder / "ivf.centroids.npy"), np.load(folder / "ivf.indptr.npy"),
+                        np.load(folder / "ivf.units.npy", mmap_mode="r"))
+        self._moments: tuple[np.ndarray, np.ndarray, int] | None = None
         self.report_live = np.asarray([rid not in dead for rid in self.report_ids], dtype=bool)
         self.all_live = bool(self.report_live.all())
         # an SQL condition leaving out the removed reports' rows (by their rank in the segment)
@@ -692,21 +767,55 @@ class _Segment:
 
     @property
     def vectors(self) -> np.ndarray:
-        """The unit vectors, mapped on first use with the pages populated in one
-        call (MAP_POPULATE): a product over every vector then takes no page
-        fault per 4 KiB, which at 10,000 reports was most of a cold ask."""
+        """The unit vectors (shape ``(units, dim)``, float32), mapped on first use.
+        A segment scanned whole has its pages populated in one call
+        (MAP_POPULATE): a product over every vector then takes no page fault per
+        4 KiB, which at 10,000 reports was most of a cold ask.  A partitioned
+        (IVF) segment is read a few lists at a time, so its pages come on demand."""
         if self._vectors is None:
             if not self.n_units:
                 self._vectors = np.zeros((0, self.dim), np.float32)
             else:
                 with open(self.folder / "vectors.f32", "rb") as fh:
                     if hasattr(mmap, "MAP_SHARED"):
-                        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+                        populate = getattr(mmap, "MAP_POPULATE", 0) if self.ivf is None else 0
+                        flags = mmap.MAP_SHARED | populate
                         buf = mmap.mmap(fh.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
                     else:  # Windows
                         buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
                 self._vectors = np.frombuffer(buf, dtype=np.float32).reshape(self.n_units, self.dim)
         return self._vectors
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """The live units' vector sum (dim), second-moment matrix (dim x dim, the
+        sum of outer products) and count, float64: the stored ones less the
+        removed reports' rows (read once, then remembered).  Partitioned
+        segments only."""
+        if self._moments is None:
+            with np.load(self.folder / "moments.npz") as stored:
+                total, gram = stored["sum"], stored["gram"]
+            count = self.n_units
+            if not self.all_live:
+                dead = np.flatnonzero(~self.report_live[np.asarray(self.unit_report)])
+                for a in range(0, len(dead), _MOMENT_BLOCK):
+                    block = np.asarray(self.vectors[dead[a : a + _MOMENT_BLOCK]], dtype=np.float64)
+                    total = total - block.sum(axis=0)
+                    gram = gram - block.T @ block
+                count -= len(dead)
+            self._moments = (total, gram, count)
+        return self._moments
+
+    def probe(self, q: np.ndarray, lists: int) -> np.ndarray:
+        """Local ids (ascending) of the live units in the ``lists`` IVF lists whose
+        centroids are nearest ``q`` (inner product).  Partitioned segments only."""
+        centroids, indptr, units = self.ivf
+        closeness = centroids @ q
+        lists = min(lists, len(closeness))
+        nearest = np.argpartition(-closeness, lists - 1)[:lists]
+        local = np.sort(np.concatenate([np.asarray(units[indptr[i] : indptr[i + 1]]) for i in nearest]))
+        if not self.all_live:
+            local = local[self.report_live[np.asarray(self.unit_report)[local]]]
+        return local.astype(np.int64)
 
     def col(self, kind: str, token: str) -> int | None:
         """The vocabulary column of ``token`` in this segment's ``kind`` postings."""
@@ -801,6 +910,16 @@ class _Bm25Scores:
             uid, w = self.weights(tok)
             out[uid] += w  # a token's units are distinct
         return out
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest ``values`` (ascending), ties to the first
+    positions: the ``k`` a stable sort by descending value would put first."""
+    if len(values) <= k:
+        return np.arange(len(values))
+    kth = -np.partition(-values, k - 1)[k - 1]
+    above = np.flatnonzero(values > kth)
+    return np.sort(np.concatenate([above, np.flatnonzero(values == kth)[: k - len(above)]]))
 
 
 class _ReportOf:
@@ -1317,6 +1436,64 @@ class SearchIndex:
             scores = np.asarray(seg.vectors) @ q
             parts.append(scores if seg.all_live else scores[seg.live_units])
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+    @property
+    def partitioned(self) -> bool:
+        """Whether some segment has an IVF partition (then :meth:`dense_candidates`
+        pre-selects instead of scoring every vector)."""
+        return any(seg.ivf is not None for seg in self._segments)
+
+    def dense_candidates(self, qvec: np.ndarray, k: int, lists: int) -> "DenseCandidates":
+        """The ``k`` units of highest inner product with ``qvec`` as the IVF
+        partitions find them (the units of the ``lists`` nearest lists of each
+        partitioned segment, every unit of the others), with the exact mean and
+        standard deviation of the inner product over *every* live unit (from
+        the partitioned segments' moments: mean = q.s / n, variance =
+        q^T G q / n - mean^2)."""
+        q = np.asarray(qvec, dtype=np.float32)
+        q64 = q.astype(np.float64)
+        uids, scores = [], []
+        count, first, second = 0, 0.0, 0.0
+        for seg, offset in zip(self._segments, self._offsets):
+            if seg.ivf is None:
+                found = np.asarray(seg.vectors) @ q
+                if not seg.all_live:
+                    found = found[seg.live_units]
+                glob = offset + np.arange(len(found), dtype=np.int64)
+                wide = found.astype(np.float64)
+                count, first, second = count + len(found), first + float(wide.sum()), second + float(wide @ wide)
+            else:
+                total, gram, live = seg.moments()
+                count, first, second = count + live, first + float(total @ q64), second + float(q64 @ gram @ q64)
+                local = seg.probe(q, lists)
+                found = np.asarray(seg.vectors)[local] @ q
+                glob = self._global_uids(seg, offset, local)
+            keep = _top(found, k)
+            uids.append(glob[keep])
+            scores.append(found[keep])
+        uid = np.concatenate(uids) if uids else np.zeros(0, np.int64)
+        score = np.concatenate(scores) if scores else np.zeros(0, np.float32)
+        keep = _top(score, k)
+        uid, score = uid[keep], score[keep]
+        order = np.argsort(uid)
+        mean = first / count if count else 0.0
+        std = max(second / count - mean * mean, 0.0) ** 0.5 if count else 0.0
+        return DenseCandidates(uids=uid[order], scores=score[order].astype(np.float32), mean=mean, std=std)
+
+    def dense_at(self, qvec: np.ndarray, uids: np.ndarray) -> np.ndarray:
+        """Exact inner products of ``qvec`` with the units ``uids`` (global ids;
+        shape ``(len(uids),)``, float32), reading only their rows."""
+        q = np.asarray(qvec, dtype=np.float32)
+        uids = np.asarray(uids, dtype=np.int64)
+        out = np.zeros(len(uids), np.float32)
+        where = np.searchsorted(self._offsets_arr, uids, side="right") - 1
+        for k in np.unique(where):
+            sel = np.flatnonzero(where == k)
+            seg = self._segments[int(k)]
+            rel = uids[sel] - self._offsets[int(k)]
+            local = rel if seg.all_live else seg.live_units[rel]
+            out[sel] = np.asarray(seg.vectors)[local] @ q
+        return out
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 of every unit over the question's words (shape ``(units,)``)."""

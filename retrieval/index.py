@@ -806,12 +806,18 @@ class _Segment:
         return self._moments
 
     def probe(self, q: np.ndarray, lists: int) -> np.ndarray:
-        """Local ids (ascending) of the live units in the ``lists`` IVF lists whose
-        centroids are nearest ``q`` (inner product).  Partitioned segments only."""
+        """Local ids (ascending) of the live units in the IVF lists whose centroids
+        are nearest ``q`` (inner product): the ``lists`` nearest, or fewer where
+        the lists are large (nearest first, at least one, while they hold at most
+        ``lists`` times the mean list's units), so a question reads a bounded
+        number of vectors.  Partitioned segments only."""
         centroids, indptr, units = self.ivf
         closeness = centroids @ q
         lists = min(lists, len(closeness))
         nearest = np.argpartition(-closeness, lists - 1)[:lists]
+        nearest = nearest[np.argsort(-closeness[nearest], kind="stable")]
+        sizes = np.cumsum(indptr[nearest + 1] - indptr[nearest])
+        nearest = nearest[: max(1, int(np.searchsorted(sizes, lists * indptr[-1] / len(closeness), side="right")))]
         local = np.sort(np.concatenate([np.asarray(units[indptr[i] : indptr[i + 1]]) for i in nearest]))
         if not self.all_live:
             local = local[self.report_live[np.asarray(self.unit_report)[local]]]

@@ -588,6 +588,7 @@ class _SegmentWriter:
             CREATE TABLE entity_units (n INTEGER PRIMARY KEY, eid TEXT, uid INTEGER);
             CREATE TABLE relations (n INTEGER PRIMARY KEY, s TEXT, p TEXT, o TEXT, claim TEXT, rank INTEGER);
             CREATE TABLE vocab (kind TEXT, token TEXT, col INTEGER, PRIMARY KEY (kind, token)) WITHOUT ROWID;
+            CREATE TABLE report_topics (topic TEXT, rank INTEGER, pos INTEGER);
             CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);
             """
         )
@@ -625,6 +626,8 @@ class _SegmentWriter:
                          ((eid, uid0 + i) for i, u in enumerate(units) for eid in u["entity_ids"]))
         conn.executemany("INSERT INTO relations (s, p, o, claim, rank) VALUES (?,?,?,?,?)",
                          ((*r, rank) for r in part["relations"]))
+        conn.executemany("INSERT INTO report_topics VALUES (?,?,?)",
+                         ((search_key(t), rank, pos) for pos, t in enumerate(rep.get("topics", ()))))
         for toks in part["tokens"]:
             self.postings["bm25"].add(toks)
         for grams in part["bigrams"]:
@@ -660,6 +663,7 @@ class _SegmentWriter:
             CREATE INDEX entity_units_eid ON entity_units (eid);
             CREATE INDEX relations_s ON relations (s);
             CREATE INDEX relations_o ON relations (o);
+            CREATE INDEX report_topics_topic ON report_topics (topic);
             """
         )
         conn.commit()
@@ -756,6 +760,8 @@ class _Segment:
         self.teasers = _Keys(folder / "teasers")
         self.teaser_rows = np.load(folder / "teasers.report.npy")
         self.postings = {kind: _Postings(folder / kind) for kind in ("bm25", "bm25c")}
+        # segments written before report topics were indexed have no such table
+        self.has_topics = self.records.one("SELECT 1 FROM sqlite_master WHERE name = 'report_topics'") is not None
         self._cols: dict[tuple[str, str], int | None] = {}
 
     def section_keys(self, rank: int) -> list[str]:
@@ -1360,6 +1366,17 @@ class SearchIndex:
                 (prefix, prefix + "\U0010ffff", limit),
             ))
         return sorted(found)[:limit]
+
+    def reports_with_topic(self, topic: str) -> list[str]:
+        """The live reports (index order) whose topics (the report's most
+        specific recurring terms, ``yb:topic`` in the graph) include ``topic``
+        (a search key).  Segments written before topics were indexed hold none."""
+        found: list[int] = []
+        for seg, rank_map in zip(self._segments, self._rank_maps):
+            if seg.has_topics:
+                rows = seg.records.all(f"SELECT rank FROM report_topics WHERE topic = ? {seg.dead_sql}", (topic,))
+                found += [int(rank_map[r]) for (r,) in rows]
+        return [self.report_ids[r] for r in sorted(found)]
 
     def report_title(self, rid: str) -> str:
         """A report's title (without reading the rest of its record)."""

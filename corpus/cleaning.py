@@ -85,7 +85,7 @@ _SOURCE_RE = re.compile(
     r"(?:\s*[/／]\s*作者)?\s*[:：]\s*(.+?)[)）]?$"
 )
 _ATTRIBUTION_RE = re.compile(r"^据(.{2,30}?)(?:发布|发表|出版)的《[^》]+》[^。！？!?]*$")
-_META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|日期|时间|阅读|浏览|字数)\s*[:：]")
+_META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|最后更新|日期|时间|阅读|浏览|字数)\s*[:：]")
 _TRAILING_META_RE = re.compile(r"\s*(\d{4}[-/.年]\d{1,2}.*|(阅读|浏览|来源|作者)\s*[:：].*)$")
 _BULLET_RE = re.compile(r"^[•·●▪■\-\*]\s*")
 _END_MARKER_RE = re.compile(

@@ -11,6 +11,7 @@ page's own records (sidebar client questions, related-report teasers).
 from __future__ import annotations
 
 import logging
+import re
 
 __all__ = ["main_content"]
 
@@ -41,6 +42,8 @@ def main_content(markup: str) -> tuple[str, str]:
     story = _single_article(markup)
     if story:
         main = story
+    else:
+        main = _restore_blocks(markup, main)
     if len(main.strip()) < MIN_MAIN_CHARS:
         main = ""
     return main, title
@@ -66,3 +69,42 @@ def _single_article(markup: str) -> str:
         return ""
     text = html_to_text(str(articles[0]))
     return text if len("".join(text.split())) >= MIN_MAIN_CHARS else ""
+
+
+# A line of the extractor's text this long may be several of the page's blocks joined.
+_JOINED_CHARS = 200
+_BLOCK_CHARS = 8  # a page block this long, found inside such a line, counts as one of them
+_COVERED = 0.9  # ... and the blocks found must cover this share of the line
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lstrip("•")
+
+
+def _restore_blocks(markup: str, main: str) -> str:
+    """Put back the paragraph breaks the extractor lost.
+
+    trafilatura flattens a list item to one line, so an article a portal lays
+    out inside an ``<li>`` (a two-column page) comes back as one line holding
+    its headline, date, sub-headings and paragraphs.  Such a line is replaced
+    by the page's own blocks (one line per block element, our flattening) that
+    it holds, in page order, when they cover nearly all of it; other lines are
+    kept as they are.
+    """
+    lines = main.splitlines()
+    if not any(len(line) > _JOINED_CHARS for line in lines):
+        return main
+    from .htmltext import html_to_text
+
+    blocks = [b.strip().lstrip("• ").strip() for b in html_to_text(markup).splitlines()]
+    blocks = [b for b in blocks if len(_squash(b)) >= _BLOCK_CHARS]
+    out: list[str] = []
+    for line in lines:
+        key = _squash(line)
+        inside = [b for b in dict.fromkeys(blocks) if _squash(b) in key] if len(line) > _JOINED_CHARS else []
+        if len(inside) >= 2 and sum(len(_squash(b)) for b in inside) >= _COVERED * len(key):
+            for block in inside:  # one paragraph each: a block is not a wrapped line
+                out += [block, ""]
+        else:
+            out.append(line)
+    return "\n".join(out)

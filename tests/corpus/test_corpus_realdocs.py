@@ -112,6 +112,20 @@ def test_guancha_comment_counts_and_footer_are_not_text(parsed):
         assert chrome not in text
 
 
+def test_guancha_article_laid_out_in_a_list_item_keeps_its_paragraphs(parsed):
+    # The portal lays the article out inside an <li> (two columns); the content extractor
+    # returned it as one line. Its bold sub-headings and paragraphs stay apart, and the
+    # "last updated" stamp is not the first words of the first sentence.
+    report = parsed["guancha_ic_import_industry_2019.html"]
+    texts = [s.text for s in report.sentences]
+    assert texts[0].startswith("9月3日，在第二届全球IC企业家大会"), texts[:2]
+    assert not any("最后更新" in t for t in texts)
+    assert not any("突破3000亿美元" in t and "魏少军指出" in t for t in texts)
+    assert any(t.startswith("魏少军指出，全球每生产3块集成电路") for t in texts)
+    headings = {sec.title for sec in report.sections}
+    assert "中国半导体产业结构扭曲没有将产品作为发展中心" in {h.replace(" ", "") for h in headings}
+
+
 def test_broker_note_sidebar_credentials_and_cited_reports_are_not_body(parsed):
     report = parsed["tebon_gaoce_company_note_2022.pdf"]
     for s in report.sentences:

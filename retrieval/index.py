@@ -18,8 +18,9 @@ Layout under ``HOME/index``::
         unit_report.npy, unit_role.npy   per unit: its report's rank in the segment, its role's code
         vectors.f32          one vector per unit, raw float32 rows (mapped in place)
         ivf.*, moments.npz   large segments only: an inverted-file (IVF) partition of the
-                             vectors (k-means centroids, the units of each list) and the
-                             vectors' sum and second-moment matrix (see :func:`_write_ivf`)
+                             vectors (k-means centroids, the units of each list; the
+                             vectors are then stored list by list) and the vectors' sum
+                             and second-moment matrix (see :func:`_write_ivf`)
         bm25/, bm25c/        raw postings (term frequencies) and unit lengths over the
                              units' words (jieba) and character bigrams
         sections.*, teasers.*   every section's (teaser's) match key, searched in place (mmap)
@@ -66,7 +67,7 @@ from .textproc import char_bigrams, search_tokens
 
 __all__ = ["Unit", "DenseCandidates", "SearchIndex", "build_index", "INDEX_FORMAT"]
 
-INDEX_FORMAT = 7  # 7: segments + tombstones, raw BM25 postings (6: one folder per generation)
+INDEX_FORMAT = 8  # 8: report topics, IVF segments (7: segments + tombstones, raw BM25 postings)
 _PART_FORMAT = 6
 _MAX_SEGMENTS = 8  # past this, the segments after the first are merged into one
 _DEAD_SHARE = 1 / 3  # a segment whose removed reports hold more of its units is rewritten
@@ -297,18 +298,21 @@ _MOMENT_BLOCK = 16384  # rows per step when summing a segment's vectors
 def _write_ivf(folder: Path, n: int, dim: int) -> None:
     """Partition a segment's vectors for pre-selection (an inverted file, IVF).
 
-    Writes ``ivf.centroids.npy`` (lists x dim float32: spherical k-means
-    centroids, faiss, about sqrt(units) lists, trained on a fixed sample of 64
-    vectors per list), ``ivf.indptr.npy`` and ``ivf.units.npy`` (the local unit
-    ids of list *i* are ``units[indptr[i]:indptr[i+1]]``, ascending) and
-    ``moments.npz`` (``sum``: dim float64, ``gram``: dim x dim float64, the sum
-    of the vectors' outer products), from which any question's mean and
-    standard deviation of inner products over every unit follow exactly.  The
-    vectors themselves stay in ``vectors.f32`` (nothing is copied).
+    Spherical k-means (faiss) over a fixed sample of 64 vectors per list gives
+    about sqrt(units) centroids (``ivf.centroids.npy``, lists x dim float32);
+    each unit goes to its nearest.  ``vectors.f32`` is then rewritten in list
+    order, so a question reads each list it probes as one contiguous range:
+    row ``r`` holds local unit ``ivf.units[r]`` (int32), list *i* is rows
+    ``ivf.indptr[i]:ivf.indptr[i+1]``, and ``ivf.rows[u]`` is unit *u*'s row.
+    ``moments.npz`` holds the vectors' sum (``sum``, dim float64) and the sum of
+    their outer products (``gram``, dim x dim float64), from which any
+    question's mean and standard deviation of inner products over every unit
+    follow exactly.
     """
     import faiss
 
-    vectors = np.memmap(folder / "vectors.f32", dtype=np.float32, mode="r", shape=(n, dim))
+    path = folder / "vectors.f32"
+    vectors = np.memmap(path, dtype=np.float32, mode="r", shape=(n, dim))
     total = np.zeros(dim, np.float64)
     gram = np.zeros((dim, dim), np.float64)
     for a in range(0, n, _MOMENT_BLOCK):
@@ -326,10 +330,19 @@ def _write_ivf(folder: Path, n: int, dim: int) -> None:
     for a in range(0, n, _MOMENT_BLOCK):
         _, nearest = quantizer.search(np.ascontiguousarray(vectors[a : a + _MOMENT_BLOCK]), 1)
         assign[a : a + len(nearest)] = nearest[:, 0]
-    order = np.argsort(assign, kind="stable")
+    order = np.argsort(assign, kind="stable")  # row -> local unit
+    rows = np.empty(n, np.int32)
+    rows[order] = np.arange(n, dtype=np.int32)  # local unit -> row
+    staged = folder / "vectors.f32.ivf"
+    with open(staged, "wb") as fh:
+        for a in range(0, n, _MOMENT_BLOCK):
+            fh.write(np.ascontiguousarray(vectors[order[a : a + _MOMENT_BLOCK]]).tobytes())
+    del vectors
+    os.replace(staged, path)
     np.save(folder / "ivf.centroids.npy", np.ascontiguousarray(kmeans.centroids, dtype=np.float32))
     np.save(folder / "ivf.indptr.npy", np.searchsorted(assign[order], np.arange(lists + 1)).astype(np.int64))
     np.save(folder / "ivf.units.npy", order.astype(np.int32))
+    np.save(folder / "ivf.rows.npy", rows)
     np.savez(folder / "moments.npz", sum=total, gram=gram)
 
 
@@ -743,10 +756,10 @@ class _Segment:
         self.dim = dim
         self._vectors: np.ndarray | None = None
         # large segments: an IVF partition of the vectors (centroids, list bounds, units per list)
-        self.ivf = None
+        self.ivf = None  # (centroids, indptr, units: row -> local unit, rows: local unit -> row)
         if (folder / "ivf.units.npy").exists():
             self.ivf = (np.load(folder / "ivf.centroids.npy"), np.load(folder / "ivf.indptr.npy"),
-                        np.load(folder / "ivf.units.npy", mmap_mode="r"))
+                        np.load(folder / "ivf.units.npy", mmap_mode="r"), np.load(folder / "ivf.rows.npy", mmap_mode="r"))
         self._moments: tuple[np.ndarray, np.ndarray, int] | None = None
         self.report_live = np.asarray([rid not in dead for rid in self.report_ids], dtype=bool)
         self.all_live = bool(self.report_live.all())
@@ -760,8 +773,6 @@ class _Segment:
         self.teasers = _Keys(folder / "teasers")
         self.teaser_rows = np.load(folder / "teasers.report.npy")
         self.postings = {kind: _Postings(folder / kind) for kind in ("bm25", "bm25c")}
-        # segments written before report topics were indexed have no such table
-        self.has_topics = self.records.one("SELECT 1 FROM sqlite_master WHERE name = 'report_topics'") is not None
         self._cols: dict[tuple[str, str], int | None] = {}
 
     def section_keys(self, rank: int) -> list[str]:
@@ -771,9 +782,21 @@ class _Segment:
         ends = [int(starts[i + 1]) - 1 if i + 1 < len(starts) else len(text) for i in range(lo, hi)]
         return [bytes(text[int(starts[i]) : end]).decode("utf-8") for i, end in zip(range(lo, hi), ends)]
 
+    def rows_of(self, local: np.ndarray) -> np.ndarray:
+        """The rows of :attr:`vectors` holding local units ``local`` (a partitioned
+        segment stores its vectors in list order)."""
+        return local if self.ivf is None else np.asarray(self.ivf[3])[local]
+
+    def scores(self, q: np.ndarray) -> np.ndarray:
+        """Inner products of ``q`` with every unit of the segment, by local unit id
+        (shape ``(units,)``; removed reports' units included)."""
+        found = np.asarray(self.vectors) @ q
+        return found if self.ivf is None else found[np.asarray(self.ivf[3])]
+
     @property
     def vectors(self) -> np.ndarray:
-        """The unit vectors (shape ``(units, dim)``, float32), mapped on first use.
+        """The unit vectors (shape ``(units, dim)``, float32; in list order when the
+        segment is partitioned, see :meth:`rows_of`), mapped on first use.
         A segment scanned whole has its pages populated in one call
         (MAP_POPULATE): a product over every vector then takes no page fault per
         4 KiB, which at 10,000 reports was most of a cold ask.  A partitioned
@@ -804,30 +827,35 @@ class _Segment:
             if not self.all_live:
                 dead = np.flatnonzero(~self.report_live[np.asarray(self.unit_report)])
                 for a in range(0, len(dead), _MOMENT_BLOCK):
-                    block = np.asarray(self.vectors[dead[a : a + _MOMENT_BLOCK]], dtype=np.float64)
+                    block = np.asarray(self.vectors[self.rows_of(dead[a : a + _MOMENT_BLOCK])], dtype=np.float64)
                     total = total - block.sum(axis=0)
                     gram = gram - block.T @ block
                 count -= len(dead)
             self._moments = (total, gram, count)
         return self._moments
 
-    def probe(self, q: np.ndarray, lists: int) -> np.ndarray:
-        """Local ids (ascending) of the live units in the IVF lists whose centroids
-        are nearest ``q`` (inner product): the ``lists`` nearest, or fewer where
-        the lists are large (nearest first, at least one, while they hold at most
-        ``lists`` times the mean list's units), so a question reads a bounded
-        number of vectors.  Partitioned segments only."""
-        centroids, indptr, units = self.ivf
+    def probe(self, q: np.ndarray, lists: int) -> tuple[np.ndarray, np.ndarray]:
+        """The live units of the IVF lists whose centroids are nearest ``q`` (inner
+        product) and their inner products with ``q``: ``(local ids, scores)``.
+        The ``lists`` nearest lists are read, or fewer where lists are large
+        (nearest first, at least one, while they hold at most ``lists`` times the
+        mean list's units), each as one contiguous range of rows, so a question
+        reads a bounded number of vectors.  Partitioned segments only."""
+        centroids, indptr, units, _ = self.ivf
         closeness = centroids @ q
         lists = min(lists, len(closeness))
         nearest = np.argpartition(-closeness, lists - 1)[:lists]
         nearest = nearest[np.argsort(-closeness[nearest], kind="stable")]
         sizes = np.cumsum(indptr[nearest + 1] - indptr[nearest])
         nearest = nearest[: max(1, int(np.searchsorted(sizes, lists * indptr[-1] / len(closeness), side="right")))]
-        local = np.sort(np.concatenate([np.asarray(units[indptr[i] : indptr[i + 1]]) for i in nearest]))
+        vectors = np.asarray(self.vectors)
+        local = np.concatenate([np.asarray(units[indptr[i] : indptr[i + 1]]) for i in nearest]).astype(np.int64)
+        found = np.concatenate([vectors[indptr[i] : indptr[i + 1]] @ q for i in nearest])
         if not self.all_live:
-            local = local[self.report_live[np.asarray(self.unit_report)[local]]]
-        return local.astype(np.int64)
+            live = self.report_live[np.asarray(self.unit_report)[local]]
+            local, found = local[live], found[live]
+        order = np.argsort(local)
+        return local[order], found[order]
 
     def col(self, kind: str, token: str) -> int | None:
         """The vocabulary column of ``token`` in this segment's ``kind`` postings."""
@@ -1370,12 +1398,11 @@ class SearchIndex:
     def reports_with_topic(self, topic: str) -> list[str]:
         """The live reports (index order) whose topics (the report's most
         specific recurring terms, ``yb:topic`` in the graph) include ``topic``
-        (a search key).  Segments written before topics were indexed hold none."""
+        (a search key)."""
         found: list[int] = []
         for seg, rank_map in zip(self._segments, self._rank_maps):
-            if seg.has_topics:
-                rows = seg.records.all(f"SELECT rank FROM report_topics WHERE topic = ? {seg.dead_sql}", (topic,))
-                found += [int(rank_map[r]) for (r,) in rows]
+            rows = seg.records.all(f"SELECT rank FROM report_topics WHERE topic = ? {seg.dead_sql}", (topic,))
+            found += [int(rank_map[r]) for (r,) in rows]
         return [self.report_ids[r] for r in sorted(found)]
 
     def report_title(self, rid: str) -> str:
@@ -1456,7 +1483,7 @@ class SearchIndex:
         q = np.asarray(qvec, dtype=np.float32)
         parts = []
         for seg in self._segments:
-            scores = np.asarray(seg.vectors) @ q
+            scores = seg.scores(q)
             parts.append(scores if seg.all_live else scores[seg.live_units])
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
@@ -1479,7 +1506,7 @@ class SearchIndex:
         count, first, second = 0, 0.0, 0.0
         for seg, offset in zip(self._segments, self._offsets):
             if seg.ivf is None:
-                found = np.asarray(seg.vectors) @ q
+                found = seg.scores(q)
                 if not seg.all_live:
                     found = found[seg.live_units]
                 glob = offset + np.arange(len(found), dtype=np.int64)
@@ -1488,8 +1515,7 @@ class SearchIndex:
             else:
                 total, gram, live = seg.moments()
                 count, first, second = count + live, first + float(total @ q64), second + float(q64 @ gram @ q64)
-                local = seg.probe(q, lists)
-                found = np.asarray(seg.vectors)[local] @ q
+                local, found = seg.probe(q, lists)
                 glob = self._global_uids(seg, offset, local)
             keep = _top(found, k)
             uids.append(glob[keep])
@@ -1515,7 +1541,7 @@ class SearchIndex:
             seg = self._segments[int(k)]
             rel = uids[sel] - self._offsets[int(k)]
             local = rel if seg.all_live else seg.live_units[rel]
-            out[sel] = np.asarray(seg.vectors)[local] @ q
+            out[sel] = np.asarray(seg.vectors)[seg.rows_of(local)] @ q
         return out
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:

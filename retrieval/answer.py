@@ -65,6 +65,7 @@ _BROAD_MARGIN = 1.0  # a hotline question's evidence comes from reports within t
 _BROAD_REPORTS = 3
 _LIST_RE = re.compile(r"哪些|哪几|几个|几类|几种|几大|几项|几方面|分为|分成")  # the question asks for a list
 _GRAPH_ROUTE = 0.3  # graph score of a claim of a routed report (doubled for the asked role)
+_COVERAGE_KEPT = 10  # the strongest reports a search keeps in its coverage (its signal is the best one's)
 _GRAPH_LINK = 1.0  # ... plus this times the idf share of the question's words its entities' labels hold
 
 
@@ -83,7 +84,7 @@ class Search:
 
     fused: np.ndarray  # shape (units,), higher is better; -inf: not pre-selected (partitioned index)
     signals: Signals
-    coverage: tuple[Coverage, ...]
+    coverage: tuple[Coverage, ...]  # the strongest reports' (at most ``_COVERAGE_KEPT``), strongest first
 
 
 @dataclass(frozen=True)
@@ -168,12 +169,45 @@ class Answerer:
             segments=_content_segments(norm, tokens, self._frame_words),
         )
 
-    def coverage(self, qa: QuestionAnalysis) -> list[Coverage]:
+    def coverage(self, qa: QuestionAnalysis, limit: int | None = None) -> list[Coverage]:
         """Lexical coverage per report, strongest first: the idf-weighted share
         (0..1) of the question's subject words found together in one top-level
-        section of the report.  One signal of the abstention model, not a gate."""
+        section of the report.  One signal of the abstention model, not a gate.
+
+        ``limit``: only the ``limit`` strongest reports (the first ``limit`` of
+        the whole list, same order and values), chosen with array operations:
+        at 10,000 reports a question's words meet in thousands of them.
+        """
         if not qa.terms:
             return []
+        strength, shares = self._section_strength(qa)
+        # Each report's best section (the first one on ties), found with array operations
+        # (at 10,000 reports a question's terms meet in thousands of sections).
+        secs = np.flatnonzero(strength > 0)
+        if not len(secs):
+            return []
+        ranks = self.index.sections.report_ranks[secs]
+        order = np.lexsort((secs, -strength[secs], ranks))
+        keep = order[np.r_[True, ranks[order][1:] != ranks[order][:-1]]]
+        best_secs, best_ranks = secs[keep], ranks[keep]
+        chosen = _strongest(strength[best_secs], best_ranks, self._id_order(), limit)
+        ids = self.index.report_ids
+        matched_by: dict[bytes, tuple[str, ...]] = {}
+        hits = (shares[:, best_secs[chosen]] >= 0.5).T
+        out = []
+        for i, c in enumerate(chosen.tolist()):
+            key = hits[i].tobytes()
+            if key not in matched_by:
+                matched_by[key] = tuple(t for k, t in enumerate(qa.terms) if hits[i, k])
+            rid = ids[int(best_ranks[c])]
+            out.append(Coverage(rid, self.index.report_title(rid), round(float(strength[best_secs[c]]), 3), matched_by[key]))
+        return out
+
+    def _section_strength(self, qa: QuestionAnalysis) -> tuple[np.ndarray, np.ndarray]:
+        """Per section (shape ``(sections,)``): the idf-weighted share (0..1) of the
+        question's terms it holds; and per term and section (``(terms, sections)``)
+        the share of that term found there (1: whole; a glued word's character
+        pairs count by their idf)."""
         total = sum(qa.weights)
         key = search_key(qa.question)
         heads = [
@@ -201,29 +235,18 @@ class Answerer:
             # names something broader than the question asks about.
             shares[i, shares[i - 1] == 0.0] *= 0.5
         weights = np.asarray(qa.weights, dtype=np.float32)
-        strength = (weights @ shares) / total
-        # Each report's best section (the first one on ties), found with array operations
-        # (at 10,000 reports a question's terms meet in thousands of sections).
-        secs = np.flatnonzero(strength > 0)
-        if not len(secs):
-            return []
-        ranks = self.index.sections.report_ranks[secs]
-        order = np.lexsort((secs, -strength[secs], ranks))
-        keep = order[np.r_[True, ranks[order][1:] != ranks[order][:-1]]]
-        best_secs, best_ranks = secs[keep], ranks[keep].tolist()
-        values = [round(float(v), 3) for v in strength[best_secs]]
-        ids = self.index.report_ids
-        final = sorted(range(len(best_secs)), key=lambda i: (-values[i], ids[best_ranks[i]]))
-        matched_by: dict[bytes, tuple[str, ...]] = {}
-        hits = (shares[:, best_secs] >= 0.5).T
-        out = []
-        for i in final:
-            key = hits[i].tobytes()
-            if key not in matched_by:
-                matched_by[key] = tuple(t for k, t in enumerate(qa.terms) if hits[i, k])
-            rid = ids[best_ranks[i]]
-            out.append(Coverage(rid, self.index.report_title(rid), values[i], matched_by[key]))
-        return out
+        return (weights @ shares) / total, shares
+
+    def _id_order(self) -> np.ndarray:
+        """Per report rank: the position of its id in the sorted report ids
+        (shape ``(reports,)``), remembered per loaded index."""
+        memo = self.__dict__.get("_id_order_memo")
+        if memo is None or memo[0] is not self.index:
+            ids = self.index.report_ids
+            pos = np.empty(len(ids), dtype=np.int64)
+            pos[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+            memo = self._id_order_memo = (self.index, pos)
+        return memo[1]
 
     # ----------------------------------------------------------- retrieval
     def search(self, qa: QuestionAnalysis, mode: str = "hybrid", qvec=None) -> Search:
@@ -243,7 +266,7 @@ class Answerer:
         words = self.index.keyword_scores(tokens)
         bigram = self.index.bigram_scores(grams)
         graph = self._graph_scores(qa, n)
-        cov = self.coverage(qa)
+        cov = self.coverage(qa, limit=_COVERAGE_KEPT)
         parts = []  # what is added to the dense z-score, in this order
         for weight, part in ((FUSION["bm25"], words), (FUSION["bigram"], bigram), (FUSION["graph"], graph)):
             top = float(part.max()) if n else 0.0
@@ -717,6 +740,26 @@ def _best_first(values: np.ndarray, k: int) -> np.ndarray:
     ties = np.flatnonzero(values == kth)[: k - len(above)]
     candidates = np.concatenate([above, ties])
     return candidates[np.argsort(-values[candidates], kind="stable")][:k]
+
+
+def _strongest(values: np.ndarray, ranks: np.ndarray, id_order: np.ndarray, limit: int | None) -> np.ndarray:
+    """Indices into ``values`` (one per report, shape ``(reports covered,)``) in the
+    order ``sorted(key=(-round(value, 3), report id))``, the first ``limit`` only
+    (all if None).  ``ranks`` are the reports' ranks, ``id_order`` each rank's
+    place among the sorted report ids.
+
+    Only the reports within 0.002 of the ``limit``-th best raw value can reach the
+    first ``limit`` once rounded to three decimals, so only they are rounded and sorted.
+    """
+    cand = np.arange(len(values))
+    if limit is not None and limit < len(values):
+        if limit <= 0:
+            return cand[:0]
+        kth = float(np.partition(values, len(values) - limit)[len(values) - limit])
+        cand = np.flatnonzero(values >= kth - 0.002)
+    rounded = np.asarray([round(float(v), 3) for v in values[cand].tolist()], dtype=np.float64)
+    order = cand[np.lexsort((id_order[ranks[cand]], -rounded))]
+    return order if limit is None else order[:limit]
 
 
 def _ratio(value: float, bound: float) -> float:

@@ -665,30 +665,56 @@ class Answerer:
         return self._texts[rid]
 
     def _related(self, qa: QuestionAnalysis, cov: list[Coverage]) -> list[RelatedReportHit]:
-        """Related reports whose title or teaser matches the question's subject."""
+        """Related reports whose title or teaser matches the question's subject: the
+        three best titles (score, then title), each as its best teaser gives it.
+
+        Only teasers holding one of the question's specific words can score (and
+        the covered reports' deep dives).  Their scores are estimated with array
+        operations over the teaser texts; only the teasers that can reach the
+        best three titles are read and scored exactly, in decreasing estimate.
+        """
         if not qa.terms:
             return []
         total = sum(qa.weights)
-        hits: dict[str, RelatedReportHit] = {}
-        covered = {c.report_id for c in cov}
-        # Only teasers that contain one of the question's specific words can score.
+        teasers = self.index.teasers
         specific = [t for t, w in zip(qa.terms, qa.weights) if w >= _SPECIFIC_IDF]
-        candidates = set().union(*(self.index.teasers.containing_set(t) for t in specific)) if specific else set()
-        # Only the reports holding a candidate teaser, or covered, can score (in index order).
-        rank = self.index.report_rank
-        relevant = sorted({rid for rid, _ in candidates} | (covered & rank.keys()), key=rank.__getitem__)
-        for rid in relevant:
+        rows = np.unique(np.concatenate([teasers.containing(t) for t in specific])) if specific else np.zeros(0, np.int64)
+        # The covered reports' teasers: read and scored exactly (a deep dive counts whatever it holds).
+        scored: dict[int, tuple[float, str, dict]] = {}  # teaser row → (score, report id, teaser)
+        own: list[int] = []
+        for rid in dict.fromkeys(c.report_id for c in cov if c.report_id in self.index.report_rank):
+            first = teasers.first_row(self.index.report_rank[rid])
             for n, rr in enumerate(self.index.related(rid)):
-                if (rid, n) not in candidates and not (rid in covered and rr["kind"] == "deep_dive"):
-                    continue
-                hay = rr["key"]
-                matched = [w for t, w in zip(qa.terms, qa.weights) if t in hay]
-                # A teaser must share a specific word (咖啡), not only a common one (扩大).
-                score = sum(matched) / total if matched and max(matched) >= _SPECIFIC_IDF else 0.0
-                if rid in covered and rr["kind"] == "deep_dive":
-                    score = max(score, 0.5)
-                if score >= 0.3 and (rr["title"] not in hits or hits[rr["title"]].score < score):
-                    hits[rr["title"]] = RelatedReportHit(rr["title"], rr["blurb"], rid, round(score, 3), rr["kind"])
+                own.append(first + n)
+                if rr["kind"] == "deep_dive" or _contains(rows, first + n):
+                    scored[first + n] = (_teaser_score(qa, total, rr, rr["kind"] == "deep_dive"), rid, rr)
+        others = rows[~np.isin(rows, own)]
+        estimate = np.zeros(len(others))
+        for t, w in zip(qa.terms, qa.weights):  # in term order, as the exact score sums them
+            estimate += w * np.isin(others, teasers.containing(t))
+        estimate /= total
+        queue = [(v, row) for row, (v, _, _) in scored.items()] + list(zip(estimate.tolist(), others.tolist()))
+        queue = [(v, row) for v, row in queue if v >= 0.3 - 1e-9]
+        queue.sort(key=lambda vr: -vr[0])
+        best: dict[str, float] = {}  # title → its best score so far (rounded)
+        read: list[tuple[int, float, str, dict]] = []
+        for v, row in queue:
+            # A teaser more than 0.02 below the third best title neither enters the best
+            # three nor changes which teaser gives one of them (see the loop below).
+            if len(best) >= 3 and v < sorted(best.values(), reverse=True)[2] - 0.02 - 1e-6:
+                break
+            if row not in scored:
+                rid, n = teasers.ids[row]
+                rr = self.index.related(rid)[n]
+                scored[row] = (_teaser_score(qa, total, rr, False), rid, rr)
+            score, rid, rr = scored[row]
+            if score >= 0.3:
+                best[rr["title"]] = max(best.get(rr["title"], 0.0), round(score, 3))
+                read.append((row, score, rid, rr))
+        hits: dict[str, RelatedReportHit] = {}
+        for _, score, rid, rr in sorted(read, key=lambda r: r[0]):  # index order
+            if rr["title"] not in hits or hits[rr["title"]].score < score:
+                hits[rr["title"]] = RelatedReportHit(rr["title"], rr["blurb"], rid, round(score, 3), rr["kind"])
         return sorted(hits.values(), key=lambda h: (-h.score, h.title))[:3]
 
     # -------------------------------------------------------------- briefs
@@ -760,6 +786,21 @@ def _strongest(values: np.ndarray, ranks: np.ndarray, id_order: np.ndarray, limi
     rounded = np.asarray([round(float(v), 3) for v in values[cand].tolist()], dtype=np.float64)
     order = cand[np.lexsort((id_order[ranks[cand]], -rounded))]
     return order if limit is None else order[:limit]
+
+
+def _teaser_score(qa: QuestionAnalysis, total: float, teaser: dict, deep_dive_of_covered: bool) -> float:
+    """A related-report teaser's score (0..1): the idf share of the question's words
+    its text holds, if one of them is specific (咖啡, not only 扩大); at least 0.5
+    for a deep dive of a covered report."""
+    hay = teaser["key"]
+    matched = [w for t, w in zip(qa.terms, qa.weights) if t in hay]
+    score = sum(matched) / total if matched and max(matched) >= _SPECIFIC_IDF else 0.0
+    return max(score, 0.5) if deep_dive_of_covered else score
+
+
+def _contains(sorted_values: np.ndarray, value: int) -> bool:
+    i = int(np.searchsorted(sorted_values, value))
+    return i < len(sorted_values) and int(sorted_values[i]) == value
 
 
 def _ratio(value: float, bound: float) -> float:

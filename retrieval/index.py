@@ -1026,6 +1026,11 @@ class _SectionText:
         self._cache[term] = result
         return result
 
+    def first_row(self, rank: int) -> int:
+        """The first teaser row of the report of index rank ``rank`` (its teasers'
+        rows follow in their order); teasers only."""
+        return int(np.searchsorted(self.ids._rows[:, 0], rank))
+
     def containing_set(self, term: str) -> set:
         """The ids (``self.ids``) of the texts containing ``term``."""
         rows = self.ids._rows[self.containing(term)]

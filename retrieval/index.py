@@ -774,6 +774,28 @@ class _Segment:
         self.teaser_rows = np.load(folder / "teasers.report.npy")
         self.postings = {kind: _Postings(folder / kind) for kind in ("bm25", "bm25c")}
         self._cols: dict[tuple[str, str], int | None] = {}
+        self._key_memo: dict[str, list[tuple[str, int]]] = {}
+
+    def key_entities(self, keys: list[str]) -> dict[str, list[tuple[str, int]]]:
+        """Per match key: the (entity id, first use) pairs of the live reports naming an
+        entity by it, first use packed as ``rank << 32 | position << 16 | key position``
+        (the smallest over the key's rows; segment ranks).  Looked up in batches and
+        remembered per key: the segment never changes."""
+        memo = self._key_memo
+        missing = list(dict.fromkeys(k for k in keys if k not in memo))
+        if len(memo) + len(missing) > 200000:
+            memo.clear()
+            missing = list(dict.fromkeys(keys))
+        for i in range(0, len(missing), 500):
+            chunk = missing[i : i + 500]
+            found: dict[str, list[tuple[str, int]]] = {k: [] for k in chunk}
+            for key, eid, first in self.records.all(
+                f"SELECT key, eid, MIN((rank << 32) | (pos << 16) | kpos) FROM entity_keys "
+                f"WHERE key IN ({','.join('?' * len(chunk))}) {self.dead_sql} GROUP BY key, eid", chunk
+            ):
+                found[key].append((eid, first))
+            memo.update(found)
+        return {k: memo[k] for k in keys}
 
     def section_keys(self, rank: int) -> list[str]:
         """The match keys of the sections of the report of segment rank ``rank``."""
@@ -1181,10 +1203,12 @@ class _Entities:
         the order of a build's entity table."""
         best = (1 << 62, 0)
         for seg, rank_map in zip(self._index._segments, self._index._rank_maps):
-            (first,) = seg.records.one(
-                f"SELECT MIN((rank << 16) | pos) FROM entity_reports WHERE eid = ? {seg.dead_sql}", (eid,))
-            if first is not None:
-                best = min(best, (int(rank_map[first >> 16]), first & 0xFFFF))
+            # rows go in report by report, in rank and position order: the first row by
+            # rowid (the (eid, rowid) index's first entry) is the smallest (rank, position)
+            row = seg.records.one(
+                f"SELECT rank, pos FROM entity_reports WHERE eid = ? {seg.dead_sql} ORDER BY n LIMIT 1", (eid,))
+            if row is not None:
+                best = min(best, (int(rank_map[row[0]]), row[1]))
         return best
 
     def __getitem__(self, eid):
@@ -1374,14 +1398,9 @@ class SearchIndex:
             return []
         first_key: dict[tuple[str, str], tuple] = {}
         for seg, rank_map in zip(self._segments, self._rank_maps):
-            dead = seg.dead_sql
-            for i in range(0, len(grams), 500):
-                chunk = grams[i : i + 500]
-                # the first (rank, position, key position) of each pair among the live reports, found by SQLite
-                for key, eid, first in seg.records.all(
-                    f"SELECT key, eid, MIN((rank << 32) | (pos << 16) | kpos) FROM entity_keys "
-                    f"WHERE key IN ({','.join('?' * len(chunk))}) {dead} GROUP BY key, eid", chunk
-                ):
+            # the first (rank, position, key position) of each pair among the live reports
+            for key, pairs in seg.key_entities(grams).items():
+                for eid, first in pairs:
                     at = (int(rank_map[first >> 32]), (first >> 16) & 0xFFFF, first & 0xFFFF)
                     seen = first_key.get((key, eid))
                     if seen is None or at < seen:
@@ -1394,10 +1413,13 @@ class SearchIndex:
         ``prefix`` and is longer than it (银发 → 银发经济); an index range scan."""
         found: set[tuple[str, str]] = set()
         for seg in self._segments:
-            found.update(seg.records.all(
-                f"SELECT DISTINCT key, eid FROM entity_keys WHERE key > ? AND key < ? {seg.dead_sql} ORDER BY key, eid LIMIT ?",
+            # the first ``limit`` pairs lie within the first ``limit`` keys: walk the key
+            # index for those, then take their entities (remembered per key)
+            keys = [k for (k,) in seg.records.all(
+                f"SELECT DISTINCT key FROM entity_keys WHERE key > ? AND key < ? {seg.dead_sql} ORDER BY key LIMIT ?",
                 (prefix, prefix + "\U0010ffff", limit),
-            ))
+            )]
+            found.update((k, eid) for k, pairs in seg.key_entities(keys).items() for eid, _ in pairs)
         return sorted(found)[:limit]
 
     def reports_with_topic(self, topic: str) -> list[str]:

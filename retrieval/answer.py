@@ -404,13 +404,15 @@ class Answerer:
         if not n:
             return scores
 
+        unit_counts = self.index.units_per_report()
+
         def specific(eid: str) -> bool:
             # A "stop entity" (named in more than √N of the units of the reports that
             # name it, like 债务人 in a debt-collection report) ranks nothing: every
             # unit of the topic mentions it.  Counted within its own reports, so adding
             # reports on other topics does not change it.
             units = self.index.units_by_entity.get(eid, ())
-            pool = sum(self.index.report_units.get(r, 0) for r in self.index.entities.get(eid, {}).get("reports", ()))
+            pool = int(unit_counts[self.index.entities.report_ranks(eid)].sum())
             return 0 < len(units) <= max(1, pool) ** 0.5
 
         def add(eid: str, weight: float) -> None:
@@ -418,22 +420,22 @@ class Answerer:
             if len(units):
                 np.add.at(scores, units, weight / len(units) ** 0.5)
 
-        route: dict[str, float] = {}
+        # per report rank: its routing weight, summed in the order the entities route to it
+        route = np.zeros(len(self.index.report_ids))
+        routed_to = np.zeros(len(self.index.report_ids), bool)
         for eid in qa.entity_ids:
-            reports = self.index.entities.get(eid, {}).get("reports", ())
-            for rid in reports:
-                route[rid] = route.get(rid, 0.0) + 1.0 / len(reports) ** 0.5
+            _route(route, routed_to, self.index.entities.report_ranks(eid), 1.0)
             if specific(eid):
                 add(eid, 1.0)
                 for nb in self.index.neighbours.get(eid, ()):
                     if specific(nb):
                         add(nb, 0.25)
-        self._route_by_prefix(qa, route)
-        self._route_by_topic(qa, route)
-        if not route:
+        self._route_by_prefix(qa, route, routed_to)
+        self._route_by_topic(qa, route, routed_to)
+        if not routed_to.any():
             return scores
-        codes = np.asarray([self.index.report_rank[r] for r in route if r in self.index.report_rank], dtype=np.int64)
-        weights = np.asarray([w for r, w in route.items() if r in self.index.report_rank], dtype=np.float32)
+        codes = np.flatnonzero(routed_to)
+        weights = route[codes].astype(np.float32)
         per_report = np.zeros(len(self.index.report_ids), np.float32)
         per_report[codes] = weights / weights.max()
         routed = per_report[self.index.unit_report]
@@ -443,30 +445,29 @@ class Answerer:
         self._link_terms(qa, per_report, scores)
         return scores
 
-    def _route_by_prefix(self, qa: QuestionAnalysis, route: dict[str, float]) -> None:
+    def _route_by_prefix(self, qa: QuestionAnalysis, route: np.ndarray, routed_to: np.ndarray) -> None:
         """A specific question word no linked entity holds links, at half weight, to
         the entities whose label starts with it (银发 → 银发经济), and routes to
-        their reports; adds to ``route`` in place."""
+        their reports; adds to ``route`` (per report rank) and marks ``routed_to`` in place."""
         linked = [search_key(self.index.entities.label(e)) for e in qa.entity_ids]
         for term, weight in zip(qa.terms, qa.weights):
             if len(term) < 2 or weight < _SPECIFIC_IDF or any(term in k for k in linked):
                 continue
             for _, eid in self.index.entities_starting(term):
-                reports = self.index.entities.get(eid, {}).get("reports", ())
-                for rid in reports:
-                    route[rid] = route.get(rid, 0.0) + 0.5 / len(reports) ** 0.5
+                _route(route, routed_to, self.index.entities.report_ranks(eid), 0.5)
 
-    def _route_by_topic(self, qa: QuestionAnalysis, route: dict[str, float]) -> None:
+    def _route_by_topic(self, qa: QuestionAnalysis, route: np.ndarray, routed_to: np.ndarray) -> None:
         """A specific question word that is one of a report's topics (``yb:topic``:
         its most specific recurring terms, 主题公园 of a report whose industry
         node reads 乐园) routes to that report at half weight, shared like an
-        entity's (1/sqrt(reports)); adds to ``route`` in place."""
+        entity's (1/sqrt(reports)); adds to ``route`` (per report rank) and marks
+        ``routed_to`` in place."""
+        rank = self.index.report_rank
         for term, weight in zip(qa.terms, qa.weights):
             if len(term) < 2 or weight < _SPECIFIC_IDF:
                 continue
             reports = self.index.reports_with_topic(term)
-            for rid in reports:
-                route[rid] = route.get(rid, 0.0) + 0.5 / len(reports) ** 0.5
+            _route(route, routed_to, np.asarray([rank[r] for r in reports], dtype=np.int64), 0.5)
 
     def _link_terms(self, qa: QuestionAnalysis, per_report: np.ndarray, scores: np.ndarray, limit: int = 600) -> None:
         """Within the best-routed reports, link the question's content words to the
@@ -479,24 +480,30 @@ class Answerer:
             return
         total = sum(w for _, w in terms)
         best = np.flatnonzero(per_report >= 0.5 * per_report.max())
-        uids = np.flatnonzero(np.isin(self.index.unit_report, best))[:limit]
+        uids = _first_units_of(self.index.unit_report, best, limit)
         labels: dict[str, str] = {}
+        gain_of: dict[tuple[str, ...], float] = {}  # per set of named entities
         gains: dict[int, float] = {}
         about: dict[tuple[str, tuple[str, ...]], float] = {}  # a heading's linked share, for its section's claims
         units = [self.index.units[int(uid)] for uid in uids]
         for unit in units:
-            keys = []
-            for eid in unit.entity_ids:
-                if eid not in labels:
-                    labels[eid] = search_key(self.index.entities.label(eid))
-                keys.append(labels[eid])
-            gain = sum(w for t, w in terms if any(k and (t in k or (len(k) >= 2 and k in t)) for k in keys)) / total
-            gains[unit.uid] = gain
+            if unit.entity_ids not in gain_of:
+                keys = []
+                for eid in unit.entity_ids:
+                    if eid not in labels:
+                        labels[eid] = search_key(self.index.entities.label(eid))
+                    keys.append(labels[eid])
+                gain_of[unit.entity_ids] = sum(
+                    w for t, w in terms if any(k and (t in k or (len(k) >= 2 and k in t)) for k in keys)) / total
+            gain = gains[unit.uid] = gain_of[unit.entity_ids]
             if unit.kind == "heading" and gain:
                 about[(unit.report_id, tuple(unit.section))] = gain
+        about_by_report: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        for (rid, path), g in about.items():
+            about_by_report.setdefault(rid, []).append((path, g))
         for unit in units:
-            inherited = max((g for (rid, path), g in about.items()
-                             if rid == unit.report_id and tuple(unit.section[: len(path)]) == path), default=0.0)
+            inherited = max((g for path, g in about_by_report.get(unit.report_id, ())
+                             if tuple(unit.section[: len(path)]) == path), default=0.0)
             gain = gains[unit.uid] + 0.5 * inherited
             if gain:
                 scores[unit.uid] += _GRAPH_LINK * gain
@@ -786,6 +793,29 @@ def _strongest(values: np.ndarray, ranks: np.ndarray, id_order: np.ndarray, limi
     rounded = np.asarray([round(float(v), 3) for v in values[cand].tolist()], dtype=np.float64)
     order = cand[np.lexsort((id_order[ranks[cand]], -rounded))]
     return order if limit is None else order[:limit]
+
+
+def _route(route: np.ndarray, routed_to: np.ndarray, ranks: np.ndarray, weight: float) -> None:
+    """Route to the reports ``ranks`` (an entity's, repeats kept) ``weight``/sqrt(their
+    number) each, in place; nothing when there are none."""
+    if len(ranks):
+        np.add.at(route, ranks, weight / len(ranks) ** 0.5)
+        routed_to[ranks] = True
+
+
+def _first_units_of(unit_report: np.ndarray, ranks: np.ndarray, limit: int) -> np.ndarray:
+    """``np.flatnonzero(np.isin(unit_report, ranks))[:limit]`` without a pass over every
+    unit: units are numbered report by report (``unit_report`` never decreases), so
+    each report's units are one range, found by bisection."""
+    starts = np.searchsorted(unit_report, ranks, side="left")
+    ends = np.searchsorted(unit_report, ranks, side="right")
+    taken, parts = 0, []
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        if taken >= limit:
+            break
+        parts.append(np.arange(a, min(b, a + limit - taken)))
+        taken += len(parts[-1])
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
 def _teaser_score(qa: QuestionAnalysis, total: float, teaser: dict, deep_dive_of_covered: bool) -> float:

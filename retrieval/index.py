@@ -1179,6 +1179,17 @@ class _Entities:
         value = self._memo[eid]
         return default if value is None else value
 
+    def report_ranks(self, eid: str) -> np.ndarray:
+        """Index ranks of the live reports naming the entity, in the order of its
+        record's ``reports`` (shape ``(reports,)``, int64; empty if unknown; remembered)."""
+        memo = self.__dict__.setdefault("_ranks_memo", {})
+        if eid not in memo:
+            rank = self._index.report_rank
+            if len(memo) > 50000:
+                memo.clear()
+            memo[eid] = np.asarray([rank[r] for r in self.get(eid, {}).get("reports", ())], dtype=np.int64)
+        return memo[eid]
+
     def label(self, eid: str) -> str:
         """The entity's label (that of its first live mention, as :meth:`get` gives it)
         without reading the rest of its record: one indexed row per segment."""
@@ -1445,6 +1456,14 @@ class SearchIndex:
             (raw,) = seg.records.one("SELECT json_extract(body, '$.related') FROM reports WHERE id = ?", (rid,))
             memo[rid] = json.loads(raw)
         return memo[rid]
+
+    def units_per_report(self) -> np.ndarray:
+        """Per report rank: its number of units (shape ``(reports,)``; read-only, remembered)."""
+        if "_units_per_report" not in self.__dict__:
+            counts = np.bincount(self.unit_report, minlength=len(self.report_ids)).astype(np.int64)
+            counts.flags.writeable = False
+            self._units_per_report = counts
+        return self._units_per_report
 
     def roles_in(self, wanted: set[str]) -> np.ndarray:
         """Per unit: whether its role is one of ``wanted`` (shape ``(units,)``; remembered

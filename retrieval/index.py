@@ -721,20 +721,73 @@ class _Keys:
         self.starts = np.load(base.with_suffix(".starts.npy"))
 
     def containing(self, term: str) -> np.ndarray:
-        """Indices of the keys containing ``term`` (ascending)."""
+        """Indices of the keys containing ``term`` (ascending).
+
+        One C-level search per key found (resumed at the next key), with the C
+        library's ``memmem`` where there is one: on UTF-8 Chinese text it skips
+        about three times faster than ``bytes.find``.
+        """
         import bisect
 
         if not hasattr(self, "_starts"):
             self._starts = self.starts.tolist() + [len(self.text) + 1]  # Python ints: bisect without numpy per hit
         found: list[int] = []
-        text, starts, right = self.text, self._starts, bisect.bisect_right
+        starts, right = self._starts, bisect.bisect_right
         needle = term.encode("utf-8")
-        pos = text.find(needle) if needle else -1
+        find = self._finder()
+        pos = find(needle, 0) if needle else -1
         while pos != -1:
             i = right(starts, pos) - 1
             found.append(i)
-            pos = text.find(needle, starts[i + 1])
+            pos = find(needle, starts[i + 1])
         return np.asarray(found, dtype=np.int64)  # ascending and distinct: each key is left once found
+
+    def _finder(self):
+        """``find(needle, start)``: the first position of ``needle`` in the text at or
+        after ``start``, or -1 (``bytes.find``'s result)."""
+        if "_find" not in self.__dict__:
+            memmem, text = _memmem(), self.text
+            if memmem is None or not len(text):
+                self._find = text.find
+            else:
+                import ctypes
+
+                buf = np.frombuffer(text, dtype=np.uint8)  # holds the mapping while the finder lives
+                base, size = buf.ctypes.data, len(buf)
+
+                def find(needle: bytes, start: int) -> int:
+                    # the next few KiB with bytes.find (a term found in most keys is found
+                    # there, and a ctypes call costs more), then the rest with memmem
+                    hit = text.find(needle, start, start + _NEAR)
+                    start = max(start, start + _NEAR - len(needle) + 1)
+                    if hit != -1 or start > size - len(needle):
+                        return hit
+                    hit = memmem(ctypes.c_void_p(base + start), size - start, needle, len(needle))
+                    return hit - base if hit else -1
+
+                find.buffer = buf
+                self._find = find
+        return self._find
+
+
+def _memmem():
+    """The C library's ``memmem`` (ctypes), or None where it is not found (Windows)."""
+    global _MEMMEM
+    if _MEMMEM is False:
+        try:
+            import ctypes
+
+            fn = ctypes.CDLL(None).memmem
+            fn.restype = ctypes.c_void_p
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+            _MEMMEM = fn
+        except (OSError, AttributeError, TypeError):
+            _MEMMEM = None
+    return _MEMMEM
+
+
+_MEMMEM = False  # not looked up yet
+_NEAR = 4096  # bytes searched with bytes.find before memmem takes over
 
 
 class _Segment:

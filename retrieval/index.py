@@ -742,6 +742,14 @@ class _Keys:
             pos = find(needle, starts[i + 1])
         return np.asarray(found, dtype=np.int64)  # ascending and distinct: each key is left once found
 
+    def holding(self, term: str, idx: np.ndarray) -> np.ndarray:
+        """The keys among ``idx`` (ascending) that contain ``term``: one search within each."""
+        if not hasattr(self, "_starts"):
+            self._starts = self.starts.tolist() + [len(self.text) + 1]
+        text, starts, needle = self.text, self._starts, term.encode("utf-8")
+        return np.asarray([i for i in idx.tolist() if text.find(needle, starts[i], starts[i + 1] - 1) != -1],
+                          dtype=np.int64)
+
     def _finder(self):
         """``find(needle, start)``: the first position of ``needle`` in the text at or
         after ``start``, or -1 (``bytes.find``'s result)."""
@@ -788,6 +796,7 @@ def _memmem():
 
 _MEMMEM = False  # not looked up yet
 _NEAR = 4096  # bytes searched with bytes.find before memmem takes over
+_VERIFY_AT_MOST = 8000  # a term is looked for key by key in at most this many keys (else in the whole text)
 
 
 class _Segment:
@@ -1093,13 +1102,33 @@ class _SectionText:
         hit = self._cache.get(term)
         if hit is not None:
             return hit
-        found = [mapping[keys.containing(term)] for keys, mapping in self._parts]
-        result = np.concatenate(found) if found else np.zeros(0, np.int64)
-        result = result[result >= 0]
+        # A section holding the term holds each part of it: a glued word (医药企业) is
+        # looked for only in the sections of its rarest part already looked up (医药).
+        parts = [self._cache.get(term[i:j]) for i in range(len(term)) for j in range(i + 2, len(term) + 1)
+                 if j - i < len(term)]
+        within = min((p for p in parts if p is not None), key=len, default=None)
+        if within is not None and len(within) <= _VERIFY_AT_MOST:
+            result = self._verify(term, within)
+        else:
+            found = [mapping[keys.containing(term)] for keys, mapping in self._parts]
+            result = np.concatenate(found) if found else np.zeros(0, np.int64)
+            result = result[result >= 0]
         if len(self._cache) > 20000:
             self._cache.clear()
         self._cache[term] = result
         return result
+
+    def _verify(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """The rows among ``rows`` (ascending) whose text contains ``term``."""
+        out, start = [], 0
+        for keys, mapping in self._parts:
+            live = np.flatnonzero(mapping >= 0)
+            lo, hi = np.searchsorted(rows, [start, start + len(live)])
+            if hi > lo:
+                local = live[rows[lo:hi] - start]
+                out.append(mapping[keys.holding(term, local)])
+            start += len(live)
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
 
     def first_row(self, rank: int) -> int:
         """The first teaser row of the report of index rank ``rank`` (its teasers'

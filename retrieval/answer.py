@@ -438,10 +438,13 @@ class Answerer:
         weights = route[codes].astype(np.float32)
         per_report = np.zeros(len(self.index.report_ids), np.float32)
         per_report[codes] = weights / weights.max()
-        routed = per_report[self.index.unit_report]
+        # _GRAPH_ROUTE * routed * (1 + role), per unit: doubling is exact, so the asked
+        # role's units are doubled in place instead of multiplied by a 0/1 array plus one
+        routed = (_GRAPH_ROUTE * per_report)[self.index.unit_report]
         wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
-        role = self.index.roles_in(wanted).astype(np.float32) if wanted else np.zeros(n, np.float32)
-        scores += _GRAPH_ROUTE * routed * (1.0 + role)
+        if wanted:
+            routed[self.index.roles_in(wanted)] *= 2.0
+        scores += routed
         self._link_terms(qa, per_report, scores)
         return scores
 
@@ -705,6 +708,7 @@ class Answerer:
         queue.sort(key=lambda vr: -vr[0])
         best: dict[str, float] = {}  # title → its best score so far (rounded)
         read: list[tuple[int, float, str, dict]] = []
+        by_text: dict[str, float] = {}  # a teaser's score by its text (reports often share teasers)
         for v, row in queue:
             # A teaser more than 0.02 below the third best title neither enters the best
             # three nor changes which teaser gives one of them (see the loop below).
@@ -713,7 +717,9 @@ class Answerer:
             if row not in scored:
                 rid, n = teasers.ids[row]
                 rr = self.index.related(rid)[n]
-                scored[row] = (_teaser_score(qa, total, rr, False), rid, rr)
+                if rr["key"] not in by_text:
+                    by_text[rr["key"]] = _teaser_score(qa, total, rr, False)
+                scored[row] = (by_text[rr["key"]], rid, rr)
             score, rid, rr = scored[row]
             if score >= 0.3:
                 best[rr["title"]] = max(best.get(rr["title"], 0.0), round(score, 3))

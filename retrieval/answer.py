@@ -386,7 +386,8 @@ class Answerer:
             return self.index.bm25.postings(term)
         units = self.index.cbm25.postings(grams[0])
         for g in grams[1:]:
-            units = np.intersect1d(units, self.index.cbm25.postings(g), assume_unique=False)
+            # postings are ascending and distinct: their intersection, kept in order
+            units = units[np.isin(units, self.index.cbm25.postings(g), assume_unique=True)]
         return units
 
     def _graph_scores(self, qa: QuestionAnalysis, n: int) -> np.ndarray:
@@ -813,15 +814,17 @@ def _first_units_of(unit_report: np.ndarray, ranks: np.ndarray, limit: int) -> n
     """``np.flatnonzero(np.isin(unit_report, ranks))[:limit]`` without a pass over every
     unit: units are numbered report by report (``unit_report`` never decreases), so
     each report's units are one range, found by bisection."""
-    starts = np.searchsorted(unit_report, ranks, side="left")
-    ends = np.searchsorted(unit_report, ranks, side="right")
-    taken, parts = 0, []
-    for a, b in zip(starts.tolist(), ends.tolist()):
+    parts, taken = [], 0
+    for i in range(0, len(ranks), max(1, limit)):  # a report holds one unit or more: few chunks
+        chunk = ranks[i : i + max(1, limit)]
+        starts = np.searchsorted(unit_report, chunk, side="left")
+        lengths = np.searchsorted(unit_report, chunk, side="right") - starts
+        offsets = np.cumsum(lengths) - lengths
+        parts.append(np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths))
+        taken += len(parts[-1])
         if taken >= limit:
             break
-        parts.append(np.arange(a, min(b, a + limit - taken)))
-        taken += len(parts[-1])
-    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return np.concatenate(parts)[:limit] if parts else np.zeros(0, np.int64)
 
 
 def _teaser_score(qa: QuestionAnalysis, total: float, teaser: dict, deep_dive_of_covered: bool) -> float:

@@ -121,6 +121,18 @@ def test_strongest_orders_by_rounded_value_then_id():
             assert got == (expected if limit is None else expected[:limit]), (trial, limit)
 
 
+def test_first_units_of_reports_are_those_of_a_full_pass():
+    from yanbao.retrieval.answer import _first_units_of
+
+    rng = np.random.default_rng(3)
+    unit_report = np.repeat(np.arange(40), rng.integers(1, 9, 40)).astype(np.int32)  # units report by report
+    for _ in range(100):
+        ranks = np.sort(rng.choice(40, size=int(rng.integers(0, 12)), replace=False))
+        for limit in (0, 1, 5, 600):
+            expected = np.flatnonzero(np.isin(unit_report, ranks))[:limit]
+            assert _first_units_of(unit_report, ranks, limit).tolist() == expected.tolist()
+
+
 def test_question_without_subject_abstains(lib):
     a = lib.ask("有哪些？", log=False)
     assert a.abstained and not a.evidence and a.reason

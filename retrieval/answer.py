@@ -541,7 +541,7 @@ class Answerer:
         )
         uncovered = self._uncovered(qa, cited)
         ent_ids = list(dict.fromkeys([e for e in qa.entity_ids] + [e for u, _ in picked for e in u.entity_ids]))
-        entities = tuple(self.index.entities[e]["label"] for e in ent_ids if e in self.index.entities)[:12]
+        entities = tuple(self.index.entities.labels(ent_ids))[:12]
         related = self._related(qa, list(cov))
         weak = p < self.model.weak_below
         return Answer(
@@ -667,7 +667,7 @@ class Answerer:
             text=u.text, report_id=u.report_id, report_title=self.index.report_title(u.report_id),
             section=u.section, start=u.start, end=u.end, role=u.role, score=round(float(score), 5),
             claim_id=u.claim_id,
-            entities=tuple(self.index.entities[e]["label"] for e in u.entity_ids if e in self.index.entities),
+            entities=tuple(self.index.entities.labels(u.entity_ids)),
         )
 
     def _report_text(self, rid: str) -> str:

@@ -1263,21 +1263,46 @@ class _Entities:
 
     def report_ranks(self, eid: str) -> np.ndarray:
         """Index ranks of the live reports naming the entity, in the order of its
-        record's ``reports`` (shape ``(reports,)``, int64; empty if unknown; remembered)."""
+        record's ``reports`` (shape ``(reports,)``, int64; empty if unknown; remembered).
+        Read from the rank column alone when the record is not at hand."""
         memo = self.__dict__.setdefault("_ranks_memo", {})
         if eid not in memo:
-            rank = self._index.report_rank
             if len(memo) > 50000:
                 memo.clear()
-            memo[eid] = np.asarray([rank[r] for r in self.get(eid, {}).get("reports", ())], dtype=np.int64)
+            if eid in self._memo:
+                rank = self._index.report_rank
+                memo[eid] = np.asarray([rank[r] for r in (self._memo[eid] or {}).get("reports", ())], dtype=np.int64)
+            else:
+                # rows go in report by report (rank, then position: the rowid order), and
+                # the segments in index order: their live ranks in rowid order are the record's
+                parts = []
+                for seg, rank_map in zip(self._index._segments, self._index._rank_maps):
+                    local = [r for (r,) in seg.records.all("SELECT rank FROM entity_reports WHERE eid = ? ORDER BY n", (eid,))]
+                    ranks = rank_map[np.asarray(local, dtype=np.int64)]
+                    parts.append(ranks[ranks >= 0])
+                memo[eid] = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
         return memo[eid]
 
     def label(self, eid: str) -> str:
         """The entity's label (that of its first live mention, as :meth:`get` gives it)
-        without reading the rest of its record: one indexed row per segment."""
+        without reading the rest of its record: one indexed row per segment ("" if
+        no live report names it)."""
+        found = self._label(eid)
+        return "" if found is None else found
+
+    def labels(self, eids) -> list[str]:
+        """The labels of those of ``eids`` a live report names, in order (as
+        ``[self[e]["label"] for e in eids if e in self]``, without reading the records)."""
+        return [lab for lab in map(self._label, eids) if lab is not None]
+
+    def _label(self, eid: str) -> str | None:
+        """The entity's label, or None when no live report names it (remembered)."""
         if eid in self._memo:
             value = self._memo[eid]
-            return value["label"] if value else ""
+            return value["label"] if value else None
+        memo = self.__dict__.setdefault("_label_memo", {})
+        if eid in memo:
+            return memo[eid]
         best: tuple[int, int, str] | None = None
         for seg, rank_map in zip(self._index._segments, self._index._rank_maps):
             row = seg.records.one(
@@ -1289,7 +1314,10 @@ class _Entities:
                 at = (int(rank_map[row[0]]), row[1], row[2])
                 if at[0] >= 0 and (best is None or at[:2] < best[:2]):
                     best = at
-        return best[2] if best else ""
+        if len(memo) > 50000:
+            memo.clear()
+        memo[eid] = best[2] if best else None
+        return memo[eid]
 
     def first_use(self, eid: str) -> tuple[int, int]:
         """(report rank, position) where the entity is first named: its place in

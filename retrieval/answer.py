@@ -444,7 +444,7 @@ class Answerer:
         routed = (_GRAPH_ROUTE * per_report)[self.index.unit_report]
         wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
         if wanted:
-            routed[self.index.roles_in(wanted)] *= 2.0
+            np.multiply(routed, np.float32(2.0), out=routed, where=self.index.roles_in(wanted))
         scores += routed
         self._link_terms(qa, per_report, scores)
         return scores
@@ -704,9 +704,11 @@ class Answerer:
         for t, w in zip(qa.terms, qa.weights):  # in term order, as the exact score sums them
             estimate += w * np.isin(others, teasers.containing(t))
         estimate /= total
-        queue = [(v, row) for row, (v, _, _) in scored.items()] + list(zip(estimate.tolist(), others.tolist()))
-        queue = [(v, row) for v, row in queue if v >= 0.3 - 1e-9]
-        queue.sort(key=lambda vr: -vr[0])
+        values = np.concatenate([[v for v, _, _ in scored.values()], estimate])
+        rows_all = np.concatenate([np.fromiter(scored, dtype=np.int64, count=len(scored)), others])
+        keep = np.flatnonzero(values >= 0.3 - 1e-9)
+        order = keep[np.argsort(-values[keep], kind="stable")]  # best first; ties: covered reports', then index order
+        queue = zip(values[order].tolist(), rows_all[order].tolist())
         best: dict[str, float] = {}  # title → its best score so far (rounded)
         read: list[tuple[int, float, str, dict]] = []
         by_text: dict[str, float] = {}  # a teaser's score by its text (reports often share teasers)

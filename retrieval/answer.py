@@ -65,6 +65,7 @@ _BROAD_MARGIN = 1.0  # a hotline question's evidence comes from reports within t
 _BROAD_REPORTS = 3
 _LIST_RE = re.compile(r"哪些|哪几|几个|几类|几种|几大|几项|几方面|分为|分成")  # the question asks for a list
 _GRAPH_ROUTE = 0.3  # graph score of a claim of a routed report (doubled for the asked role)
+_COVERAGE_KEPT = 10  # the strongest reports a search keeps in its coverage (its signal is the best one's)
 _GRAPH_LINK = 1.0  # ... plus this times the idf share of the question's words its entities' labels hold
 
 
@@ -83,7 +84,7 @@ class Search:
 
     fused: np.ndarray  # shape (units,), higher is better; -inf: not pre-selected (partitioned index)
     signals: Signals
-    coverage: tuple[Coverage, ...]
+    coverage: tuple[Coverage, ...]  # the strongest reports' (at most ``_COVERAGE_KEPT``), strongest first
 
 
 @dataclass(frozen=True)
@@ -168,12 +169,45 @@ class Answerer:
             segments=_content_segments(norm, tokens, self._frame_words),
         )
 
-    def coverage(self, qa: QuestionAnalysis) -> list[Coverage]:
+    def coverage(self, qa: QuestionAnalysis, limit: int | None = None) -> list[Coverage]:
         """Lexical coverage per report, strongest first: the idf-weighted share
         (0..1) of the question's subject words found together in one top-level
-        section of the report.  One signal of the abstention model, not a gate."""
+        section of the report.  One signal of the abstention model, not a gate.
+
+        ``limit``: only the ``limit`` strongest reports (the first ``limit`` of
+        the whole list, same order and values), chosen with array operations:
+        at 10,000 reports a question's words meet in thousands of them.
+        """
         if not qa.terms:
             return []
+        strength, shares = self._section_strength(qa)
+        # Each report's best section (the first one on ties), found with array operations
+        # (at 10,000 reports a question's terms meet in thousands of sections).
+        secs = np.flatnonzero(strength > 0)
+        if not len(secs):
+            return []
+        ranks = self.index.sections.report_ranks[secs]
+        order = np.lexsort((secs, -strength[secs], ranks))
+        keep = order[np.r_[True, ranks[order][1:] != ranks[order][:-1]]]
+        best_secs, best_ranks = secs[keep], ranks[keep]
+        chosen = _strongest(strength[best_secs], best_ranks, self._id_order(), limit)
+        ids = self.index.report_ids
+        matched_by: dict[bytes, tuple[str, ...]] = {}
+        hits = (shares[:, best_secs[chosen]] >= 0.5).T
+        out = []
+        for i, c in enumerate(chosen.tolist()):
+            key = hits[i].tobytes()
+            if key not in matched_by:
+                matched_by[key] = tuple(t for k, t in enumerate(qa.terms) if hits[i, k])
+            rid = ids[int(best_ranks[c])]
+            out.append(Coverage(rid, self.index.report_title(rid), round(float(strength[best_secs[c]]), 3), matched_by[key]))
+        return out
+
+    def _section_strength(self, qa: QuestionAnalysis) -> tuple[np.ndarray, np.ndarray]:
+        """Per section (shape ``(sections,)``): the idf-weighted share (0..1) of the
+        question's terms it holds; and per term and section (``(terms, sections)``)
+        the share of that term found there (1: whole; a glued word's character
+        pairs count by their idf)."""
         total = sum(qa.weights)
         key = search_key(qa.question)
         heads = [
@@ -201,29 +235,18 @@ class Answerer:
             # names something broader than the question asks about.
             shares[i, shares[i - 1] == 0.0] *= 0.5
         weights = np.asarray(qa.weights, dtype=np.float32)
-        strength = (weights @ shares) / total
-        # Each report's best section (the first one on ties), found with array operations
-        # (at 10,000 reports a question's terms meet in thousands of sections).
-        secs = np.flatnonzero(strength > 0)
-        if not len(secs):
-            return []
-        ranks = self.index.sections.report_ranks[secs]
-        order = np.lexsort((secs, -strength[secs], ranks))
-        keep = order[np.r_[True, ranks[order][1:] != ranks[order][:-1]]]
-        best_secs, best_ranks = secs[keep], ranks[keep].tolist()
-        values = [round(float(v), 3) for v in strength[best_secs]]
-        ids = self.index.report_ids
-        final = sorted(range(len(best_secs)), key=lambda i: (-values[i], ids[best_ranks[i]]))
-        matched_by: dict[bytes, tuple[str, ...]] = {}
-        hits = (shares[:, best_secs] >= 0.5).T
-        out = []
-        for i in final:
-            key = hits[i].tobytes()
-            if key not in matched_by:
-                matched_by[key] = tuple(t for k, t in enumerate(qa.terms) if hits[i, k])
-            rid = ids[best_ranks[i]]
-            out.append(Coverage(rid, self.index.report_title(rid), values[i], matched_by[key]))
-        return out
+        return (weights @ shares) / total, shares
+
+    def _id_order(self) -> np.ndarray:
+        """Per report rank: the position of its id in the sorted report ids
+        (shape ``(reports,)``), remembered per loaded index."""
+        memo = self.__dict__.get("_id_order_memo")
+        if memo is None or memo[0] is not self.index:
+            ids = self.index.report_ids
+            pos = np.empty(len(ids), dtype=np.int64)
+            pos[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+            memo = self._id_order_memo = (self.index, pos)
+        return memo[1]
 
     # ----------------------------------------------------------- retrieval
     def search(self, qa: QuestionAnalysis, mode: str = "hybrid", qvec=None) -> Search:
@@ -243,7 +266,7 @@ class Answerer:
         words = self.index.keyword_scores(tokens)
         bigram = self.index.bigram_scores(grams)
         graph = self._graph_scores(qa, n)
-        cov = self.coverage(qa)
+        cov = self.coverage(qa, limit=_COVERAGE_KEPT)
         parts = []  # what is added to the dense z-score, in this order
         for weight, part in ((FUSION["bm25"], words), (FUSION["bigram"], bigram), (FUSION["graph"], graph)):
             top = float(part.max()) if n else 0.0
@@ -363,7 +386,8 @@ class Answerer:
             return self.index.bm25.postings(term)
         units = self.index.cbm25.postings(grams[0])
         for g in grams[1:]:
-            units = np.intersect1d(units, self.index.cbm25.postings(g), assume_unique=False)
+            # postings are ascending and distinct: their intersection, kept in order
+            units = units[np.isin(units, self.index.cbm25.postings(g), assume_unique=True)]
         return units
 
     def _graph_scores(self, qa: QuestionAnalysis, n: int) -> np.ndarray:
@@ -381,13 +405,15 @@ class Answerer:
         if not n:
             return scores
 
+        unit_counts = self.index.units_per_report()
+
         def specific(eid: str) -> bool:
             # A "stop entity" (named in more than √N of the units of the reports that
             # name it, like 债务人 in a debt-collection report) ranks nothing: every
             # unit of the topic mentions it.  Counted within its own reports, so adding
             # reports on other topics does not change it.
             units = self.index.units_by_entity.get(eid, ())
-            pool = sum(self.index.report_units.get(r, 0) for r in self.index.entities.get(eid, {}).get("reports", ()))
+            pool = int(unit_counts[self.index.entities.report_ranks(eid)].sum())
             return 0 < len(units) <= max(1, pool) ** 0.5
 
         def add(eid: str, weight: float) -> None:
@@ -395,55 +421,57 @@ class Answerer:
             if len(units):
                 np.add.at(scores, units, weight / len(units) ** 0.5)
 
-        route: dict[str, float] = {}
+        # per report rank: its routing weight, summed in the order the entities route to it
+        route = np.zeros(len(self.index.report_ids))
+        routed_to = np.zeros(len(self.index.report_ids), bool)
         for eid in qa.entity_ids:
-            reports = self.index.entities.get(eid, {}).get("reports", ())
-            for rid in reports:
-                route[rid] = route.get(rid, 0.0) + 1.0 / len(reports) ** 0.5
+            _route(route, routed_to, self.index.entities.report_ranks(eid), 1.0)
             if specific(eid):
                 add(eid, 1.0)
                 for nb in self.index.neighbours.get(eid, ()):
                     if specific(nb):
                         add(nb, 0.25)
-        self._route_by_prefix(qa, route)
-        self._route_by_topic(qa, route)
-        if not route:
+        self._route_by_prefix(qa, route, routed_to)
+        self._route_by_topic(qa, route, routed_to)
+        if not routed_to.any():
             return scores
-        codes = np.asarray([self.index.report_rank[r] for r in route if r in self.index.report_rank], dtype=np.int64)
-        weights = np.asarray([w for r, w in route.items() if r in self.index.report_rank], dtype=np.float32)
+        codes = np.flatnonzero(routed_to)
+        weights = route[codes].astype(np.float32)
         per_report = np.zeros(len(self.index.report_ids), np.float32)
         per_report[codes] = weights / weights.max()
-        routed = per_report[self.index.unit_report]
+        # _GRAPH_ROUTE * routed * (1 + role), per unit: doubling is exact, so the asked
+        # role's units are doubled in place instead of multiplied by a 0/1 array plus one
+        routed = (_GRAPH_ROUTE * per_report)[self.index.unit_report]
         wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
-        role = self.index.roles_in(wanted).astype(np.float32) if wanted else np.zeros(n, np.float32)
-        scores += _GRAPH_ROUTE * routed * (1.0 + role)
+        if wanted:
+            np.multiply(routed, np.float32(2.0), out=routed, where=self.index.roles_in(wanted))
+        scores += routed
         self._link_terms(qa, per_report, scores)
         return scores
 
-    def _route_by_prefix(self, qa: QuestionAnalysis, route: dict[str, float]) -> None:
+    def _route_by_prefix(self, qa: QuestionAnalysis, route: np.ndarray, routed_to: np.ndarray) -> None:
         """A specific question word no linked entity holds links, at half weight, to
         the entities whose label starts with it (银发 → 银发经济), and routes to
-        their reports; adds to ``route`` in place."""
+        their reports; adds to ``route`` (per report rank) and marks ``routed_to`` in place."""
         linked = [search_key(self.index.entities.label(e)) for e in qa.entity_ids]
         for term, weight in zip(qa.terms, qa.weights):
             if len(term) < 2 or weight < _SPECIFIC_IDF or any(term in k for k in linked):
                 continue
             for _, eid in self.index.entities_starting(term):
-                reports = self.index.entities.get(eid, {}).get("reports", ())
-                for rid in reports:
-                    route[rid] = route.get(rid, 0.0) + 0.5 / len(reports) ** 0.5
+                _route(route, routed_to, self.index.entities.report_ranks(eid), 0.5)
 
-    def _route_by_topic(self, qa: QuestionAnalysis, route: dict[str, float]) -> None:
+    def _route_by_topic(self, qa: QuestionAnalysis, route: np.ndarray, routed_to: np.ndarray) -> None:
         """A specific question word that is one of a report's topics (``yb:topic``:
         its most specific recurring terms, 主题公园 of a report whose industry
         node reads 乐园) routes to that report at half weight, shared like an
-        entity's (1/sqrt(reports)); adds to ``route`` in place."""
+        entity's (1/sqrt(reports)); adds to ``route`` (per report rank) and marks
+        ``routed_to`` in place."""
+        rank = self.index.report_rank
         for term, weight in zip(qa.terms, qa.weights):
             if len(term) < 2 or weight < _SPECIFIC_IDF:
                 continue
             reports = self.index.reports_with_topic(term)
-            for rid in reports:
-                route[rid] = route.get(rid, 0.0) + 0.5 / len(reports) ** 0.5
+            _route(route, routed_to, np.asarray([rank[r] for r in reports], dtype=np.int64), 0.5)
 
     def _link_terms(self, qa: QuestionAnalysis, per_report: np.ndarray, scores: np.ndarray, limit: int = 600) -> None:
         """Within the best-routed reports, link the question's content words to the
@@ -456,24 +484,30 @@ class Answerer:
             return
         total = sum(w for _, w in terms)
         best = np.flatnonzero(per_report >= 0.5 * per_report.max())
-        uids = np.flatnonzero(np.isin(self.index.unit_report, best))[:limit]
+        uids = _first_units_of(self.index.unit_report, best, limit)
         labels: dict[str, str] = {}
+        gain_of: dict[tuple[str, ...], float] = {}  # per set of named entities
         gains: dict[int, float] = {}
         about: dict[tuple[str, tuple[str, ...]], float] = {}  # a heading's linked share, for its section's claims
         units = [self.index.units[int(uid)] for uid in uids]
         for unit in units:
-            keys = []
-            for eid in unit.entity_ids:
-                if eid not in labels:
-                    labels[eid] = search_key(self.index.entities.label(eid))
-                keys.append(labels[eid])
-            gain = sum(w for t, w in terms if any(k and (t in k or (len(k) >= 2 and k in t)) for k in keys)) / total
-            gains[unit.uid] = gain
+            if unit.entity_ids not in gain_of:
+                keys = []
+                for eid in unit.entity_ids:
+                    if eid not in labels:
+                        labels[eid] = search_key(self.index.entities.label(eid))
+                    keys.append(labels[eid])
+                gain_of[unit.entity_ids] = sum(
+                    w for t, w in terms if any(k and (t in k or (len(k) >= 2 and k in t)) for k in keys)) / total
+            gain = gains[unit.uid] = gain_of[unit.entity_ids]
             if unit.kind == "heading" and gain:
                 about[(unit.report_id, tuple(unit.section))] = gain
+        about_by_report: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        for (rid, path), g in about.items():
+            about_by_report.setdefault(rid, []).append((path, g))
         for unit in units:
-            inherited = max((g for (rid, path), g in about.items()
-                             if rid == unit.report_id and tuple(unit.section[: len(path)]) == path), default=0.0)
+            inherited = max((g for path, g in about_by_report.get(unit.report_id, ())
+                             if tuple(unit.section[: len(path)]) == path), default=0.0)
             gain = gains[unit.uid] + 0.5 * inherited
             if gain:
                 scores[unit.uid] += _GRAPH_LINK * gain
@@ -507,7 +541,7 @@ class Answerer:
         )
         uncovered = self._uncovered(qa, cited)
         ent_ids = list(dict.fromkeys([e for e in qa.entity_ids] + [e for u, _ in picked for e in u.entity_ids]))
-        entities = tuple(self.index.entities[e]["label"] for e in ent_ids if e in self.index.entities)[:12]
+        entities = tuple(self.index.entities.labels(ent_ids))[:12]
         related = self._related(qa, list(cov))
         weak = p < self.model.weak_below
         return Answer(
@@ -633,7 +667,7 @@ class Answerer:
             text=u.text, report_id=u.report_id, report_title=self.index.report_title(u.report_id),
             section=u.section, start=u.start, end=u.end, role=u.role, score=round(float(score), 5),
             claim_id=u.claim_id,
-            entities=tuple(self.index.entities[e]["label"] for e in u.entity_ids if e in self.index.entities),
+            entities=tuple(self.index.entities.labels(u.entity_ids)),
         )
 
     def _report_text(self, rid: str) -> str:
@@ -642,30 +676,61 @@ class Answerer:
         return self._texts[rid]
 
     def _related(self, qa: QuestionAnalysis, cov: list[Coverage]) -> list[RelatedReportHit]:
-        """Related reports whose title or teaser matches the question's subject."""
+        """Related reports whose title or teaser matches the question's subject: the
+        three best titles (score, then title), each as its best teaser gives it.
+
+        Only teasers holding one of the question's specific words can score (and
+        the covered reports' deep dives).  Their scores are estimated with array
+        operations over the teaser texts; only the teasers that can reach the
+        best three titles are read and scored exactly, in decreasing estimate.
+        """
         if not qa.terms:
             return []
         total = sum(qa.weights)
-        hits: dict[str, RelatedReportHit] = {}
-        covered = {c.report_id for c in cov}
-        # Only teasers that contain one of the question's specific words can score.
+        teasers = self.index.teasers
         specific = [t for t, w in zip(qa.terms, qa.weights) if w >= _SPECIFIC_IDF]
-        candidates = set().union(*(self.index.teasers.containing_set(t) for t in specific)) if specific else set()
-        # Only the reports holding a candidate teaser, or covered, can score (in index order).
-        rank = self.index.report_rank
-        relevant = sorted({rid for rid, _ in candidates} | (covered & rank.keys()), key=rank.__getitem__)
-        for rid in relevant:
+        rows = np.unique(np.concatenate([teasers.containing(t) for t in specific])) if specific else np.zeros(0, np.int64)
+        # The covered reports' teasers: read and scored exactly (a deep dive counts whatever it holds).
+        scored: dict[int, tuple[float, str, dict]] = {}  # teaser row → (score, report id, teaser)
+        own: list[int] = []
+        for rid in dict.fromkeys(c.report_id for c in cov if c.report_id in self.index.report_rank):
+            first = teasers.first_row(self.index.report_rank[rid])
             for n, rr in enumerate(self.index.related(rid)):
-                if (rid, n) not in candidates and not (rid in covered and rr["kind"] == "deep_dive"):
-                    continue
-                hay = rr["key"]
-                matched = [w for t, w in zip(qa.terms, qa.weights) if t in hay]
-                # A teaser must share a specific word (咖啡), not only a common one (扩大).
-                score = sum(matched) / total if matched and max(matched) >= _SPECIFIC_IDF else 0.0
-                if rid in covered and rr["kind"] == "deep_dive":
-                    score = max(score, 0.5)
-                if score >= 0.3 and (rr["title"] not in hits or hits[rr["title"]].score < score):
-                    hits[rr["title"]] = RelatedReportHit(rr["title"], rr["blurb"], rid, round(score, 3), rr["kind"])
+                own.append(first + n)
+                if rr["kind"] == "deep_dive" or _contains(rows, first + n):
+                    scored[first + n] = (_teaser_score(qa, total, rr, rr["kind"] == "deep_dive"), rid, rr)
+        others = rows[~np.isin(rows, own)]
+        estimate = np.zeros(len(others))
+        for t, w in zip(qa.terms, qa.weights):  # in term order, as the exact score sums them
+            estimate += w * np.isin(others, teasers.containing(t))
+        estimate /= total
+        values = np.concatenate([[v for v, _, _ in scored.values()], estimate])
+        rows_all = np.concatenate([np.fromiter(scored, dtype=np.int64, count=len(scored)), others])
+        keep = np.flatnonzero(values >= 0.3 - 1e-9)
+        order = keep[np.argsort(-values[keep], kind="stable")]  # best first; ties: covered reports', then index order
+        queue = zip(values[order].tolist(), rows_all[order].tolist())
+        best: dict[str, float] = {}  # title → its best score so far (rounded)
+        read: list[tuple[int, float, str, dict]] = []
+        by_text: dict[str, float] = {}  # a teaser's score by its text (reports often share teasers)
+        for v, row in queue:
+            # A teaser more than 0.02 below the third best title neither enters the best
+            # three nor changes which teaser gives one of them (see the loop below).
+            if len(best) >= 3 and v < sorted(best.values(), reverse=True)[2] - 0.02 - 1e-6:
+                break
+            if row not in scored:
+                rid, n = teasers.ids[row]
+                rr = self.index.related(rid)[n]
+                if rr["key"] not in by_text:
+                    by_text[rr["key"]] = _teaser_score(qa, total, rr, False)
+                scored[row] = (by_text[rr["key"]], rid, rr)
+            score, rid, rr = scored[row]
+            if score >= 0.3:
+                best[rr["title"]] = max(best.get(rr["title"], 0.0), round(score, 3))
+                read.append((row, score, rid, rr))
+        hits: dict[str, RelatedReportHit] = {}
+        for _, score, rid, rr in sorted(read, key=lambda r: r[0]):  # index order
+            if rr["title"] not in hits or hits[rr["title"]].score < score:
+                hits[rr["title"]] = RelatedReportHit(rr["title"], rr["blurb"], rid, round(score, 3), rr["kind"])
         return sorted(hits.values(), key=lambda h: (-h.score, h.title))[:3]
 
     # -------------------------------------------------------------- briefs
@@ -717,6 +782,66 @@ def _best_first(values: np.ndarray, k: int) -> np.ndarray:
     ties = np.flatnonzero(values == kth)[: k - len(above)]
     candidates = np.concatenate([above, ties])
     return candidates[np.argsort(-values[candidates], kind="stable")][:k]
+
+
+def _strongest(values: np.ndarray, ranks: np.ndarray, id_order: np.ndarray, limit: int | None) -> np.ndarray:
+    """Indices into ``values`` (one per report, shape ``(reports covered,)``) in the
+    order ``sorted(key=(-round(value, 3), report id))``, the first ``limit`` only
+    (all if None).  ``ranks`` are the reports' ranks, ``id_order`` each rank's
+    place among the sorted report ids.
+
+    Only the reports within 0.002 of the ``limit``-th best raw value can reach the
+    first ``limit`` once rounded to three decimals, so only they are rounded and sorted.
+    """
+    cand = np.arange(len(values))
+    if limit is not None and limit < len(values):
+        if limit <= 0:
+            return cand[:0]
+        kth = float(np.partition(values, len(values) - limit)[len(values) - limit])
+        cand = np.flatnonzero(values >= kth - 0.002)
+    rounded = np.asarray([round(float(v), 3) for v in values[cand].tolist()], dtype=np.float64)
+    order = cand[np.lexsort((id_order[ranks[cand]], -rounded))]
+    return order if limit is None else order[:limit]
+
+
+def _route(route: np.ndarray, routed_to: np.ndarray, ranks: np.ndarray, weight: float) -> None:
+    """Route to the reports ``ranks`` (an entity's, repeats kept) ``weight``/sqrt(their
+    number) each, in place; nothing when there are none."""
+    if len(ranks):
+        np.add.at(route, ranks, weight / len(ranks) ** 0.5)
+        routed_to[ranks] = True
+
+
+def _first_units_of(unit_report: np.ndarray, ranks: np.ndarray, limit: int) -> np.ndarray:
+    """``np.flatnonzero(np.isin(unit_report, ranks))[:limit]`` without a pass over every
+    unit: units are numbered report by report (``unit_report`` never decreases), so
+    each report's units are one range, found by bisection."""
+    parts, taken = [], 0
+    for i in range(0, len(ranks), max(1, limit)):  # a report holds one unit or more: few chunks
+        chunk = ranks[i : i + max(1, limit)]
+        starts = np.searchsorted(unit_report, chunk, side="left")
+        lengths = np.searchsorted(unit_report, chunk, side="right") - starts
+        offsets = np.cumsum(lengths) - lengths
+        parts.append(np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths))
+        taken += len(parts[-1])
+        if taken >= limit:
+            break
+    return np.concatenate(parts)[:limit] if parts else np.zeros(0, np.int64)
+
+
+def _teaser_score(qa: QuestionAnalysis, total: float, teaser: dict, deep_dive_of_covered: bool) -> float:
+    """A related-report teaser's score (0..1): the idf share of the question's words
+    its text holds, if one of them is specific (咖啡, not only 扩大); at least 0.5
+    for a deep dive of a covered report."""
+    hay = teaser["key"]
+    matched = [w for t, w in zip(qa.terms, qa.weights) if t in hay]
+    score = sum(matched) / total if matched and max(matched) >= _SPECIFIC_IDF else 0.0
+    return max(score, 0.5) if deep_dive_of_covered else score
+
+
+def _contains(sorted_values: np.ndarray, value: int) -> bool:
+    i = int(np.searchsorted(sorted_values, value))
+    return i < len(sorted_values) and int(sorted_values[i]) == value
 
 
 def _ratio(value: float, bound: float) -> float:

@@ -97,6 +97,42 @@ def test_coverage_is_stronger_on_topic(answerer):
     assert answerer.coverage(answerer.analyse("什麼？")) == []  # no subject at all
 
 
+def test_coverage_limit_keeps_the_first_reports(answerer):
+    qa = answerer.analyse("催收機構如何應對監管？")
+    full = answerer.coverage(qa)
+    assert [answerer.coverage(qa, limit=n) for n in (0, 1, 5)] == [full[:0], full[:1], full[:5]]
+
+
+def test_strongest_orders_by_rounded_value_then_id():
+    from yanbao.retrieval.answer import _strongest
+
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n = int(rng.integers(1, 60))
+        # values on and near the rounding grid: many ties once rounded to three decimals
+        values = (rng.integers(0, 40, n) / 40 + rng.choice([0.0, 0.0004, -0.0004, 0.0005], n)).astype(np.float32)
+        ids = [f"r{int(k):03d}" for k in rng.permutation(1000)[:n]]
+        ranks = rng.permutation(n)
+        id_order = np.empty(n, np.int64)
+        id_order[sorted(range(n), key=lambda r: ids[r])] = np.arange(n)
+        expected = sorted(range(n), key=lambda i: (-round(float(values[i]), 3), ids[ranks[i]]))
+        for limit in (None, 0, 1, 3, n // 2, n):
+            got = _strongest(values, ranks, id_order, limit).tolist()
+            assert got == (expected if limit is None else expected[:limit]), (trial, limit)
+
+
+def test_first_units_of_reports_are_those_of_a_full_pass():
+    from yanbao.retrieval.answer import _first_units_of
+
+    rng = np.random.default_rng(3)
+    unit_report = np.repeat(np.arange(40), rng.integers(1, 9, 40)).astype(np.int32)  # units report by report
+    for _ in range(100):
+        ranks = np.sort(rng.choice(40, size=int(rng.integers(0, 12)), replace=False))
+        for limit in (0, 1, 5, 600):
+            expected = np.flatnonzero(np.isin(unit_report, ranks))[:limit]
+            assert _first_units_of(unit_report, ranks, limit).tolist() == expected.tolist()
+
+
 def test_question_without_subject_abstains(lib):
     a = lib.ask("有哪些？", log=False)
     assert a.abstained and not a.evidence and a.reason

@@ -55,9 +55,8 @@ def test_a_topic_word_routes_the_question_to_the_report(lib):
     assert rank[_rid(lib, ARTICLES[0])] > 0 and rank[_rid(lib, ARTICLES[1])] > 0
     assert rank[_rid(lib, ARTICLES[2])] == 0
     # without the topic route, the first report is not reached by the graph at all
-    route: dict[str, float] = {}
+    route, routed_to = np.zeros(len(index.report_ids)), np.zeros(len(index.report_ids), bool)
     for eid in qa.entity_ids:
-        for rid in index.entities.get(eid, {}).get("reports", ()):
-            route[rid] = 1.0
-    answerer._route_by_prefix(qa, route)
-    assert _rid(lib, ARTICLES[0]) not in route
+        routed_to[index.entities.report_ranks(eid)] = True
+    answerer._route_by_prefix(qa, route, routed_to)
+    assert not routed_to[index.report_rank[_rid(lib, ARTICLES[0])]]

@@ -97,6 +97,27 @@ def test_section_search_in_place_equals_a_scan(built):
         assert index.teasers.containing_set(term) == {ident for ident, key in teasers if term in key}
 
 
+def test_a_glued_word_searched_within_its_parts_equals_a_scan(built):
+    home, lib = built
+    index = SearchIndex.load(lib.home)
+    keys = [key for p in _parts(home) for key in p["report"]["section_keys"]]
+    for word in ["半导体", "动力电池", "电池技术", "新能源汽车", "不存在的词语"]:
+        for part in [word[i : i + 2] for i in range(len(word) - 1)] + [word]:  # parts first, as coverage asks
+            assert index.sections.containing(part).tolist() == [i for i, k in enumerate(keys) if part in k], part
+
+
+def test_key_search_equals_a_scan_past_the_near_window(tmp_path):
+    from yanbao.retrieval.index import _Keys, _write_keys
+
+    rng = np.random.default_rng(11)
+    alphabet = list("电池光伏市场企业咖啡ab")
+    keys = ["".join(rng.choice(alphabet, int(rng.integers(0, 3000)))) for _ in range(40)]  # past 4 KiB apart
+    _write_keys(tmp_path / "k", keys)
+    found = _Keys(tmp_path / "k")
+    for term in ["电池", "咖啡企业", "ab", "b", "光伏市场电池", keys[-1][-3:], keys[0][:2], "不存在"]:
+        assert found.containing(term).tolist() == [i for i, k in enumerate(keys) if term and term in k], term
+
+
 def _segments(copy: Path) -> list[Path]:
     gen = copy / "index" / (copy / "index" / "CURRENT").read_text().strip()
     return [copy / "index" / "segments" / s["name"] for s in json.loads((gen / "meta.json").read_text())["segments"]]

@@ -23,7 +23,8 @@ Layout under ``HOME/index``::
                              and second-moment matrix (see :func:`_write_ivf`)
         bm25/, bm25c/        raw postings (term frequencies) and unit lengths over the
                              units' words (jieba) and character bigrams
-        sections.*, teasers.*   every section's (teaser's) match key, searched in place (mmap)
+        sections.*, teasers.*   every section's (teaser's) match key, searched in place (mmap);
+                             sections.grams/: postings of each key's character pairs
     parts/<report id>.json   one report's units, tokens, entities (computed once per report)
     embcache/<model>.sqlite  embeddings by text hash (re-ingest embeds nothing new)
 
@@ -663,6 +664,10 @@ class _SegmentWriter:
         np.save(folder / "unit_role.npy", np.asarray([code[r] for r in self.unit_role], dtype=np.int16))
         np.save(folder / "sections.report.npy", np.asarray([r for r, _ in self.sections], dtype=np.int32))
         _write_keys(folder / "sections", [k for _, k in self.sections])
+        # each section key's distinct character pairs: a term's sections are then found from
+        # its pairs' postings, not by searching the whole key text (see _Segment.sections_containing)
+        grams = _write_postings(folder / "sections.grams", [list({k[i : i + 2] for i in range(len(k) - 1)}) for _, k in self.sections])
+        conn.executemany("INSERT INTO vocab VALUES ('sec',?,?)", grams.items())
         np.save(folder / "teasers.report.npy", np.asarray([[r, n] for r, n, _ in self.teasers], dtype=np.int32).reshape(-1, 2))
         _write_keys(folder / "teasers", [k for _, _, k in self.teasers])
         for kind, writer in self.postings.items():
@@ -835,6 +840,7 @@ class _Segment:
         self.teasers = _Keys(folder / "teasers")
         self.teaser_rows = np.load(folder / "teasers.report.npy")
         self.postings = {kind: _Postings(folder / kind) for kind in ("bm25", "bm25c")}
+        self.section_grams = _Postings(folder / "sections.grams")
         self._cols: dict[tuple[str, str], int | None] = {}
         self._key_memo: dict[str, list[tuple[str, int]]] = {}
 
@@ -940,6 +946,28 @@ class _Segment:
             local, found = local[live], found[live]
         order = np.argsort(local)
         return local[order], found[order]
+
+    def sections_containing(self, term: str) -> np.ndarray:
+        """Local indices (ascending) of the section keys containing ``term`` (a
+        search key): the keys holding every character pair of it (the pairs'
+        postings, rarest first), each then searched for the term in place (a
+        two-character term is its own pair: no search).  The same keys as a scan
+        of the whole text (:meth:`_Keys.containing`), without reading it."""
+        if len(term) < 2:
+            return self.sections.containing(term)
+        lists = []
+        for gram in {term[i : i + 2] for i in range(len(term) - 1)}:
+            col = self.col("sec", gram)
+            if col is None:
+                return np.zeros(0, np.int64)
+            lists.append(self.section_grams.column(col)[0])
+        lists.sort(key=len)
+        found = lists[0].astype(np.int64)
+        for other in lists[1:]:
+            if not len(found):
+                break
+            found = found[np.isin(found, other, assume_unique=True)]
+        return found if len(term) == 2 else self.sections.holding(term, found)
 
     def col(self, kind: str, token: str) -> int | None:
         """The vocabulary column of ``token`` in this segment's ``kind`` postings."""
@@ -1084,7 +1112,7 @@ class _SectionText:
             mapping = np.full(len(local), -1, dtype=np.int64)
             mapping[live] = start + np.arange(int(live.sum()))
             start += int(live.sum())
-            self._parts.append((keys, mapping))
+            self._parts.append((keys, mapping, keys.containing if teasers else seg.sections_containing))
             rank_map = index._rank_maps[len(ranks)]
             ranks.append(rank_map[local[live]] if len(local) else np.zeros(0, np.int64))
             if teasers:
@@ -1110,7 +1138,7 @@ class _SectionText:
         if within is not None and len(within) <= _VERIFY_AT_MOST:
             result = self._verify(term, within)
         else:
-            found = [mapping[keys.containing(term)] for keys, mapping in self._parts]
+            found = [mapping[find(term)] for _, mapping, find in self._parts]
             result = np.concatenate(found) if found else np.zeros(0, np.int64)
             result = result[result >= 0]
         if len(self._cache) > 20000:
@@ -1121,7 +1149,7 @@ class _SectionText:
     def _verify(self, term: str, rows: np.ndarray) -> np.ndarray:
         """The rows among ``rows`` (ascending) whose text contains ``term``."""
         out, start = [], 0
-        for keys, mapping in self._parts:
+        for keys, mapping, _ in self._parts:
             live = np.flatnonzero(mapping >= 0)
             lo, hi = np.searchsorted(rows, [start, start + len(live)])
             if hi > lo:

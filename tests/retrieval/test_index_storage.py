@@ -181,3 +181,22 @@ def test_a_truncated_vector_file_is_a_store_error(built, tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(StoreError):
         SearchIndex.load(_open(copy).home)
+
+
+def test_a_terms_sections_from_character_pair_postings_equal_a_scan(built):
+    """Sections holding a term are found from the postings of its character pairs (then
+    checked in place); the rows are exactly those a search of the whole key text finds."""
+    from yanbao.corpus.script import search_key
+
+    _, lib = built
+    index = SearchIndex.load(lib.home)
+    rng = np.random.default_rng(3)
+    for seg in index._segments:
+        keys = [bytes(seg.sections.text[int(a) : int(b) - 1]).decode("utf-8")
+                for a, b in zip(seg.sections.starts, list(seg.sections.starts[1:]) + [len(seg.sections.text) + 1])]
+        # substrings of the keys themselves (2 to 6 characters), a few words, and absent terms
+        terms = {k[i : i + n] for k in keys if len(k) > 8 for n in (2, 3, 4, 6) for i in rng.integers(0, len(k) - n, 5)}
+        terms |= {search_key(w) for w in ("催收", "半導體", "新能源汽車", "咖啡豆", "产能过剩", "AI", "x")}
+        for term in sorted(terms):
+            assert seg.sections_containing(term).tolist() == seg.sections.containing(term).tolist(), term
+    assert sum(len(seg.sections_containing(search_key("半導體"))) for seg in index._segments) > 0

@@ -54,7 +54,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -557,8 +557,8 @@ class _PostingsWriter:
         return self.vocab
 
 
-def _write_postings(folder: Path, docs: list[list[str]]) -> dict[str, int]:
-    """Raw BM25 postings of ``docs`` (see :class:`_PostingsWriter`); returns the vocabulary."""
+def _write_postings(folder: Path, docs: Iterable[list[str]]) -> dict[str, int]:
+    """Raw BM25 postings of ``docs`` (any iterable, read once; see :class:`_PostingsWriter`); returns the vocabulary."""
     writer = _PostingsWriter()
     for toks in docs:
         writer.add(toks)
@@ -666,7 +666,7 @@ class _SegmentWriter:
         _write_keys(folder / "sections", [k for _, k in self.sections])
         # each section key's distinct character pairs: a term's sections are then found from
         # its pairs' postings, not by searching the whole key text (see _Segment.sections_containing)
-        grams = _write_postings(folder / "sections.grams", [list({k[i : i + 2] for i in range(len(k) - 1)}) for _, k in self.sections])
+        grams = _write_postings(folder / "sections.grams", (list({k[i : i + 2] for i in range(len(k) - 1)}) for _, k in self.sections))
         conn.executemany("INSERT INTO vocab VALUES ('sec',?,?)", grams.items())
         np.save(folder / "teasers.report.npy", np.asarray([[r, n] for r, n, _ in self.teasers], dtype=np.int32).reshape(-1, 2))
         _write_keys(folder / "teasers", [k for _, _, k in self.teasers])

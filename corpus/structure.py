@@ -331,7 +331,8 @@ class _Assembler:
             "number": number,
             "start": begin,
             "end": -1,
-            "heading_end": begin + len(line),
+            # the heading's span ends with its title: a bare number's separator (第一章、) is left out
+            "heading_end": begin + (line.rfind(title) + len(title) if title and title in line else len(line)),
             "rank": rank,
             "style": style,
         }

@@ -22,15 +22,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import _child, _questions  # noqa: E402
+from bench.run import _child, _questions, cold_asks  # noqa: E402
 
 
 def main() -> None:
@@ -43,12 +41,7 @@ def main() -> None:
     if not (args.home / "index" / "CURRENT").is_file():
         raise SystemExit(f"{args.home}: no yanbao index here")
     env = {**os.environ, "YANBAO_HOME": str(args.home), "YANBAO_EMBEDDER": args.embedder}
-    colds = []
-    for _ in range(args.runs):
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "yanbao.cli", "ask", "催收行業面臨哪些監管挑戰？", "--json"], env=env, cwd=ROOT,
-                       capture_output=True, check=True)
-        colds.append(time.perf_counter() - t)
+    colds = cold_asks(env, args.runs)
     warm_code = f"""
 import json, time
 from yanbao.library import Library

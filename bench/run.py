@@ -69,6 +69,18 @@ def _child(code: str, env: dict) -> tuple[dict, float]:
     return json.loads(out.stdout.strip().splitlines()[-1]), max(peak, before) / 1024
 
 
+def cold_asks(env: dict, runs: int) -> list[float]:
+    """Wall seconds of ``runs`` cold asks: ``yanbao ask … --json`` as a new process each time,
+    start to answer, on the home ``env`` names."""
+    colds = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "yanbao.cli", "ask", "催收行業面臨哪些監管挑戰？", "--json"], env=env, cwd=ROOT,
+                       capture_output=True, check=True)
+        colds.append(time.perf_counter() - t)
+    return colds
+
+
 def _questions(n: int) -> list[str]:
     qs = []
     if QUESTIONS_FILE.exists():
@@ -102,13 +114,7 @@ print(json.dumps({{"wall": wall, "timings": lib.last_timings,
               "stages": {k: {"seconds": v, "sent_per_s": ingest["sentences"] / v if v else None}
                          for k, v in ingest["timings"].items()}}
 
-    # Cold ask: a new process each time, start to answer.
-    colds = []
-    for _ in range(args.runs):
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "yanbao.cli", "ask", "催收行業面臨哪些監管挑戰？", "--json"], env=env, cwd=ROOT,
-                       capture_output=True, check=True)
-        colds.append(time.perf_counter() - t)
+    colds = cold_asks(env, args.runs)
     result["cold_ask_s"] = {"median": statistics.median(colds), "min": min(colds), "max": max(colds)}
 
     warm_code = f"""

@@ -167,9 +167,14 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
             codec = encoding.replace("-sig", "")
             try:
                 # The mark is not content: utf-16-le/-be and utf-32-* would keep it as U+FEFF.
-                return data[len(bom) :].decode(codec), codec
+                text = data[len(bom) :].decode(codec)
             except UnicodeDecodeError as exc:
+                if codec == "utf-32-le":
+                    continue  # FF FE 00 00 is also UTF-16-LE's mark before U+0000: try that next
                 raise DecodeError(f"{name}: invalid {encoding} after its byte-order mark") from exc
+            if codec == "utf-32-le" and not text:
+                continue  # the same four bytes alone: UTF-16-LE's mark and one U+0000
+            return text, codec
     head = data[:8192]
     if head.count(0) or sum(b in _BINARY_BYTES for b in head) > len(head) // 100 + 1:
         raise BinaryInputError(f"{name}: binary data, not text")

@@ -143,6 +143,11 @@ def clean_page(text: str, title_hint: str = "", main: str = "") -> CleanedPage:
     body, subtitle = _body_lines(body_page, end, title, title_lines)
     # The related reports follow the whole page's body end, whichever text the body came from.
     related_end = _body_end(page, set()) if main else end
+    if refs is not None and not main:
+        # A bibliography's entries cite other works; they are not teasers. Related reports
+        # come only from a related-reports block marked after it (相关报告 …), if any.
+        related_end = next((i for i in range(refs + 1, len(page.kinds)) if page.kinds[i] in ("marker", "deep_marker")),
+                           len(page.lines))
     related = _related_reports(page.lines[related_end:], page.norms[related_end:], page.kinds[related_end:])
     return CleanedPage(
         title=title,

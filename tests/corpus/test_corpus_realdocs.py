@@ -193,6 +193,9 @@ def test_white_paper_references_are_left_out_and_said_so(parsed):
     assert not any(re.match(r"\[\d+\]", s.text) or "[EB/OL]" in s.text for s in report.sentences)
     assert any("references (参考文献)" in d for d in report.dropped), report.dropped
     assert report.sentences[-1].section_path == ("数据要素发展展望",)
+    # nor are its entries (or the publisher's address after them) related-report teasers
+    cited = [r.title + r.blurb for r in report.related_reports]
+    assert not any(re.search(r"\[(?:J|R|M|C|EB/OL)\]|^\[\d+\]", t) for t in cited), cited
 
 
 def test_broker_note_rating_and_sidebar_fields_are_text_not_headings(parsed):

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_dir", "load", "save", "trusted_file"]
+__all__ = ["cache_dir", "load", "save", "trusted_file", "prune"]
 
 
 def _version() -> str:
@@ -84,6 +84,31 @@ def save(name: str, value: Any) -> None:
             tmp.unlink()
         except OSError:
             pass
+        return
+    prune(name)
+
+
+# Files of one kind kept beside a new one: each install (or data change) keys its files
+# anew, so without a bound the folder grows by a few MB per reinstall.
+_KEEP_PER_KIND = 4
+
+
+def prune(name: str, keep: int = _KEEP_PER_KIND) -> None:
+    """Delete the oldest cached files of ``name``'s kind (the part before its first
+    ``-``: ``idf``, ``lexicon``, ``segment``) beyond the ``keep`` newest, ``name``
+    itself always kept.  Another install sharing the folder at worst rebuilds a
+    file it needs (a few tenths of a second); errors are ignored."""
+    folder = cache_dir()
+    if folder is None or "-" not in name:
+        return
+    kind = name.split("-", 1)[0] + "-"
+    try:
+        same = [p for p in folder.iterdir() if p.name.startswith(kind) and p.name != name and p.is_file()]
+        same.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in same[max(0, keep - 1):]:
+            old.unlink()
+    except OSError:
+        pass
 
 
 def trusted_file(name: str) -> Path | None:

@@ -300,6 +300,9 @@ def _write_disk_dictionary(name: str) -> bool:
         finally:
             conn.close()
         os.replace(tmp, folder / name)
+        from yanbao.core.cache import prune
+
+        prune(name)
         return True
     except (OSError, sqlite3.Error):
         try:

@@ -80,3 +80,21 @@ def test_fast_cut_gives_jiebas_own_tokens_and_tags():
     ]
     for text in texts + [t.replace("。", "\t") for t in texts[:50]]:
         assert segment._cut_no_hmm(tagger, text) == [(p.word, p.flag) for p in tagger.cut(text, HMM=False)]
+
+
+def test_the_cache_keeps_a_few_files_of_each_kind(private_cache):
+    # Each install keys its cached tables anew: older ones of the same kind are deleted
+    # when a new one is written, so the folder does not grow with every reinstall.
+    import os
+    import time
+
+    folder = cache.cache_dir()
+    for n in range(6):
+        old = folder / f"idf-{n}.marshal"
+        old.write_bytes(b"x")
+        os.utime(old, (time.time() - 100 + n, time.time() - 100 + n))
+    (folder / "lexicon-a.marshal").write_bytes(b"x")
+    cache.save("idf-new.marshal", {"w": 1.0})
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == ["idf-3.marshal", "idf-4.marshal", "idf-5.marshal", "idf-new.marshal", "lexicon-a.marshal"]
+    assert cache.load("idf-new.marshal") == {"w": 1.0}

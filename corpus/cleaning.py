@@ -86,6 +86,7 @@ _SOURCE_RE = re.compile(
 )
 _ATTRIBUTION_RE = re.compile(r"^据(.{2,30}?)(?:发布|发表|出版)的《[^》]+》[^。！？!?]*$")
 _META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|最后更新|日期|时间|阅读|浏览|字数)\s*[:：]")
+_REPOST_TITLE_RE = re.compile(r"^[-•·*]?\s*原标题\s*[:：]")
 _TRAILING_META_RE = re.compile(r"\s*(\d{4}[-/.年]\d{1,2}.*|(阅读|浏览|来源|作者)\s*[:：].*)$")
 _BULLET_RE = re.compile(r"^[•·●▪■\-\*]\s*")
 _END_MARKER_RE = re.compile(
@@ -444,6 +445,8 @@ def _classify(line: str, norm: str) -> str:
         return "chrome"
     if _PAGE_NO_RE.match(norm) or _DATE_ONLY_RE.match(norm) or (_META_RE.match(norm) and len(norm) <= 40):
         return "chrome"
+    if _REPOST_TITLE_RE.match(norm):
+        return "chrome"  # a repost's note of the original headline (原标题：…), whatever its length
     if _is_nav_or_tags(norm) and TABLE_CELL_SEPARATOR not in line and not parse_heading(norm):
         return "chrome"  # a table row (cells joined by the loaders' separator) is data
     # Stray symbols and counters are chrome, but a wrapped sentence's tail

@@ -466,12 +466,10 @@ class Answerer:
         node reads 乐园) routes to that report at half weight, shared like an
         entity's (1/sqrt(reports)); adds to ``route`` (per report rank) and marks
         ``routed_to`` in place."""
-        rank = self.index.report_rank
         for term, weight in zip(qa.terms, qa.weights):
             if len(term) < 2 or weight < _SPECIFIC_IDF:
                 continue
-            reports = self.index.reports_with_topic(term)
-            _route(route, routed_to, np.asarray([rank[r] for r in reports], dtype=np.int64), 0.5)
+            _route(route, routed_to, self.index.report_ranks_with_topic(term), 0.5)
 
     def _link_terms(self, qa: QuestionAnalysis, per_report: np.ndarray, scores: np.ndarray, limit: int = 600) -> None:
         """Within the best-routed reports, link the question's content words to the

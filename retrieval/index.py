@@ -1571,15 +1571,15 @@ class SearchIndex:
             found.update((k, eid) for k, pairs in seg.key_entities(keys).items() for eid, _ in pairs)
         return sorted(found)[:limit]
 
-    def reports_with_topic(self, topic: str) -> list[str]:
-        """The live reports (index order) whose topics (the report's most
-        specific recurring terms, ``yb:topic`` in the graph) include ``topic``
-        (a search key)."""
+    def report_ranks_with_topic(self, topic: str) -> np.ndarray:
+        """The index ranks (ascending, int64) of the live reports whose topics (the
+        report's most specific recurring terms, ``yb:topic`` in the graph) include
+        ``topic`` (a search key); as :meth:`_Entities.report_ranks` gives an entity's."""
         found: list[int] = []
         for seg, rank_map in zip(self._segments, self._rank_maps):
             rows = seg.records.all(f"SELECT rank FROM report_topics WHERE topic = ? {seg.dead_sql}", (topic,))
             found += [int(rank_map[r]) for (r,) in rows]
-        return [self.report_ids[r] for r in sorted(found)]
+        return np.asarray(sorted(found), dtype=np.int64)
 
     def report_title(self, rid: str) -> str:
         """A report's title (without reading the rest of its record)."""

@@ -36,9 +36,10 @@ def _rid(lib: Library, name: str) -> str:
 def test_reports_are_found_by_their_topics(lib):
     index = lib.answerer().index
     first, second = _rid(lib, ARTICLES[0]), _rid(lib, ARTICLES[1])
-    assert {first, second} <= set(index.reports_with_topic(search_key("主题公园")))
-    assert _rid(lib, ARTICLES[2]) not in index.reports_with_topic(search_key("主题公园"))
-    assert index.reports_with_topic(search_key("咖啡")) == []
+    with_topic = [index.report_ids[r] for r in index.report_ranks_with_topic(search_key("主题公园"))]
+    assert {first, second} <= set(with_topic)
+    assert _rid(lib, ARTICLES[2]) not in with_topic
+    assert len(index.report_ranks_with_topic(search_key("咖啡"))) == 0
     # the premise: no entity of the first report is named 主题公园
     extraction = lib.home.load_extraction(first)
     assert "主题公园" in extraction.topics

@@ -314,8 +314,10 @@ class Answerer:
         near = self.index.dense_candidates(qvec, pre.candidates, pre.probe)
         lexical_best = _best_first(lexical, pre.candidates)
         lexical_best = lexical_best[lexical[lexical_best] > 0]
-        uids = np.union1d(near.uids, lexical_best)
-        exact = self.index.dense_at(qvec, uids)
+        # the dense neighbours' inner products are known; only the other lexical units' are read
+        extra = np.setdiff1d(lexical_best, near.uids, assume_unique=True)
+        uids = np.concatenate([near.uids, extra])
+        exact = np.concatenate([near.scores, self.index.dense_at(qvec, extra)])
         dense = np.full(len(lexical), -np.inf, np.float32)
         dense[uids] = exact
         hybrid = np.full(len(lexical), -np.inf, np.float32)

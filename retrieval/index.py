@@ -1163,12 +1163,6 @@ class _SectionText:
         rows follow in their order); teasers only."""
         return int(np.searchsorted(self.ids._rows[:, 0], rank))
 
-    def containing_set(self, term: str) -> set:
-        """The ids (``self.ids``) of the texts containing ``term``."""
-        rows = self.ids._rows[self.containing(term)]
-        ids = self.ids._ids
-        return {(ids[r], n) for r, n in rows.tolist()}
-
 
 class _Units:
     """The live units, read by uid from their segment's SQLite (remembered) — a

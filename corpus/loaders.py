@@ -83,8 +83,8 @@ def load_document(path: str | os.PathLike[str], max_bytes: int = 20 * 1024 * 102
             from .htmltext import html_to_text
             from .webtext import main_content
 
-            main, title = main_content(text)
             page = html_to_text(text)
+            main, title = main_content(text, page)
             loaded = LoadedText(page, "text/html", encoding, title=_shown_title(title, page), main=main)
         elif suffix in (".md", ".markdown"):
             loaded = LoadedText(text, "text/markdown", encoding)

@@ -20,8 +20,11 @@ __all__ = ["main_content"]
 MIN_MAIN_CHARS = 80
 
 
-def main_content(markup: str) -> tuple[str, str]:
+def main_content(markup: str, page: str | None = None) -> tuple[str, str]:
     """Return ``(main_text, title)`` of an HTML page; either may be empty.
+
+    ``page``: the page already flattened by :func:`~yanbao.corpus.htmltext.html_to_text`
+    (flattened here when needed and not given).
 
     ``main_text`` holds one block per line, without comments; ``title`` is the
     article's headline as the page declares it (``og:title``, ``<h1>``,
@@ -43,7 +46,7 @@ def main_content(markup: str) -> tuple[str, str]:
     if story:
         main = story
     else:
-        main = _restore_blocks(markup, main)
+        main = _restore_blocks(markup, main, page)
     if len(main.strip()) < MIN_MAIN_CHARS:
         main = ""
     return main, title
@@ -81,7 +84,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text).lstrip("•")
 
 
-def _restore_blocks(markup: str, main: str) -> str:
+def _restore_blocks(markup: str, main: str, page: str | None = None) -> str:
     """Put back the paragraph breaks the extractor lost.
 
     trafilatura flattens a list item to one line, so an article a portal lays
@@ -94,9 +97,11 @@ def _restore_blocks(markup: str, main: str) -> str:
     lines = main.splitlines()
     if not any(len(line) > _JOINED_CHARS for line in lines):
         return main
-    from .htmltext import html_to_text
+    if page is None:
+        from .htmltext import html_to_text
 
-    blocks = [b.strip().lstrip("• ").strip() for b in html_to_text(markup).splitlines()]
+        page = html_to_text(markup)
+    blocks = [b.strip().lstrip("• ").strip() for b in page.splitlines()]
     blocks = [b for b in blocks if len(_squash(b)) >= _BLOCK_CHARS]
     out: list[str] = []
     for line in lines:

@@ -414,12 +414,12 @@ class Answerer:
             # name it, like 债务人 in a debt-collection report) ranks nothing: every
             # unit of the topic mentions it.  Counted within its own reports, so adding
             # reports on other topics does not change it.
-            units = self.index.units_by_entity.get(eid, ())
+            units = self.index.units_by_entity.uids(eid)
             pool = int(unit_counts[self.index.entities.report_ranks(eid)].sum())
             return 0 < len(units) <= max(1, pool) ** 0.5
 
         def add(eid: str, weight: float) -> None:
-            units = np.asarray(self.index.units_by_entity.get(eid, ()), dtype=np.int64)
+            units = self.index.units_by_entity.uids(eid)
             if len(units):
                 np.add.at(scores, units, weight / len(units) ** 0.5)
 

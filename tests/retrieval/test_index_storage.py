@@ -1,4 +1,4 @@
-"""The index's on-disk records (format 8): read on demand, same content as the parts."""
+"""The index's on-disk records (format 9): read on demand, same content as the parts."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from yanbao.core.errors import IndexMismatchError, StoreError
 from yanbao.core.settings import load_settings
+from yanbao.corpus.script import search_key
 from yanbao.library import Library
 from yanbao.retrieval.index import INDEX_FORMAT, SearchIndex
 
@@ -72,6 +73,18 @@ def test_records_match_the_report_parts(built):
     assert list(index.relations) == relations
     for s, _, o, _ in relations[:50]:
         assert o in index.neighbours.get(s) and s in index.neighbours.get(o)
+    linked: dict[str, set[str]] = {}
+    for s, _, o, _ in relations:
+        linked.setdefault(s, set()).add(o)
+        linked.setdefault(o, set()).add(s)
+    entities = dict(index.entities.items())
+    for eid, e in entities.items():  # the arrays and covering indexes agree with the records
+        assert index.neighbours.get(eid, set()) == linked.get(eid, set())
+        assert index.entities.report_ranks(eid).tolist() == [index.report_rank[r] for r in e["reports"]]
+    for p in parts:
+        for topic in p["report"]["topics"]:
+            want = sorted(i for i, q in enumerate(parts) for t in q["report"]["topics"] if search_key(t) == search_key(topic))
+            assert index.report_ranks_with_topic(search_key(topic)).tolist() == want
 
 
 def test_entity_keys_found_as_a_scan_of_all_keys_would(built):

@@ -710,28 +710,38 @@ class Answerer:
         order = keep[np.argsort(-values[keep], kind="stable")]  # best first; ties: covered reports', then index order
         queue = zip(values[order].tolist(), rows_all[order].tolist())
         best: dict[str, float] = {}  # title → its best score so far (rounded)
-        read: list[tuple[int, float, str, dict]] = []
+        read: list[tuple[int, float, str]] = []  # (row, score, title) of the teasers scoring 0.3 or more
         by_text: dict[str, float] = {}  # a teaser's score by its text (reports often share teasers)
         for v, row in queue:
             # A teaser more than 0.02 below the third best title neither enters the best
             # three nor changes which teaser gives one of them (see the loop below).
             if len(best) >= 3 and v < sorted(best.values(), reverse=True)[2] - 0.02 - 1e-6:
                 break
-            if row not in scored:
+            if row in scored:
+                score, title = scored[row][0], scored[row][2]["title"]
+            else:
+                # another report's teaser: scored by its key, its title read in place (no record)
+                key = teasers.key(row)
+                if key not in by_text:
+                    by_text[key] = _teaser_score(qa, total, {"key": key}, False)
+                score = by_text[key]
+                title = teasers.title(row) if score >= 0.3 else ""
+            if score >= 0.3:
+                best[title] = max(best.get(title, 0.0), round(score, 3))
+                read.append((row, score, title))
+        won: dict[str, tuple[float, int]] = {}  # title → (its score, rounded; the row giving it)
+        for row, score, title in sorted(read):  # index order
+            if title not in won or won[title][0] < score:
+                won[title] = (round(score, 3), row)
+        hits = []
+        for title, (score, row) in won.items():
+            if row in scored:
+                _, rid, rr = scored[row]
+            else:
                 rid, n = teasers.ids[row]
                 rr = self.index.related(rid)[n]
-                if rr["key"] not in by_text:
-                    by_text[rr["key"]] = _teaser_score(qa, total, rr, False)
-                scored[row] = (by_text[rr["key"]], rid, rr)
-            score, rid, rr = scored[row]
-            if score >= 0.3:
-                best[rr["title"]] = max(best.get(rr["title"], 0.0), round(score, 3))
-                read.append((row, score, rid, rr))
-        hits: dict[str, RelatedReportHit] = {}
-        for _, score, rid, rr in sorted(read, key=lambda r: r[0]):  # index order
-            if rr["title"] not in hits or hits[rr["title"]].score < score:
-                hits[rr["title"]] = RelatedReportHit(rr["title"], rr["blurb"], rid, round(score, 3), rr["kind"])
-        return sorted(hits.values(), key=lambda h: (-h.score, h.title))[:3]
+            hits.append(RelatedReportHit(title, rr["blurb"], rid, score, rr["kind"]))
+        return sorted(hits, key=lambda h: (-h.score, h.title))[:3]
 
     # -------------------------------------------------------------- briefs
     def _brief(self, qa: QuestionAnalysis, evidence: tuple[Evidence, ...], related, weak: bool = False,

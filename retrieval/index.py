@@ -14,7 +14,9 @@ Layout under ``HOME/index``::
     segments/<name>/         one immutable segment: some reports' units, written once
         meta.json            its report ids (in order), their unit counts, role names
         records.sqlite       units, reports, entities (per report), match keys, relations,
-                             BM25 vocabularies: read row by row, on demand
+                             vocabularies: read row by row, on demand
+        entity.units/, entity.reports/, topic.reports/   integer lists by entity (topic):
+                             its units, the reports listing it (see :class:`_ListsWriter`)
         unit_report.npy, unit_role.npy   per unit: its report's rank in the segment, its role's code
         vectors.f32          one vector per unit, raw float32 rows (mapped in place)
         ivf.*, moments.npz   large segments only: an inverted-file (IVF) partition of the
@@ -24,7 +26,8 @@ Layout under ``HOME/index``::
         bm25/, bm25c/        raw postings (term frequencies) and unit lengths over the
                              units' words (jieba) and character bigrams
         sections.*, teasers.*   every section's (teaser's) match key, searched in place (mmap);
-                             sections.grams/: postings of each key's character pairs
+                             sections.grams/, teasers.grams/: postings of each key's character
+                             pairs; teaser_titles.*: each teaser's title
     parts/<report id>.json   one report's units, tokens, entities (computed once per report)
     embcache/<model>.sqlite  embeddings by text hash (re-ingest embeds nothing new)
 
@@ -45,6 +48,7 @@ previous generation (and its segments) for readers still loading it.
 
 from __future__ import annotations
 
+import bisect
 import json
 import mmap
 import os
@@ -598,6 +602,8 @@ class _ListsWriter:
 # uids, ascending); er: the reports listing the entity (segment ranks, in listing order);
 # topic: the reports having the topic (a search key; segment ranks, ascending).
 _LISTS = {"eu": "entity.units", "er": "entity.reports", "topic": "topic.reports"}
+# The keys' character-pair postings: vocabulary kind → folder (sections, teasers).
+_GRAMS = {"sec": "sections.grams", "tea": "teasers.grams"}
 
 
 def _write_keys(base: Path, keys: list[str]) -> None:
@@ -645,7 +651,7 @@ class _SegmentWriter:
         self.unit_report: list[int] = []
         self.unit_role: list[str] = []
         self.sections: list[tuple[int, str]] = []
-        self.teasers: list[tuple[int, int, str]] = []
+        self.teasers: list[tuple[int, int, str, str]] = []  # (rank, position, match key, title)
         self.counts: list[int] = []
         self.titles: list[str] = []
         self.n_units = 0
@@ -687,7 +693,7 @@ class _SegmentWriter:
         self.unit_report += [rank] * len(units)
         self.unit_role += [u["role"] for u in units]
         self.sections += [(rank, key) for key in rep["section_keys"]]
-        self.teasers += [(rank, n, rr["key"]) for n, rr in enumerate(rep["related"])]
+        self.teasers += [(rank, n, rr["key"], rr["title"]) for n, rr in enumerate(rep["related"])]
         self.counts.append(len(units))
         self.titles.append(rep["title"])
         self.n_units += len(units)
@@ -704,10 +710,13 @@ class _SegmentWriter:
         _write_keys(folder / "sections", [k for _, k in self.sections])
         # each section key's distinct character pairs: a term's sections are then found from
         # its pairs' postings, not by searching the whole key text (see _Segment.sections_containing)
-        grams = _write_postings(folder / "sections.grams", (list({k[i : i + 2] for i in range(len(k) - 1)}) for _, k in self.sections))
-        conn.executemany("INSERT INTO vocab VALUES ('sec',?,?)", grams.items())
-        np.save(folder / "teasers.report.npy", np.asarray([[r, n] for r, n, _ in self.teasers], dtype=np.int32).reshape(-1, 2))
-        _write_keys(folder / "teasers", [k for _, _, k in self.teasers])
+        for kind, keys in (("sec", [k for _, k in self.sections]), ("tea", [k for _, _, k, _ in self.teasers])):
+            grams = _write_postings(folder / _GRAMS[kind], (list({k[i : i + 2] for i in range(len(k) - 1)}) for k in keys))
+            conn.executemany("INSERT INTO vocab VALUES (?,?,?)", ((kind, g, c) for g, c in grams.items()))
+        np.save(folder / "teasers.report.npy", np.asarray([[r, n] for r, n, _, _ in self.teasers], dtype=np.int32).reshape(-1, 2))
+        _write_keys(folder / "teasers", [k for _, _, k, _ in self.teasers])
+        # the titles, read by row (not searched): the related-report ranking needs no record for most teasers
+        _write_keys(folder / "teaser_titles", [t for _, _, _, t in self.teasers])
         for kind, writer in {**self.postings, **self.lists}.items():
             vocab = writer.save(folder / _LISTS.get(kind, kind))
             conn.executemany("INSERT INTO vocab VALUES (?,?,?)", ((kind, t, c) for t, c in vocab.items()))
@@ -768,8 +777,6 @@ class _Keys:
         library's ``memmem`` where there is one: on UTF-8 Chinese text it skips
         about three times faster than ``bytes.find``.
         """
-        import bisect
-
         if not hasattr(self, "_starts"):
             self._starts = self.starts.tolist() + [len(self.text) + 1]  # Python ints: bisect without numpy per hit
         found: list[int] = []
@@ -782,6 +789,11 @@ class _Keys:
             found.append(i)
             pos = find(needle, starts[i + 1])
         return np.asarray(found, dtype=np.int64)  # ascending and distinct: each key is left once found
+
+    def key(self, i: int) -> str:
+        """Key ``i`` (its bytes between its start and the next key's, less the NUL)."""
+        end = int(self.starts[i + 1]) - 1 if i + 1 < len(self.starts) else len(self.text)
+        return bytes(self.text[int(self.starts[i]) : end]).decode("utf-8")
 
     def holding(self, term: str, idx: np.ndarray) -> np.ndarray:
         """The keys among ``idx`` (ascending) that contain ``term``: one search within each."""
@@ -874,9 +886,10 @@ class _Segment:
         self.sections = _Keys(folder / "sections")
         self.section_report = np.load(folder / "sections.report.npy", mmap_mode="r")
         self.teasers = _Keys(folder / "teasers")
+        self.teaser_titles = _Keys(folder / "teaser_titles")
         self.teaser_rows = np.load(folder / "teasers.report.npy")
         self.postings = {kind: _Postings(folder / kind) for kind in ("bm25", "bm25c")}
-        self.section_grams = _Postings(folder / "sections.grams")
+        self.grams = {kind: _Postings(folder / name) for kind, name in _GRAMS.items()}
         self.lists = {kind: _Lists(folder / name) for kind, name in _LISTS.items()}
         self._cols: dict[tuple[str, str], int | None] = {}
         self._key_memo: dict[str, list[tuple[str, int]]] = {}
@@ -985,26 +998,34 @@ class _Segment:
         return local[order], found[order]
 
     def sections_containing(self, term: str) -> np.ndarray:
-        """Local indices (ascending) of the section keys containing ``term`` (a
-        search key): the keys holding every character pair of it (the pairs'
-        postings, rarest first), each then searched for the term in place (a
-        two-character term is its own pair: no search).  The same keys as a scan
-        of the whole text (:meth:`_Keys.containing`), without reading it."""
+        """Local indices (ascending) of the section keys containing ``term``; see :meth:`_containing`."""
+        return self._containing(term, self.sections, "sec")
+
+    def teasers_containing(self, term: str) -> np.ndarray:
+        """Local indices (ascending) of the teaser keys containing ``term``; see :meth:`_containing`."""
+        return self._containing(term, self.teasers, "tea")
+
+    def _containing(self, term: str, keys: _Keys, kind: str) -> np.ndarray:
+        """Local indices (ascending) of the ``keys`` containing ``term`` (a search
+        key): the keys holding every character pair of it (the pairs' postings
+        of vocabulary ``kind``, rarest first), each then searched for the term in
+        place (a two-character term is its own pair: no search).  The same keys
+        as a scan of the whole text (:meth:`_Keys.containing`), without reading it."""
         if len(term) < 2:
-            return self.sections.containing(term)
+            return keys.containing(term)
         lists = []
         for gram in {term[i : i + 2] for i in range(len(term) - 1)}:
-            col = self.col("sec", gram)
+            col = self.col(kind, gram)
             if col is None:
                 return np.zeros(0, np.int64)
-            lists.append(self.section_grams.column(col)[0])
+            lists.append(self.grams[kind].column(col)[0])
         lists.sort(key=len)
         found = lists[0].astype(np.int64)
         for other in lists[1:]:
             if not len(found):
                 break
             found = found[np.isin(found, other, assume_unique=True)]
-        return found if len(term) == 2 else self.sections.holding(term, found)
+        return found if len(term) == 2 else keys.holding(term, found)
 
     def list_of(self, kind: str, key: str) -> np.ndarray:
         """``key``'s list of kind ``kind`` (see :data:`_LISTS`; int64, empty if none)."""
@@ -1160,6 +1181,9 @@ class _SectionText:
 
     def __init__(self, index: "SearchIndex", teasers: bool) -> None:
         self._parts = []  # per segment: its keys, local key → global row (-1: removed), or an offset
+        self._titles = []  # per segment: its teasers' titles (teasers only)
+        self._live = []  # per segment: the local keys of its live rows, in row order
+        self._first = []  # per segment: its first global row
         ranks, rows, start = [], [], 0
         for seg in index._segments:
             local = seg.teaser_rows[:, 0] if teasers else np.asarray(seg.section_report)
@@ -1167,8 +1191,11 @@ class _SectionText:
             live = seg.report_live[local] if len(local) else np.zeros(0, bool)
             mapping = np.full(len(local), -1, dtype=np.int64)
             mapping[live] = start + np.arange(int(live.sum()))
+            self._first.append(start)
+            self._live.append(np.flatnonzero(live))
+            self._titles.append(seg.teaser_titles if teasers else None)
             start += int(live.sum())
-            self._parts.append((keys, mapping, keys.containing if teasers else seg.sections_containing))
+            self._parts.append((keys, mapping, seg.teasers_containing if teasers else seg.sections_containing))
             rank_map = index._rank_maps[len(ranks)]
             ranks.append(rank_map[local[live]] if len(local) else np.zeros(0, np.int64))
             if teasers:
@@ -1213,6 +1240,21 @@ class _SectionText:
                 out.append(mapping[keys.holding(term, local)])
             start += len(live)
         return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+    def _where(self, row: int) -> tuple[int, int]:
+        """(segment index, local key) of global row ``row``."""
+        k = bisect.bisect_right(self._first, row) - 1
+        return k, int(self._live[k][row - self._first[k]])
+
+    def key(self, row: int) -> str:
+        """The match key of row ``row`` (read in place)."""
+        k, local = self._where(row)
+        return self._parts[k][0].key(local)
+
+    def title(self, row: int) -> str:
+        """The title of teaser row ``row`` (read in place); teasers only."""
+        k, local = self._where(row)
+        return self._titles[k].key(local)
 
     def first_row(self, rank: int) -> int:
         """The first teaser row of the report of index rank ``rank`` (its teasers'

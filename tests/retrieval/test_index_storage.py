@@ -106,9 +106,12 @@ def test_section_search_in_place_equals_a_scan(built):
         want = [i for i, (_, key) in enumerate(sections) if term in key]
         assert index.sections.containing(term).tolist() == want, term
     teasers = [((p["report"]["id"], n), rr["key"]) for p in _parts(home) for n, rr in enumerate(p["report"]["related"])]
-    for term in ["报告", "电池", "不存在的词语"]:
+    for term in ["报告", "电池", "不存在的词语", "报", "电池技术"]:
         found = {index.teasers.ids[i] for i in index.teasers.containing(term).tolist()}
         assert found == {ident for ident, key in teasers if term in key}
+    titles = [rr["title"] for p in _parts(home) for rr in p["report"]["related"]]
+    assert [(index.teasers.key(i), index.teasers.title(i)) for i in range(len(titles))] == [
+        (key, title) for (_, key), title in zip(teasers, titles)]
 
 
 def test_a_glued_word_searched_within_its_parts_equals_a_scan(built):

@@ -685,9 +685,11 @@ class Answerer:
         three best titles (score, then title), each as its best teaser gives it.
 
         Only teasers holding one of the question's specific words can score (and
-        the covered reports' deep dives).  Their scores are estimated with array
-        operations over the teaser texts; only the teasers that can reach the
-        best three titles are read and scored exactly, in decreasing estimate.
+        the covered reports' deep dives).  The other reports' teasers are scored
+        with array operations over the teaser texts (the idf share of the words
+        each holds, summed in term order: :func:`_teaser_score`'s value, as one
+        specific word is there); only the titles of those that can reach the best
+        three are read, best first, and the records of the three winners.
         """
         if not qa.terms:
             return []
@@ -716,24 +718,16 @@ class Answerer:
         queue = zip(values[order].tolist(), rows_all[order].tolist())
         best: dict[str, float] = {}  # title → its best score so far (rounded)
         read: list[tuple[int, float, str]] = []  # (row, score, title) of the teasers scoring 0.3 or more
-        by_text: dict[str, float] = {}  # a teaser's score by its text (reports often share teasers)
         for v, row in queue:
             # A teaser more than 0.02 below the third best title neither enters the best
             # three nor changes which teaser gives one of them (see the loop below).
             if len(best) >= 3 and v < sorted(best.values(), reverse=True)[2] - 0.02 - 1e-6:
                 break
-            if row in scored:
-                score, title = scored[row][0], scored[row][2]["title"]
-            else:
-                # another report's teaser: scored by its key, its title read in place (no record)
-                key = teasers.key(row)
-                if key not in by_text:
-                    by_text[key] = _teaser_score(qa, total, {"key": key}, False)
-                score = by_text[key]
-                title = teasers.title(row) if score >= 0.3 else ""
-            if score >= 0.3:
-                best[title] = max(best.get(title, 0.0), round(score, 3))
-                read.append((row, score, title))
+            if v >= 0.3:
+                # a covered report's teaser was read above; another's title is read in place (no record)
+                title = scored[row][2]["title"] if row in scored else teasers.title(row)
+                best[title] = max(best.get(title, 0.0), round(v, 3))
+                read.append((row, v, title))
         won: dict[str, tuple[float, int]] = {}  # title → (its score, rounded; the row giving it)
         for row, score, title in sorted(read):  # index order
             if title not in won or won[title][0] < score:

@@ -1246,15 +1246,16 @@ class _SectionText:
         k = bisect.bisect_right(self._first, row) - 1
         return k, int(self._live[k][row - self._first[k]])
 
-    def key(self, row: int) -> str:
-        """The match key of row ``row`` (read in place)."""
-        k, local = self._where(row)
-        return self._parts[k][0].key(local)
-
     def title(self, row: int) -> str:
-        """The title of teaser row ``row`` (read in place); teasers only."""
-        k, local = self._where(row)
-        return self._titles[k].key(local)
+        """The title of teaser row ``row`` (read in place, remembered); teasers only."""
+        memo = self.__dict__.setdefault("_title_memo", {})
+        found = memo.get(row)
+        if found is None:
+            k, local = self._where(row)
+            if len(memo) > 200000:
+                memo.clear()
+            found = memo[row] = self._titles[k].key(local)
+        return found
 
     def first_row(self, rank: int) -> int:
         """The first teaser row of the report of index rank ``rank`` (its teasers'

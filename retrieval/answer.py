@@ -490,7 +490,7 @@ class Answerer:
         gain_of: dict[tuple[str, ...], float] = {}  # per set of named entities
         gains: dict[int, float] = {}
         about: dict[tuple[str, tuple[str, ...]], float] = {}  # a heading's linked share, for its section's claims
-        units = [self.index.units[int(uid)] for uid in uids]
+        units = self.index.units.many(uids)
         for unit in units:
             if unit.entity_ids not in gain_of:
                 keys = []
@@ -561,12 +561,11 @@ class Answerer:
         path, not an answer), at most two per paragraph, no repeated text.  A
         hotline question (with a region prefix) is usually broad: its evidence
         is taken in turn from each report close to the best one."""
-        units = self.index.units
         candidates: list[tuple[Unit, float]] = []
         per_block: dict[str, int] = {}
         seen: set[str] = set()
-        for uid in order[: max(200, top_k * 20)]:
-            u = units[int(uid)]
+        head = order[: max(200, top_k * 20)]
+        for uid, u in zip(head.tolist(), self.index.units.many(head)):
             if u.kind == "heading":
                 continue
             key = match_key(u.text)
@@ -577,7 +576,7 @@ class Answerer:
                 continue
             per_block[u.block] = per_block.get(u.block, 0) + 1
             seen.add(key)
-            candidates.append((u, float(fused[int(uid)])))
+            candidates.append((u, float(fused[uid])))
         if not candidates:
             return []
         if not qa.region:

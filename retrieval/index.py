@@ -1291,6 +1291,28 @@ class _Units:
             unit = self._memo[i] = self._unit(i, seg.records.one("SELECT * FROM units WHERE uid = ?", (local,)))
         return unit
 
+    def many(self, uids) -> list[Unit]:
+        """The units ``uids`` (global ids, in that order), those not yet remembered
+        read with one query per segment and 500 ids (as ``[self[u] for u in uids]``)."""
+        uids = [int(u) for u in uids]
+        for u in uids:
+            if not 0 <= u < self._n:
+                raise IndexError(u)
+        missing = [u for u in dict.fromkeys(uids) if u not in self._memo]
+        by_segment: dict[int, list[tuple[int, int]]] = {}  # segment index → (local uid, global uid)
+        for u in missing:
+            k = int(np.searchsorted(self._index._offsets_arr, u, side="right")) - 1
+            seg, rel = self._index._segments[k], u - self._index._offsets[k]
+            by_segment.setdefault(k, []).append((rel if seg.all_live else int(seg.live_units[rel]), u))
+        for k, pairs in by_segment.items():
+            records = self._index._segments[k].records
+            for a in range(0, len(pairs), 500):
+                glob = dict(pairs[a : a + 500])
+                rows = records.all(f"SELECT * FROM units WHERE uid IN ({','.join('?' * len(glob))})", list(glob))
+                for row in rows:
+                    self._memo[glob[row[0]]] = self._unit(glob[row[0]], row)
+        return [self._memo[u] for u in uids]
+
     def __iter__(self):
         uid = 0
         for seg in self._index._segments:

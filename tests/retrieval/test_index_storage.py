@@ -55,6 +55,11 @@ def test_records_match_the_report_parts(built):
         assert index.report_title(p["report"]["id"]) == p["report"]["title"]
     with pytest.raises(KeyError):
         index.report_title("no-such-report")
+    fresh = SearchIndex.load(lib.home)  # nothing remembered: read in batches
+    some = [5, 0, 5, len(units) - 1, *range(1, len(units), 3)]
+    assert fresh.units.many(np.asarray(some)) == [index.units[i] for i in some]
+    with pytest.raises(IndexError):
+        fresh.units.many([len(units)])
     # per-unit arrays and lookups agree with the records
     roles = {u.role for u in index.units}
     for wanted in ({"driver"}, {"challenge", "trend"}, roles):

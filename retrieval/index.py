@@ -1750,6 +1750,16 @@ class SearchIndex:
             memo[key].flags.writeable = False
         return memo[key]
 
+    def role_factor(self, wanted: set[str]) -> np.ndarray:
+        """Per unit: 2.0 if its role is one of ``wanted``, else 1.0 (shape ``(units,)``,
+        float32; remembered per role set, read-only)."""
+        memo = self.__dict__.setdefault("_factor_memo", {})
+        key = frozenset(wanted)
+        if key not in memo:
+            memo[key] = np.where(self.roles_in(wanted), np.float32(2.0), np.float32(1.0)).astype(np.float32)
+            memo[key].flags.writeable = False
+        return memo[key]
+
     def _roles_in(self, wanted: set[str]) -> np.ndarray:
         parts = []
         for seg in self._segments:

@@ -64,6 +64,7 @@ def test_records_match_the_report_parts(built):
     roles = {u.role for u in index.units}
     for wanted in ({"driver"}, {"challenge", "trend"}, roles):
         assert index.roles_in(wanted).tolist() == [u.role in wanted for u in index.units]
+        assert index.role_factor(wanted).tolist() == [2.0 if u.role in wanted else 1.0 for u in index.units]
     order = list(dict.fromkeys(u.report_id for u in index.units))
     assert index.unit_report.tolist() == [order.index(u.report_id) for u in index.units]
     by_entity: dict[str, list[int]] = {}

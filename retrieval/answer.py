@@ -827,7 +827,9 @@ def _strongest(values: np.ndarray, ranks: np.ndarray, id_order: np.ndarray, limi
             return cand[:0]
         kth = float(np.partition(values, len(values) - limit)[len(values) - limit])
         cand = np.flatnonzero(values >= kth - 0.002)
-    rounded = np.asarray([round(float(v), 3) for v in values[cand].tolist()], dtype=np.float64)
+    # each distinct value rounded once (Python's round: numpy's differs on some halves)
+    distinct, back = np.unique(values[cand], return_inverse=True)
+    rounded = np.asarray([round(v, 3) for v in distinct.tolist()], dtype=np.float64)[back.reshape(-1)]
     order = cand[np.lexsort((id_order[ranks[cand]], -rounded))]
     return order if limit is None else order[:limit]
 

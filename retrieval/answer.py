@@ -486,20 +486,21 @@ class Answerer:
         total = sum(w for _, w in terms)
         best = np.flatnonzero(per_report >= 0.5 * per_report.max())
         uids = _first_units_of(self.index.unit_report, best, limit)
-        labels: dict[str, str] = {}
+        linked: dict[str, int] = {}  # per entity: the words its label links, as bits (word i: 1 << i)
         gain_of: dict[tuple[str, ...], float] = {}  # per set of named entities
         gains: dict[int, float] = {}
         about: dict[tuple[str, tuple[str, ...]], float] = {}  # a heading's linked share, for its section's claims
         units = self.index.units.many(uids)
         for unit in units:
             if unit.entity_ids not in gain_of:
-                keys = []
+                bits = 0
                 for eid in unit.entity_ids:
-                    if eid not in labels:
-                        labels[eid] = search_key(self.index.entities.label(eid))
-                    keys.append(labels[eid])
-                gain_of[unit.entity_ids] = sum(
-                    w for t, w in terms if any(k and (t in k or (len(k) >= 2 and k in t)) for k in keys)) / total
+                    if eid not in linked:
+                        k = search_key(self.index.entities.label(eid))
+                        linked[eid] = sum(1 << i for i, (t, _) in enumerate(terms) if k and (t in k or (len(k) >= 2 and k in t)))
+                    bits |= linked[eid]
+                # the words any of the entities links, their weights summed in word order
+                gain_of[unit.entity_ids] = sum(w for i, (_, w) in enumerate(terms) if bits >> i & 1) / total
             gain = gains[unit.uid] = gain_of[unit.entity_ids]
             if unit.kind == "heading" and gain:
                 about[(unit.report_id, tuple(unit.section))] = gain
@@ -717,15 +718,20 @@ class Answerer:
         queue = zip(values[order].tolist(), rows_all[order].tolist())
         best: dict[str, float] = {}  # title → its best score so far (rounded)
         read: list[tuple[int, float, str]] = []  # (row, score, title) of the teasers scoring 0.3 or more
+        # A teaser more than 0.02 below the third best title neither enters the best
+        # three nor changes which teaser gives one of them (see the loop below).
+        stop = -np.inf  # that bound, once three titles are in (it moves only when ``best`` does)
         for v, row in queue:
-            # A teaser more than 0.02 below the third best title neither enters the best
-            # three nor changes which teaser gives one of them (see the loop below).
-            if len(best) >= 3 and v < sorted(best.values(), reverse=True)[2] - 0.02 - 1e-6:
+            if v < stop:
                 break
             if v >= 0.3:
                 # a covered report's teaser was read above; another's title is read in place (no record)
                 title = scored[row][2]["title"] if row in scored else teasers.title(row)
-                best[title] = max(best.get(title, 0.0), round(v, 3))
+                rounded = round(v, 3)
+                if best.get(title, 0.0) < rounded:
+                    best[title] = rounded
+                    if len(best) >= 3:
+                        stop = sorted(best.values(), reverse=True)[2] - 0.02 - 1e-6
                 read.append((row, v, title))
         won: dict[str, tuple[float, int]] = {}  # title → (its score, rounded; the row giving it)
         for row, score, title in sorted(read):  # index order

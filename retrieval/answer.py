@@ -86,6 +86,8 @@ class Search:
     fused: np.ndarray  # shape (units,), higher is better; -inf: not pre-selected (partitioned index)
     signals: Signals
     coverage: tuple[Coverage, ...]  # the strongest reports' (at most ``_COVERAGE_KEPT``), strongest first
+    # the pre-selected uids (ascending), outside which ``fused`` is -inf; None: no pre-selection
+    finite: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -276,8 +278,9 @@ class Answerer:
         wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
         if wanted and _INTENT_BOOST:
             parts.append(_INTENT_BOOST * self.index.roles_in(wanted))
+        finite = None
         if self.preselect is not None and qvec is not None and n:
-            dense, hybrid, best_dense = self._preselected(qvec, sum(parts, np.zeros(n, np.float32)))
+            dense, hybrid, best_dense, finite = self._preselected(qvec, sum(parts, np.zeros(n, np.float32)))
         else:
             dense = self.index.dense_scores(qvec) if qvec is not None and n else np.zeros(n, np.float32)
             hybrid = (dense - dense.mean()) / (dense.std() + 1e-6) if n and qvec is not None else np.zeros(n, np.float32)
@@ -293,17 +296,18 @@ class Answerer:
             bigram_max=_ratio(float(bigram.max()) if n else 0.0, self.index.cbm25.bound(grams) if self.index.cbm25 else 0.0),
             coverage=cov[0].strength if cov else 0.0,
             entity=1.0 if qa.entity_ids else 0.0,
-            focus=_focus(self.index.unit_report, dense, bigram) if n else 0.0,  # -inf dense: not pre-selected
+            focus=_focus(self.index.unit_report, dense, bigram, finite) if n else 0.0,  # -inf dense: not pre-selected
             phrase=self._phrase(qa, hybrid),
             **self._subject(qa),
         )
         fused = {"dense": dense, "bm25": words, "graph": graph}.get(mode, hybrid)
-        return Search(fused=fused, signals=signals, coverage=tuple(cov))
+        return Search(fused=fused, signals=signals, coverage=tuple(cov), finite=finite if mode not in ("bm25", "graph") else None)
 
-    def _preselected(self, qvec, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _preselected(self, qvec, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Dense and fused scores on a partitioned index, computed for the
         pre-selected units only (shape ``(units,)`` each, ``-inf`` elsewhere),
-        and the pre-selected dense scores alone (for the signals).
+        the pre-selected dense scores alone (for the signals) and the
+        pre-selected uids (ascending).
 
         Pre-selected: the dense neighbours the IVF lists give, and the units of
         best lexical + graph + intent score, ``candidates`` of each.  Their
@@ -323,7 +327,7 @@ class Answerer:
         dense[uids] = exact
         hybrid = np.full(len(lexical), -np.inf, np.float32)
         hybrid[uids] = (exact - np.float32(near.mean)) / np.float32(near.std + 1e-6) + lexical[uids]
-        return dense, hybrid, exact
+        return dense, hybrid, exact, np.sort(uids)
 
     def _phrase(self, qa: QuestionAnalysis, fused: np.ndarray, depth: int = 20) -> float:
         """The longest run of the question's content characters (frame words and
@@ -531,7 +535,7 @@ class Answerer:
         qa = self.analyse(question)
         found = self.search(qa, mode, qvec=qvec)
         p = self.model.probability(found.signals)
-        order = _best_first(found.fused, max(200, top_k * 20))
+        order = _best_first_within(found.fused, found.finite, max(200, top_k * 20))
         order = order[np.isfinite(found.fused[order])]  # a partitioned index scores the pre-selected units only
         picked = self._pick(qa, order, found.fused, top_k) if p >= self.model.threshold else []
         if not picked:
@@ -795,11 +799,14 @@ def _one_blas_thread():
 _BLAS = None  # the threadpoolctl controller (False: none), made at the first answer
 
 
-def _focus(unit_report: np.ndarray, dense: np.ndarray, bigram: np.ndarray) -> float:
+def _focus(unit_report: np.ndarray, dense: np.ndarray, bigram: np.ndarray, finite: np.ndarray | None = None) -> float:
     """Do the retrievers point at the same report?  The share of the top ten dense
     and top ten bigram passages that belong to the report most of them belong to
-    (an off-topic question's best passages scatter over unrelated reports)."""
-    top = np.concatenate([_best_first(dense, 10), _best_first(bigram, 10)])
+    (an off-topic question's best passages scatter over unrelated reports).
+    ``finite``: the uids outside which ``dense`` is -inf (None: everywhere finite)."""
+    if finite is not None and len(finite) < 10:
+        finite = None  # the ten would take -inf units too, as the whole array gives them
+    top = np.concatenate([_best_first_within(dense, finite, 10), _best_first(bigram, 10)])
     return float(np.bincount(unit_report[top]).max() / len(top))
 
 
@@ -816,6 +823,16 @@ def _best_first(values: np.ndarray, k: int) -> np.ndarray:
     ties = np.flatnonzero(values == kth)[: k - len(above)]
     candidates = np.concatenate([above, ties])
     return candidates[np.argsort(-values[candidates], kind="stable")][:k]
+
+
+def _best_first_within(values: np.ndarray, finite: np.ndarray | None, k: int) -> np.ndarray:
+    """``_best_first(values, k)`` where only the uids ``finite`` (ascending) hold
+    finite values: the best of those (ties by uid, as ``finite`` is ascending),
+    without a pass over every unit.  Fewer than ``k`` when ``finite`` has fewer
+    (the whole array's answer would go on with -inf units).  None: every value."""
+    if finite is None:
+        return _best_first(values, k)
+    return finite[_best_first(values[finite], k)]
 
 
 def _strongest(values: np.ndarray, ranks: np.ndarray, id_order: np.ndarray, limit: int | None) -> np.ndarray:

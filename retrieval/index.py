@@ -1298,17 +1298,15 @@ class _Units:
         for u in uids:
             if not 0 <= u < self._n:
                 raise IndexError(u)
-        missing = [u for u in dict.fromkeys(uids) if u not in self._memo]
-        by_segment: dict[int, list[tuple[int, int]]] = {}  # segment index → (local uid, global uid)
-        for u in missing:
-            k = int(np.searchsorted(self._index._offsets_arr, u, side="right")) - 1
-            seg, rel = self._index._segments[k], u - self._index._offsets[k]
-            by_segment.setdefault(k, []).append((rel if seg.all_live else int(seg.live_units[rel]), u))
-        for k, pairs in by_segment.items():
-            records = self._index._segments[k].records
+        missing = np.asarray([u for u in dict.fromkeys(uids) if u not in self._memo], dtype=np.int64)
+        where = np.searchsorted(self._index._offsets_arr, missing, side="right") - 1  # each one's segment
+        for k in np.unique(where).tolist():
+            seg, glob_ids = self._index._segments[k], missing[where == k]
+            rel = glob_ids - self._index._offsets[k]
+            pairs = list(zip((rel if seg.all_live else seg.live_units[rel]).tolist(), glob_ids.tolist()))  # (local, global)
             for a in range(0, len(pairs), 500):
                 glob = dict(pairs[a : a + 500])
-                rows = records.all(f"SELECT * FROM units WHERE uid IN ({','.join('?' * len(glob))})", list(glob))
+                rows = seg.records.all(f"SELECT * FROM units WHERE uid IN ({','.join('?' * len(glob))})", list(glob))
                 for row in rows:
                     self._memo[glob[row[0]]] = self._unit(glob[row[0]], row)
         return [self._memo[u] for u in uids]

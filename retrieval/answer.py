@@ -17,6 +17,7 @@ The public entry point is :class:`Answerer`.  For one question it:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -85,6 +86,8 @@ class Search:
     fused: np.ndarray  # shape (units,), higher is better; -inf: not pre-selected (partitioned index)
     signals: Signals
     coverage: tuple[Coverage, ...]  # the strongest reports' (at most ``_COVERAGE_KEPT``), strongest first
+    # the pre-selected uids (ascending), outside which ``fused`` is -inf; None: no pre-selection
+    finite: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -275,8 +278,9 @@ class Answerer:
         wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
         if wanted and _INTENT_BOOST:
             parts.append(_INTENT_BOOST * self.index.roles_in(wanted))
+        finite = None
         if self.preselect is not None and qvec is not None and n:
-            dense, hybrid, best_dense = self._preselected(qvec, sum(parts, np.zeros(n, np.float32)))
+            dense, hybrid, best_dense, finite = self._preselected(qvec, sum(parts, np.zeros(n, np.float32)))
         else:
             dense = self.index.dense_scores(qvec) if qvec is not None and n else np.zeros(n, np.float32)
             hybrid = (dense - dense.mean()) / (dense.std() + 1e-6) if n and qvec is not None else np.zeros(n, np.float32)
@@ -292,17 +296,18 @@ class Answerer:
             bigram_max=_ratio(float(bigram.max()) if n else 0.0, self.index.cbm25.bound(grams) if self.index.cbm25 else 0.0),
             coverage=cov[0].strength if cov else 0.0,
             entity=1.0 if qa.entity_ids else 0.0,
-            focus=_focus(self.index.unit_report, dense, bigram) if n else 0.0,  # -inf dense: not pre-selected
+            focus=_focus(self.index.unit_report, dense, bigram, finite) if n else 0.0,  # -inf dense: not pre-selected
             phrase=self._phrase(qa, hybrid),
             **self._subject(qa),
         )
         fused = {"dense": dense, "bm25": words, "graph": graph}.get(mode, hybrid)
-        return Search(fused=fused, signals=signals, coverage=tuple(cov))
+        return Search(fused=fused, signals=signals, coverage=tuple(cov), finite=finite if mode not in ("bm25", "graph") else None)
 
-    def _preselected(self, qvec, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _preselected(self, qvec, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Dense and fused scores on a partitioned index, computed for the
         pre-selected units only (shape ``(units,)`` each, ``-inf`` elsewhere),
-        and the pre-selected dense scores alone (for the signals).
+        the pre-selected dense scores alone (for the signals) and the
+        pre-selected uids (ascending).
 
         Pre-selected: the dense neighbours the IVF lists give, and the units of
         best lexical + graph + intent score, ``candidates`` of each.  Their
@@ -322,7 +327,7 @@ class Answerer:
         dense[uids] = exact
         hybrid = np.full(len(lexical), -np.inf, np.float32)
         hybrid[uids] = (exact - np.float32(near.mean)) / np.float32(near.std + 1e-6) + lexical[uids]
-        return dense, hybrid, exact
+        return dense, hybrid, exact, np.sort(uids)
 
     def _phrase(self, qa: QuestionAnalysis, fused: np.ndarray, depth: int = 20) -> float:
         """The longest run of the question's content characters (frame words and
@@ -414,12 +419,12 @@ class Answerer:
             # name it, like 债务人 in a debt-collection report) ranks nothing: every
             # unit of the topic mentions it.  Counted within its own reports, so adding
             # reports on other topics does not change it.
-            units = self.index.units_by_entity.get(eid, ())
+            units = self.index.units_by_entity.uids(eid)
             pool = int(unit_counts[self.index.entities.report_ranks(eid)].sum())
             return 0 < len(units) <= max(1, pool) ** 0.5
 
         def add(eid: str, weight: float) -> None:
-            units = np.asarray(self.index.units_by_entity.get(eid, ()), dtype=np.int64)
+            units = self.index.units_by_entity.uids(eid)
             if len(units):
                 np.add.at(scores, units, weight / len(units) ** 0.5)
 
@@ -441,12 +446,12 @@ class Answerer:
         weights = route[codes].astype(np.float32)
         per_report = np.zeros(len(self.index.report_ids), np.float32)
         per_report[codes] = weights / weights.max()
-        # _GRAPH_ROUTE * routed * (1 + role), per unit: doubling is exact, so the asked
-        # role's units are doubled in place instead of multiplied by a 0/1 array plus one
+        # _GRAPH_ROUTE * routed * (1 + role), per unit: the asked role's units doubled by one
+        # multiply with a remembered 1-or-2 array (exact; a masked multiply took 2 ms at 620,000 units)
         routed = (_GRAPH_ROUTE * per_report)[self.index.unit_report]
         wanted = {_INTENT_ROLE[i] for i in qa.intents if i in _INTENT_ROLE}
         if wanted:
-            np.multiply(routed, np.float32(2.0), out=routed, where=self.index.roles_in(wanted))
+            routed *= self.index.role_factor(wanted)
         scores += routed
         self._link_terms(qa, per_report, scores)
         return scores
@@ -485,20 +490,21 @@ class Answerer:
         total = sum(w for _, w in terms)
         best = np.flatnonzero(per_report >= 0.5 * per_report.max())
         uids = _first_units_of(self.index.unit_report, best, limit)
-        labels: dict[str, str] = {}
+        linked: dict[str, int] = {}  # per entity: the words its label links, as bits (word i: 1 << i)
         gain_of: dict[tuple[str, ...], float] = {}  # per set of named entities
         gains: dict[int, float] = {}
         about: dict[tuple[str, tuple[str, ...]], float] = {}  # a heading's linked share, for its section's claims
-        units = [self.index.units[int(uid)] for uid in uids]
+        units = self.index.units.many(uids)
         for unit in units:
             if unit.entity_ids not in gain_of:
-                keys = []
+                bits = 0
                 for eid in unit.entity_ids:
-                    if eid not in labels:
-                        labels[eid] = search_key(self.index.entities.label(eid))
-                    keys.append(labels[eid])
-                gain_of[unit.entity_ids] = sum(
-                    w for t, w in terms if any(k and (t in k or (len(k) >= 2 and k in t)) for k in keys)) / total
+                    if eid not in linked:
+                        k = search_key(self.index.entities.label(eid))
+                        linked[eid] = sum(1 << i for i, (t, _) in enumerate(terms) if k and (t in k or (len(k) >= 2 and k in t)))
+                    bits |= linked[eid]
+                # the words any of the entities links, their weights summed in word order
+                gain_of[unit.entity_ids] = sum(w for i, (_, w) in enumerate(terms) if bits >> i & 1) / total
             gain = gains[unit.uid] = gain_of[unit.entity_ids]
             if unit.kind == "heading" and gain:
                 about[(unit.report_id, tuple(unit.section))] = gain
@@ -522,10 +528,14 @@ class Answerer:
         Raises:
             StoreError: a stored report no longer matches the index (re-ingest).
         """
+        with _one_blas_thread():
+            return self._answer(question, top_k, mode, qid, qvec)
+
+    def _answer(self, question: str, top_k: int, mode: str, qid: str | None, qvec) -> Answer:
         qa = self.analyse(question)
         found = self.search(qa, mode, qvec=qvec)
         p = self.model.probability(found.signals)
-        order = _best_first(found.fused, max(200, top_k * 20))
+        order = _best_first_within(found.fused, found.finite, max(200, top_k * 20))
         order = order[np.isfinite(found.fused[order])]  # a partitioned index scores the pre-selected units only
         picked = self._pick(qa, order, found.fused, top_k) if p >= self.model.threshold else []
         if not picked:
@@ -556,12 +566,11 @@ class Answerer:
         path, not an answer), at most two per paragraph, no repeated text.  A
         hotline question (with a region prefix) is usually broad: its evidence
         is taken in turn from each report close to the best one."""
-        units = self.index.units
         candidates: list[tuple[Unit, float]] = []
         per_block: dict[str, int] = {}
         seen: set[str] = set()
-        for uid in order[: max(200, top_k * 20)]:
-            u = units[int(uid)]
+        head = order[: max(200, top_k * 20)]
+        for uid, u in zip(head.tolist(), self.index.units.many(head)):
             if u.kind == "heading":
                 continue
             key = match_key(u.text)
@@ -572,7 +581,7 @@ class Answerer:
                 continue
             per_block[u.block] = per_block.get(u.block, 0) + 1
             seen.add(key)
-            candidates.append((u, float(fused[int(uid)])))
+            candidates.append((u, float(fused[uid])))
         if not candidates:
             return []
         if not qa.region:
@@ -680,9 +689,11 @@ class Answerer:
         three best titles (score, then title), each as its best teaser gives it.
 
         Only teasers holding one of the question's specific words can score (and
-        the covered reports' deep dives).  Their scores are estimated with array
-        operations over the teaser texts; only the teasers that can reach the
-        best three titles are read and scored exactly, in decreasing estimate.
+        the covered reports' deep dives).  The other reports' teasers are scored
+        with array operations over the teaser texts (the idf share of the words
+        each holds, summed in term order: :func:`_teaser_score`'s value, as one
+        specific word is there); only the titles of those that can reach the best
+        three are read, best first, and the records of the three winners.
         """
         if not qa.terms:
             return []
@@ -710,28 +721,35 @@ class Answerer:
         order = keep[np.argsort(-values[keep], kind="stable")]  # best first; ties: covered reports', then index order
         queue = zip(values[order].tolist(), rows_all[order].tolist())
         best: dict[str, float] = {}  # title → its best score so far (rounded)
-        read: list[tuple[int, float, str, dict]] = []
-        by_text: dict[str, float] = {}  # a teaser's score by its text (reports often share teasers)
+        read: list[tuple[int, float, str]] = []  # (row, score, title) of the teasers scoring 0.3 or more
+        # A teaser more than 0.02 below the third best title neither enters the best
+        # three nor changes which teaser gives one of them (see the loop below).
+        stop = -np.inf  # that bound, once three titles are in (it moves only when ``best`` does)
         for v, row in queue:
-            # A teaser more than 0.02 below the third best title neither enters the best
-            # three nor changes which teaser gives one of them (see the loop below).
-            if len(best) >= 3 and v < sorted(best.values(), reverse=True)[2] - 0.02 - 1e-6:
+            if v < stop:
                 break
-            if row not in scored:
+            if v >= 0.3:
+                # a covered report's teaser was read above; another's title is read in place (no record)
+                title = scored[row][2]["title"] if row in scored else teasers.title(row)
+                rounded = round(v, 3)
+                if best.get(title, 0.0) < rounded:
+                    best[title] = rounded
+                    if len(best) >= 3:
+                        stop = sorted(best.values(), reverse=True)[2] - 0.02 - 1e-6
+                read.append((row, v, title))
+        won: dict[str, tuple[float, int]] = {}  # title → (its score, rounded; the row giving it)
+        for row, score, title in sorted(read):  # index order
+            if title not in won or won[title][0] < score:
+                won[title] = (round(score, 3), row)
+        hits = []
+        for title, (score, row) in won.items():
+            if row in scored:
+                _, rid, rr = scored[row]
+            else:
                 rid, n = teasers.ids[row]
                 rr = self.index.related(rid)[n]
-                if rr["key"] not in by_text:
-                    by_text[rr["key"]] = _teaser_score(qa, total, rr, False)
-                scored[row] = (by_text[rr["key"]], rid, rr)
-            score, rid, rr = scored[row]
-            if score >= 0.3:
-                best[rr["title"]] = max(best.get(rr["title"], 0.0), round(score, 3))
-                read.append((row, score, rid, rr))
-        hits: dict[str, RelatedReportHit] = {}
-        for _, score, rid, rr in sorted(read, key=lambda r: r[0]):  # index order
-            if rr["title"] not in hits or hits[rr["title"]].score < score:
-                hits[rr["title"]] = RelatedReportHit(rr["title"], rr["blurb"], rid, round(score, 3), rr["kind"])
-        return sorted(hits.values(), key=lambda h: (-h.score, h.title))[:3]
+            hits.append(RelatedReportHit(title, rr["blurb"], rid, score, rr["kind"]))
+        return sorted(hits, key=lambda h: (-h.score, h.title))[:3]
 
     # -------------------------------------------------------------- briefs
     def _brief(self, qa: QuestionAnalysis, evidence: tuple[Evidence, ...], related, weak: bool = False,
@@ -761,11 +779,34 @@ class Answerer:
         return text
 
 
-def _focus(unit_report: np.ndarray, dense: np.ndarray, bigram: np.ndarray) -> float:
+def _one_blas_thread():
+    """A context in which numpy's BLAS runs on the calling thread alone
+    (threadpoolctl; no limit where it is missing).  An answer's products are
+    small (a few IVF lists, a thousand rows): a second BLAS thread saves little
+    there, and its worker busy-waits after each call, taking a core from the rest
+    of the answer — on 2 shared cores that doubled the warm answer's time."""
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController()
+        except ImportError:
+            _BLAS = False
+    return _BLAS.limit(limits=1, user_api="blas") if _BLAS else contextlib.nullcontext()
+
+
+_BLAS = None  # the threadpoolctl controller (False: none), made at the first answer
+
+
+def _focus(unit_report: np.ndarray, dense: np.ndarray, bigram: np.ndarray, finite: np.ndarray | None = None) -> float:
     """Do the retrievers point at the same report?  The share of the top ten dense
     and top ten bigram passages that belong to the report most of them belong to
-    (an off-topic question's best passages scatter over unrelated reports)."""
-    top = np.concatenate([_best_first(dense, 10), _best_first(bigram, 10)])
+    (an off-topic question's best passages scatter over unrelated reports).
+    ``finite``: the uids outside which ``dense`` is -inf (None: everywhere finite)."""
+    if finite is not None and len(finite) < 10:
+        finite = None  # the ten would take -inf units too, as the whole array gives them
+    top = np.concatenate([_best_first_within(dense, finite, 10), _best_first(bigram, 10)])
     return float(np.bincount(unit_report[top]).max() / len(top))
 
 
@@ -784,6 +825,16 @@ def _best_first(values: np.ndarray, k: int) -> np.ndarray:
     return candidates[np.argsort(-values[candidates], kind="stable")][:k]
 
 
+def _best_first_within(values: np.ndarray, finite: np.ndarray | None, k: int) -> np.ndarray:
+    """``_best_first(values, k)`` where only the uids ``finite`` (ascending) hold
+    finite values: the best of those (ties by uid, as ``finite`` is ascending),
+    without a pass over every unit.  Fewer than ``k`` when ``finite`` has fewer
+    (the whole array's answer would go on with -inf units).  None: every value."""
+    if finite is None:
+        return _best_first(values, k)
+    return finite[_best_first(values[finite], k)]
+
+
 def _strongest(values: np.ndarray, ranks: np.ndarray, id_order: np.ndarray, limit: int | None) -> np.ndarray:
     """Indices into ``values`` (one per report, shape ``(reports covered,)``) in the
     order ``sorted(key=(-round(value, 3), report id))``, the first ``limit`` only
@@ -799,7 +850,9 @@ def _strongest(values: np.ndarray, ranks: np.ndarray, id_order: np.ndarray, limi
             return cand[:0]
         kth = float(np.partition(values, len(values) - limit)[len(values) - limit])
         cand = np.flatnonzero(values >= kth - 0.002)
-    rounded = np.asarray([round(float(v), 3) for v in values[cand].tolist()], dtype=np.float64)
+    # each distinct value rounded once (Python's round: numpy's differs on some halves)
+    distinct, back = np.unique(values[cand], return_inverse=True)
+    rounded = np.asarray([round(v, 3) for v in distinct.tolist()], dtype=np.float64)[back.reshape(-1)]
     order = cand[np.lexsort((id_order[ranks[cand]], -rounded))]
     return order if limit is None else order[:limit]
 

@@ -14,7 +14,9 @@ Layout under ``HOME/index``::
     segments/<name>/         one immutable segment: some reports' units, written once
         meta.json            its report ids (in order), their unit counts, role names
         records.sqlite       units, reports, entities (per report), match keys, relations,
-                             BM25 vocabularies: read row by row, on demand
+                             vocabularies: read row by row, on demand
+        entity.units/, entity.reports/, topic.reports/   integer lists by entity (topic):
+                             its units, the reports listing it (see :class:`_ListsWriter`)
         unit_report.npy, unit_role.npy   per unit: its report's rank in the segment, its role's code
         vectors.f32          one vector per unit, raw float32 rows (mapped in place)
         ivf.*, moments.npz   large segments only: an inverted-file (IVF) partition of the
@@ -24,7 +26,8 @@ Layout under ``HOME/index``::
         bm25/, bm25c/        raw postings (term frequencies) and unit lengths over the
                              units' words (jieba) and character bigrams
         sections.*, teasers.*   every section's (teaser's) match key, searched in place (mmap);
-                             sections.grams/: postings of each key's character pairs
+                             sections.grams/, teasers.grams/: postings of each key's character
+                             pairs; teaser_titles.*: each teaser's title
     parts/<report id>.json   one report's units, tokens, entities (computed once per report)
     embcache/<model>.sqlite  embeddings by text hash (re-ingest embeds nothing new)
 
@@ -45,6 +48,7 @@ previous generation (and its segments) for readers still loading it.
 
 from __future__ import annotations
 
+import bisect
 import json
 import mmap
 import os
@@ -68,7 +72,7 @@ from .textproc import char_bigrams, search_tokens
 
 __all__ = ["Unit", "DenseCandidates", "SearchIndex", "build_index", "INDEX_FORMAT"]
 
-INDEX_FORMAT = 8  # 8: report topics, IVF segments (7: segments + tombstones, raw BM25 postings)
+INDEX_FORMAT = 9  # 9: entity units and reports, report topics as arrays (8: report topics, IVF segments)
 _PART_FORMAT = 6
 _MAX_SEGMENTS = 8  # past this, the segments after the first are merged into one
 _DEAD_SHARE = 1 / 3  # a segment whose removed reports hold more of its units is rewritten
@@ -565,6 +569,43 @@ def _write_postings(folder: Path, docs: Iterable[list[str]]) -> dict[str, int]:
     return writer.save(folder)
 
 
+class _ListsWriter:
+    """Integer lists by key (an entity's units, a topic's reports), built one value
+    at a time: per vocabulary column (keys numbered in order of first use), its
+    values in the order added (``values.npy``, int32) from ``indptr.npy[col]``
+    to ``indptr.npy[col + 1]`` (int64)."""
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.vocab: dict[str, int] = {}
+        self.cols, self.values = array("i"), array("i")
+
+    def add(self, key: str, value: int) -> None:
+        col = self.vocab.get(key)
+        if col is None:
+            col = self.vocab[key] = len(self.vocab)
+        self.cols.append(col)
+        self.values.append(value)
+
+    def save(self, folder: Path) -> dict[str, int]:
+        """Write the arrays; returns the vocabulary (key → column), kept in SQLite by the caller."""
+        folder.mkdir(parents=True, exist_ok=True)
+        cols = np.frombuffer(self.cols, dtype=np.int32) if len(self.cols) else np.zeros(0, np.int32)
+        values = np.frombuffer(self.values, dtype=np.int32) if len(self.values) else np.zeros(0, np.int32)
+        np.save(folder / "values.npy", values[np.argsort(cols, kind="stable")])  # by column, in order added
+        np.save(folder / "indptr.npy", np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=len(self.vocab)))]).astype(np.int64))
+        return self.vocab
+
+
+# The segment's integer lists: vocabulary kind → folder.  eu: an entity's units (local
+# uids, ascending); er: the reports listing the entity (segment ranks, in listing order);
+# topic: the reports having the topic (a search key; segment ranks, ascending).
+_LISTS = {"eu": "entity.units", "er": "entity.reports", "topic": "topic.reports"}
+# The keys' character-pair postings: vocabulary kind → folder (sections, teasers).
+_GRAMS = {"sec": "sections.grams", "tea": "teasers.grams"}
+
+
 def _write_keys(base: Path, keys: list[str]) -> None:
     """The match keys joined by NUL (UTF-8: a byte match of a whole string falls on
     character boundaries) and each one's byte offset."""
@@ -599,18 +640,18 @@ class _SegmentWriter:
             CREATE TABLE entity_reports (n INTEGER PRIMARY KEY, eid TEXT, rank INTEGER, pos INTEGER, cls TEXT,
                                          label TEXT, keys TEXT);
             CREATE TABLE entity_keys (n INTEGER PRIMARY KEY, key TEXT, eid TEXT, rank INTEGER, pos INTEGER, kpos INTEGER);
-            CREATE TABLE entity_units (n INTEGER PRIMARY KEY, eid TEXT, uid INTEGER);
             CREATE TABLE relations (n INTEGER PRIMARY KEY, s TEXT, p TEXT, o TEXT, claim TEXT, rank INTEGER);
             CREATE TABLE vocab (kind TEXT, token TEXT, col INTEGER, PRIMARY KEY (kind, token)) WITHOUT ROWID;
-            CREATE TABLE report_topics (topic TEXT, rank INTEGER, pos INTEGER);
             CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);
             """
         )
         self.postings = {"bm25": _PostingsWriter(), "bm25c": _PostingsWriter()}
+        # per entity: the units naming it, the reports (segment ranks) listing it; per topic: its reports
+        self.lists = {kind: _ListsWriter() for kind in _LISTS}
         self.unit_report: list[int] = []
         self.unit_role: list[str] = []
         self.sections: list[tuple[int, str]] = []
-        self.teasers: list[tuple[int, int, str]] = []
+        self.teasers: list[tuple[int, int, str, str]] = []  # (rank, position, match key, title)
         self.counts: list[int] = []
         self.titles: list[str] = []
         self.n_units = 0
@@ -636,12 +677,15 @@ class _SegmentWriter:
                          ((k, e["id"], rank, pos, kpos) for pos, e in enumerate(part["entities"])
                           for kpos, k in enumerate(e["keys"]) if len(k) >= 2))
         self.longest = max([self.longest] + [len(k) for e in part["entities"] for k in e["keys"]])
-        conn.executemany("INSERT INTO entity_units (eid, uid) VALUES (?,?)",
-                         ((eid, uid0 + i) for i, u in enumerate(units) for eid in u["entity_ids"]))
         conn.executemany("INSERT INTO relations (s, p, o, claim, rank) VALUES (?,?,?,?,?)",
                          ((*r, rank) for r in part["relations"]))
-        conn.executemany("INSERT INTO report_topics VALUES (?,?,?)",
-                         ((search_key(t), rank, pos) for pos, t in enumerate(rep.get("topics", ()))))
+        for i, u in enumerate(units):
+            for eid in u["entity_ids"]:
+                self.lists["eu"].add(eid, uid0 + i)
+        for e in part["entities"]:
+            self.lists["er"].add(e["id"], rank)
+        for t in rep.get("topics", ()):
+            self.lists["topic"].add(search_key(t), rank)
         for toks in part["tokens"]:
             self.postings["bm25"].add(toks)
         for grams in part["bigrams"]:
@@ -649,7 +693,7 @@ class _SegmentWriter:
         self.unit_report += [rank] * len(units)
         self.unit_role += [u["role"] for u in units]
         self.sections += [(rank, key) for key in rep["section_keys"]]
-        self.teasers += [(rank, n, rr["key"]) for n, rr in enumerate(rep["related"])]
+        self.teasers += [(rank, n, rr["key"], rr["title"]) for n, rr in enumerate(rep["related"])]
         self.counts.append(len(units))
         self.titles.append(rep["title"])
         self.n_units += len(units)
@@ -666,22 +710,23 @@ class _SegmentWriter:
         _write_keys(folder / "sections", [k for _, k in self.sections])
         # each section key's distinct character pairs: a term's sections are then found from
         # its pairs' postings, not by searching the whole key text (see _Segment.sections_containing)
-        grams = _write_postings(folder / "sections.grams", (list({k[i : i + 2] for i in range(len(k) - 1)}) for _, k in self.sections))
-        conn.executemany("INSERT INTO vocab VALUES ('sec',?,?)", grams.items())
-        np.save(folder / "teasers.report.npy", np.asarray([[r, n] for r, n, _ in self.teasers], dtype=np.int32).reshape(-1, 2))
-        _write_keys(folder / "teasers", [k for _, _, k in self.teasers])
-        for kind, writer in self.postings.items():
-            vocab = writer.save(folder / kind)
+        for kind, keys in (("sec", [k for _, k in self.sections]), ("tea", [k for _, _, k, _ in self.teasers])):
+            grams = _write_postings(folder / _GRAMS[kind], (list({k[i : i + 2] for i in range(len(k) - 1)}) for k in keys))
+            conn.executemany("INSERT INTO vocab VALUES (?,?,?)", ((kind, g, c) for g, c in grams.items()))
+        np.save(folder / "teasers.report.npy", np.asarray([[r, n] for r, n, _, _ in self.teasers], dtype=np.int32).reshape(-1, 2))
+        _write_keys(folder / "teasers", [k for _, _, k, _ in self.teasers])
+        # the titles, read by row (not searched): the related-report ranking needs no record for most teasers
+        _write_keys(folder / "teaser_titles", [t for _, _, _, t in self.teasers])
+        for kind, writer in {**self.postings, **self.lists}.items():
+            vocab = writer.save(folder / _LISTS.get(kind, kind))
             conn.executemany("INSERT INTO vocab VALUES (?,?,?)", ((kind, t, c) for t, c in vocab.items()))
         conn.execute("INSERT INTO meta VALUES ('longest_key', ?)", (str(self.longest),))
         conn.executescript(
             """
             CREATE INDEX entity_reports_eid ON entity_reports (eid);
             CREATE INDEX entity_keys_key ON entity_keys (key);
-            CREATE INDEX entity_units_eid ON entity_units (eid);
-            CREATE INDEX relations_s ON relations (s);
-            CREATE INDEX relations_o ON relations (o);
-            CREATE INDEX report_topics_topic ON report_topics (topic);
+            CREATE INDEX relations_s ON relations (s, o, rank);
+            CREATE INDEX relations_o ON relations (o, s, rank);
             """
         )
         conn.commit()
@@ -732,8 +777,6 @@ class _Keys:
         library's ``memmem`` where there is one: on UTF-8 Chinese text it skips
         about three times faster than ``bytes.find``.
         """
-        import bisect
-
         if not hasattr(self, "_starts"):
             self._starts = self.starts.tolist() + [len(self.text) + 1]  # Python ints: bisect without numpy per hit
         found: list[int] = []
@@ -746,6 +789,11 @@ class _Keys:
             found.append(i)
             pos = find(needle, starts[i + 1])
         return np.asarray(found, dtype=np.int64)  # ascending and distinct: each key is left once found
+
+    def key(self, i: int) -> str:
+        """Key ``i`` (its bytes between its start and the next key's, less the NUL)."""
+        end = int(self.starts[i + 1]) - 1 if i + 1 < len(self.starts) else len(self.text)
+        return bytes(self.text[int(self.starts[i]) : end]).decode("utf-8")
 
     def holding(self, term: str, idx: np.ndarray) -> np.ndarray:
         """The keys among ``idx`` (ascending) that contain ``term``: one search within each."""
@@ -838,9 +886,11 @@ class _Segment:
         self.sections = _Keys(folder / "sections")
         self.section_report = np.load(folder / "sections.report.npy", mmap_mode="r")
         self.teasers = _Keys(folder / "teasers")
+        self.teaser_titles = _Keys(folder / "teaser_titles")
         self.teaser_rows = np.load(folder / "teasers.report.npy")
         self.postings = {kind: _Postings(folder / kind) for kind in ("bm25", "bm25c")}
-        self.section_grams = _Postings(folder / "sections.grams")
+        self.grams = {kind: _Postings(folder / name) for kind, name in _GRAMS.items()}
+        self.lists = {kind: _Lists(folder / name) for kind, name in _LISTS.items()}
         self._cols: dict[tuple[str, str], int | None] = {}
         self._key_memo: dict[str, list[tuple[str, int]]] = {}
 
@@ -948,29 +998,41 @@ class _Segment:
         return local[order], found[order]
 
     def sections_containing(self, term: str) -> np.ndarray:
-        """Local indices (ascending) of the section keys containing ``term`` (a
-        search key): the keys holding every character pair of it (the pairs'
-        postings, rarest first), each then searched for the term in place (a
-        two-character term is its own pair: no search).  The same keys as a scan
-        of the whole text (:meth:`_Keys.containing`), without reading it."""
+        """Local indices (ascending) of the section keys containing ``term``; see :meth:`_containing`."""
+        return self._containing(term, self.sections, "sec")
+
+    def teasers_containing(self, term: str) -> np.ndarray:
+        """Local indices (ascending) of the teaser keys containing ``term``; see :meth:`_containing`."""
+        return self._containing(term, self.teasers, "tea")
+
+    def _containing(self, term: str, keys: _Keys, kind: str) -> np.ndarray:
+        """Local indices (ascending) of the ``keys`` containing ``term`` (a search
+        key): the keys holding every character pair of it (the pairs' postings
+        of vocabulary ``kind``, rarest first), each then searched for the term in
+        place (a two-character term is its own pair: no search).  The same keys
+        as a scan of the whole text (:meth:`_Keys.containing`), without reading it."""
         if len(term) < 2:
-            return self.sections.containing(term)
+            return keys.containing(term)
         lists = []
         for gram in {term[i : i + 2] for i in range(len(term) - 1)}:
-            col = self.col("sec", gram)
+            col = self.col(kind, gram)
             if col is None:
                 return np.zeros(0, np.int64)
-            lists.append(self.section_grams.column(col)[0])
+            lists.append(self.grams[kind].column(col)[0])
         lists.sort(key=len)
         found = lists[0].astype(np.int64)
         for other in lists[1:]:
             if not len(found):
                 break
             found = found[np.isin(found, other, assume_unique=True)]
-        return found if len(term) == 2 else self.sections.holding(term, found)
+        return found if len(term) == 2 else keys.holding(term, found)
+
+    def list_of(self, kind: str, key: str) -> np.ndarray:
+        """``key``'s list of kind ``kind`` (see :data:`_LISTS`; int64, empty if none)."""
+        return self.lists[kind].column(self.col(kind, key))
 
     def col(self, kind: str, token: str) -> int | None:
-        """The vocabulary column of ``token`` in this segment's ``kind`` postings."""
+        """The vocabulary column of ``token`` in this segment's ``kind`` postings or lists."""
         key = (kind, token)
         if key not in self._cols:
             row = self.records.one("SELECT col FROM vocab WHERE kind = ? AND token = ?", key)
@@ -990,6 +1052,21 @@ class _Postings:
     def column(self, col: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = int(self.indptr[col]), int(self.indptr[col + 1])
         return np.asarray(self.indices[a:b]), np.asarray(self.tf[a:b])
+
+
+class _Lists:
+    """A segment's integer lists (see :class:`_ListsWriter`), mapped."""
+
+    def __init__(self, folder: Path) -> None:
+        self.indptr = np.load(folder / "indptr.npy", mmap_mode="r")
+        self.values = np.load(folder / "values.npy", mmap_mode="r")
+
+    def column(self, col: int | None) -> np.ndarray:
+        """The list of vocabulary column ``col`` (int64; empty for None)."""
+        if col is None:
+            return np.zeros(0, np.int64)
+        a, b = int(self.indptr[col]), int(self.indptr[col + 1])
+        return np.asarray(self.values[a:b], dtype=np.int64)
 
 
 class _Bm25Scores:
@@ -1104,6 +1181,9 @@ class _SectionText:
 
     def __init__(self, index: "SearchIndex", teasers: bool) -> None:
         self._parts = []  # per segment: its keys, local key → global row (-1: removed), or an offset
+        self._titles = []  # per segment: its teasers' titles (teasers only)
+        self._live = []  # per segment: the local keys of its live rows, in row order
+        self._first = []  # per segment: its first global row
         ranks, rows, start = [], [], 0
         for seg in index._segments:
             local = seg.teaser_rows[:, 0] if teasers else np.asarray(seg.section_report)
@@ -1111,8 +1191,11 @@ class _SectionText:
             live = seg.report_live[local] if len(local) else np.zeros(0, bool)
             mapping = np.full(len(local), -1, dtype=np.int64)
             mapping[live] = start + np.arange(int(live.sum()))
+            self._first.append(start)
+            self._live.append(np.flatnonzero(live))
+            self._titles.append(seg.teaser_titles if teasers else None)
             start += int(live.sum())
-            self._parts.append((keys, mapping, keys.containing if teasers else seg.sections_containing))
+            self._parts.append((keys, mapping, seg.teasers_containing if teasers else seg.sections_containing))
             rank_map = index._rank_maps[len(ranks)]
             ranks.append(rank_map[local[live]] if len(local) else np.zeros(0, np.int64))
             if teasers:
@@ -1158,6 +1241,22 @@ class _SectionText:
             start += len(live)
         return np.concatenate(out) if out else np.zeros(0, np.int64)
 
+    def _where(self, row: int) -> tuple[int, int]:
+        """(segment index, local key) of global row ``row``."""
+        k = bisect.bisect_right(self._first, row) - 1
+        return k, int(self._live[k][row - self._first[k]])
+
+    def title(self, row: int) -> str:
+        """The title of teaser row ``row`` (read in place, remembered); teasers only."""
+        memo = self.__dict__.setdefault("_title_memo", {})
+        found = memo.get(row)
+        if found is None:
+            k, local = self._where(row)
+            if len(memo) > 200000:
+                memo.clear()
+            found = memo[row] = self._titles[k].key(local)
+        return found
+
     def first_row(self, rank: int) -> int:
         """The first teaser row of the report of index rank ``rank`` (its teasers'
         rows follow in their order); teasers only."""
@@ -1191,6 +1290,26 @@ class _Units:
             seg, local = self._index._locate(i)
             unit = self._memo[i] = self._unit(i, seg.records.one("SELECT * FROM units WHERE uid = ?", (local,)))
         return unit
+
+    def many(self, uids) -> list[Unit]:
+        """The units ``uids`` (global ids, in that order), those not yet remembered
+        read with one query per segment and 500 ids (as ``[self[u] for u in uids]``)."""
+        uids = [int(u) for u in uids]
+        for u in uids:
+            if not 0 <= u < self._n:
+                raise IndexError(u)
+        missing = np.asarray([u for u in dict.fromkeys(uids) if u not in self._memo], dtype=np.int64)
+        where = np.searchsorted(self._index._offsets_arr, missing, side="right") - 1  # each one's segment
+        for k in np.unique(where).tolist():
+            seg, glob_ids = self._index._segments[k], missing[where == k]
+            rel = glob_ids - self._index._offsets[k]
+            pairs = list(zip((rel if seg.all_live else seg.live_units[rel]).tolist(), glob_ids.tolist()))  # (local, global)
+            for a in range(0, len(pairs), 500):
+                glob = dict(pairs[a : a + 500])
+                rows = seg.records.all(f"SELECT * FROM units WHERE uid IN ({','.join('?' * len(glob))})", list(glob))
+                for row in rows:
+                    self._memo[glob[row[0]]] = self._unit(glob[row[0]], row)
+        return [self._memo[u] for u in uids]
 
     def __iter__(self):
         uid = 0
@@ -1295,12 +1414,11 @@ class _Entities:
                 rank = self._index.report_rank
                 memo[eid] = np.asarray([rank[r] for r in (self._memo[eid] or {}).get("reports", ())], dtype=np.int64)
             else:
-                # rows go in report by report (rank, then position: the rowid order), and
-                # the segments in index order: their live ranks in rowid order are the record's
+                # rows go in report by report (rank, then position: the rowid order, which
+                # the list keeps), and the segments in index order: their live ranks are the record's
                 parts = []
                 for seg, rank_map in zip(self._index._segments, self._index._rank_maps):
-                    local = [r for (r,) in seg.records.all("SELECT rank FROM entity_reports WHERE eid = ? ORDER BY n", (eid,))]
-                    ranks = rank_map[np.asarray(local, dtype=np.int64)]
+                    ranks = rank_map[seg.list_of("er", eid)]
                     parts.append(ranks[ranks >= 0])
                 memo[eid] = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
         return memo[eid]
@@ -1388,18 +1506,26 @@ class _UnitsByEntity:
     def __init__(self, index: "SearchIndex") -> None:
         self._index, self._memo = index, {}
 
-    def get(self, eid: str, default=None):
-        if eid not in self._memo:
-            found = []
+    def uids(self, eid: str) -> np.ndarray:
+        """The uids (ascending; shape ``(units,)``, int64, read-only; empty if
+        none) of the live units naming ``eid``: its list in each segment,
+        numbered over the index (remembered)."""
+        found = self._memo.get(eid)
+        if found is None:
+            parts = []
             for seg, offset in zip(self._index._segments, self._index._offsets):
-                local = np.asarray([u for (u,) in seg.records.all("SELECT uid FROM entity_units WHERE eid = ? ORDER BY n", (eid,))],
-                                   dtype=np.int64)
-                glob = self._index._global_uids(seg, offset, local)
-                found += glob[glob >= 0].tolist()
+                glob = self._index._global_uids(seg, offset, seg.list_of("eu", eid))
+                parts.append(glob[glob >= 0])
+            found = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            found.flags.writeable = False
             if len(self._memo) > 50000:
                 self._memo.clear()
             self._memo[eid] = found
-        return self._memo[eid] or default
+        return found
+
+    def get(self, eid: str, default=None):
+        found = self.uids(eid)
+        return found.tolist() if len(found) else default
 
     def __getitem__(self, eid: str) -> list[int]:
         value = self.get(eid)
@@ -1413,11 +1539,11 @@ class _UnitsByEntity:
     def items(self):
         out: dict[str, list[int]] = {}
         for seg, offset in zip(self._index._segments, self._index._offsets):
-            rows = seg.records.all("SELECT eid, uid FROM entity_units ORDER BY n")
-            glob = self._index._global_uids(seg, offset, np.asarray([u for _, u in rows], dtype=np.int64))
-            for (eid, _), g in zip(rows, glob.tolist()):
-                if g >= 0:
-                    out.setdefault(eid, []).append(g)
+            lists = seg.lists["eu"]
+            for eid, col in seg.records.all("SELECT token, col FROM vocab WHERE kind = 'eu' ORDER BY col"):
+                glob = self._index._global_uids(seg, offset, lists.column(col))
+                if (glob >= 0).any():
+                    out.setdefault(eid, []).extend(glob[glob >= 0].tolist())
         return out.items()
 
 
@@ -1436,15 +1562,22 @@ class _Neighbours:
     """Entity id → the entities a relation of a live report links it to."""
 
     def __init__(self, index: "SearchIndex") -> None:
-        self._index = index
+        self._index, self._memo = index, {}
 
     def get(self, eid: str, default=None):
-        found: set[str] = set()
-        for seg in self._index._segments:
-            live = seg.report_live
-            found |= {o for o, r in seg.records.all("SELECT o, rank FROM relations WHERE s = ?", (eid,)) if live[r]}
-            found |= {s for s, r in seg.records.all("SELECT s, rank FROM relations WHERE o = ?", (eid,)) if live[r]}
-        return found or default
+        found = self._memo.get(eid)
+        if found is None:
+            found = set()
+            for seg in self._index._segments:
+                # distinct in SQL, each from a covering index (subject or object first)
+                found.update(o for (o,) in seg.records.all(
+                    f"SELECT o FROM relations WHERE s = ? {seg.dead_sql} UNION "
+                    f"SELECT s FROM relations WHERE o = ? {seg.dead_sql}", (eid, eid)))
+            found = frozenset(found)
+            if len(self._memo) > 50000:
+                self._memo.clear()
+            self._memo[eid] = found
+        return set(found) or default
 
 
 class _Relations:
@@ -1566,14 +1699,22 @@ class SearchIndex:
         return sorted(found)[:limit]
 
     def report_ranks_with_topic(self, topic: str) -> np.ndarray:
-        """The index ranks (ascending, int64) of the live reports whose topics (the
-        report's most specific recurring terms, ``yb:topic`` in the graph) include
-        ``topic`` (a search key); as :meth:`_Entities.report_ranks` gives an entity's."""
-        found: list[int] = []
-        for seg, rank_map in zip(self._segments, self._rank_maps):
-            rows = seg.records.all(f"SELECT rank FROM report_topics WHERE topic = ? {seg.dead_sql}", (topic,))
-            found += [int(rank_map[r]) for (r,) in rows]
-        return np.asarray(sorted(found), dtype=np.int64)
+        """The index ranks (ascending, int64, read-only) of the live reports whose
+        topics (the report's most specific recurring terms, ``yb:topic`` in the
+        graph) include ``topic`` (a search key); as :meth:`_Entities.report_ranks`
+        gives an entity's (remembered)."""
+        memo = self.__dict__.setdefault("_topic_memo", {})
+        found = memo.get(topic)
+        if found is None:
+            # each segment's list is ascending, and the segments' ranks follow one another
+            parts = [rank_map[seg.list_of("topic", topic)] for seg, rank_map in zip(self._segments, self._rank_maps)]
+            found = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            found = found[found >= 0]
+            found.flags.writeable = False
+            if len(memo) > 50000:
+                memo.clear()
+            memo[topic] = found
+        return found
 
     def report_title(self, rid: str) -> str:
         """A report's title (without reading the rest of its record)."""
@@ -1604,6 +1745,16 @@ class SearchIndex:
         key = frozenset(wanted)
         if key not in memo:
             memo[key] = self._roles_in(wanted)
+            memo[key].flags.writeable = False
+        return memo[key]
+
+    def role_factor(self, wanted: set[str]) -> np.ndarray:
+        """Per unit: 2.0 if its role is one of ``wanted``, else 1.0 (shape ``(units,)``,
+        float32; remembered per role set, read-only)."""
+        memo = self.__dict__.setdefault("_factor_memo", {})
+        key = frozenset(wanted)
+        if key not in memo:
+            memo[key] = np.where(self.roles_in(wanted), np.float32(2.0), np.float32(1.0)).astype(np.float32)
             memo[key].flags.writeable = False
         return memo[key]
 

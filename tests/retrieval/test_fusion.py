@@ -121,6 +121,22 @@ def test_strongest_orders_by_rounded_value_then_id():
             assert got == (expected if limit is None else expected[:limit]), (trial, limit)
 
 
+def test_best_first_within_the_finite_units_is_the_whole_arrays_order():
+    from yanbao.retrieval.answer import _best_first_within
+
+    rng = np.random.default_rng(5)
+    for trial in range(100):
+        n = int(rng.integers(1, 3000))
+        finite = np.sort(rng.choice(n, size=int(rng.integers(0, n + 1)), replace=False))
+        values = np.full(n, -np.inf, np.float32)
+        values[finite] = rng.integers(0, 5, len(finite)).astype(np.float32)  # many ties
+        for k in (1, 10, 200):
+            whole = np.argsort(-values, kind="stable")[:k]
+            want = whole[np.isfinite(values[whole])]
+            assert _best_first_within(values, finite, k).tolist() == want.tolist(), (trial, k)
+            assert _best_first_within(values, None, k).tolist() == whole.tolist()
+
+
 def test_first_units_of_reports_are_those_of_a_full_pass():
     from yanbao.retrieval.answer import _first_units_of
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from yanbao.core.settings import load_settings
+from yanbao.corpus.script import search_key
 from yanbao.library import Library
 from yanbao.retrieval.answer import Answerer
 from yanbao.retrieval.index import SearchIndex, build_index
@@ -49,6 +50,11 @@ def _snapshot(lib: Library) -> dict:
            "reports": list(index.report_ids), "relations": list(index.relations),
            "entities": sorted((eid, json.dumps(e, ensure_ascii=False)) for eid, e in index.entities.items()),
            "by_entity": dict(index.units_by_entity.items()),
+           # the arrays the graph routing reads: an entity's report ranks and neighbours, a topic's reports
+           "entity_ranks": {eid: index.entities.report_ranks(eid).tolist() for eid, _ in index.entities.items()},
+           "neighbours": {eid: sorted(index.neighbours.get(eid, ())) for eid, _ in index.entities.items()},
+           "topics": {t: index.report_ranks_with_topic(search_key(t)).tolist()
+                      for rid in index.report_ids for t in index.reports[rid].get("topics", ())},
            "sections": [index.sections.report_of[i] for i in range(len(index.sections.report_of))],
            "fused": [], "answers": [], "keys": []}
     for q in QUESTIONS:
@@ -63,7 +69,7 @@ def _snapshot(lib: Library) -> dict:
 
 
 def _assert_same(got: dict, want: dict) -> None:
-    for key in ("units", "reports", "relations", "entities", "by_entity", "sections", "keys"):
+    for key in ("units", "reports", "relations", "entities", "by_entity", "entity_ranks", "neighbours", "topics", "sections", "keys"):
         assert got[key] == want[key], key
     for (f1, s1), (f2, s2) in zip(got["fused"], want["fused"]):
         assert np.allclose(f1, f2, rtol=1e-5, atol=1e-5)

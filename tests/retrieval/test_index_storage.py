@@ -1,4 +1,4 @@
-"""The index's on-disk records (format 8): read on demand, same content as the parts."""
+"""The index's on-disk records (format 9): read on demand, same content as the parts."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from yanbao.core.errors import IndexMismatchError, StoreError
 from yanbao.core.settings import load_settings
+from yanbao.corpus.script import search_key
 from yanbao.library import Library
 from yanbao.retrieval.index import INDEX_FORMAT, SearchIndex
 
@@ -54,10 +55,16 @@ def test_records_match_the_report_parts(built):
         assert index.report_title(p["report"]["id"]) == p["report"]["title"]
     with pytest.raises(KeyError):
         index.report_title("no-such-report")
+    fresh = SearchIndex.load(lib.home)  # nothing remembered: read in batches
+    some = [5, 0, 5, len(units) - 1, *range(1, len(units), 3)]
+    assert fresh.units.many(np.asarray(some)) == [index.units[i] for i in some]
+    with pytest.raises(IndexError):
+        fresh.units.many([len(units)])
     # per-unit arrays and lookups agree with the records
     roles = {u.role for u in index.units}
     for wanted in ({"driver"}, {"challenge", "trend"}, roles):
         assert index.roles_in(wanted).tolist() == [u.role in wanted for u in index.units]
+        assert index.role_factor(wanted).tolist() == [2.0 if u.role in wanted else 1.0 for u in index.units]
     order = list(dict.fromkeys(u.report_id for u in index.units))
     assert index.unit_report.tolist() == [order.index(u.report_id) for u in index.units]
     by_entity: dict[str, list[int]] = {}
@@ -72,6 +79,18 @@ def test_records_match_the_report_parts(built):
     assert list(index.relations) == relations
     for s, _, o, _ in relations[:50]:
         assert o in index.neighbours.get(s) and s in index.neighbours.get(o)
+    linked: dict[str, set[str]] = {}
+    for s, _, o, _ in relations:
+        linked.setdefault(s, set()).add(o)
+        linked.setdefault(o, set()).add(s)
+    entities = dict(index.entities.items())
+    for eid, e in entities.items():  # the arrays and covering indexes agree with the records
+        assert index.neighbours.get(eid, set()) == linked.get(eid, set())
+        assert index.entities.report_ranks(eid).tolist() == [index.report_rank[r] for r in e["reports"]]
+    for p in parts:
+        for topic in p["report"]["topics"]:
+            want = sorted(i for i, q in enumerate(parts) for t in q["report"]["topics"] if search_key(t) == search_key(topic))
+            assert index.report_ranks_with_topic(search_key(topic)).tolist() == want
 
 
 def test_entity_keys_found_as_a_scan_of_all_keys_would(built):
@@ -93,9 +112,11 @@ def test_section_search_in_place_equals_a_scan(built):
         want = [i for i, (_, key) in enumerate(sections) if term in key]
         assert index.sections.containing(term).tolist() == want, term
     teasers = [((p["report"]["id"], n), rr["key"]) for p in _parts(home) for n, rr in enumerate(p["report"]["related"])]
-    for term in ["报告", "电池", "不存在的词语"]:
+    for term in ["报告", "电池", "不存在的词语", "报", "电池技术"]:
         found = {index.teasers.ids[i] for i in index.teasers.containing(term).tolist()}
         assert found == {ident for ident, key in teasers if term in key}
+    titles = [rr["title"] for p in _parts(home) for rr in p["report"]["related"]]
+    assert [index.teasers.title(i) for i in range(len(titles))] == titles
 
 
 def test_a_glued_word_searched_within_its_parts_equals_a_scan(built):

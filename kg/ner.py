@@ -9,16 +9,18 @@ falls back to jieba POS and the suffix lexicons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
+from typing import NamedTuple
 
 __all__ = ["NamedSpan", "lac_words", "prefetch", "prefetch_reports", "available", "PREFETCH_WINDOW"]
 
 
-@dataclass(frozen=True)
-class NamedSpan:
-    """One word LAC found: ``text[start:end]`` and its tag (ORG, LOC, PER, nz, n, v ...)."""
+class NamedSpan(NamedTuple):
+    """One word LAC found: ``text[start:end]`` and its tag (ORG, LOC, PER, nz, n, v ...).
+
+    A named tuple (cheaper to make than a frozen dataclass: one per word of every text).
+    """
 
     text: str
     start: int

@@ -88,11 +88,18 @@ def tokens(text: str) -> tuple[Token, ...]:
     Cached: extraction asks for the same sentence's tokens from several rules.
     """
     out: list[Token] = []
+    append = out.append
     pos = 0
     for word, flag in _cut_no_hmm(_tokenizer(), text):
-        out.append(Token(word, pos, pos + len(word), flag))
-        pos += len(word)
+        end = pos + len(word)
+        # tuple.__new__ directly: the named tuple's own __new__ is a Python-level call per
+        # token, and tokens are most of what extraction makes.
+        append(_new_tuple(Token, (word, pos, end, flag)))
+        pos = end
     return tuple(out)
+
+
+_new_tuple = tuple.__new__
 
 
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")

@@ -79,3 +79,22 @@ def test_model_threads_run_below_the_callers_priority():
 
     assert ner._worker().submit(nice).result() == min(19, nice() + ner._TAGGER_NICE)
     assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == nice()  # the caller's (and process's) unchanged
+
+
+def test_switch_interval_is_short_while_runs_are_queued_then_restored():
+    import sys
+    import time
+
+    before = sys.getswitchinterval()
+    ner.lac_words.cache_clear()
+    lines = [x for x in _sample_lines()[:40] if x]
+    ner.prefetch(lines)
+    assert sys.getswitchinterval() <= ner._SWITCH_INTERVAL or not ner._queued_runs  # short while any run is queued
+    [ner.lac_words(t) for t in lines]
+    for _ in range(500):  # a run's done callback runs just after its result is handed out
+        if ner._queued_runs == 0:
+            break
+        time.sleep(0.01)
+    assert ner._queued_runs == 0
+    assert sys.getswitchinterval() == before
+    ner.lac_words.cache_clear()

@@ -360,8 +360,7 @@ def idf_weight(term: str) -> float:
     """How specific a word is in general Chinese (jieba's IDF table; unknown words weigh most)."""
     disk = None if _idf_table.cache_info().currsize else _disk_dictionary()
     table, median = (disk[1], disk[2]) if disk is not None else _idf_table()
-    if term in table:
-        return table[term]
+    weight = table.get(term)  # one look-up (the on-disk table's is a Python call)
     # Unknown words are often the segmenter's guesses (账龄长): weigh them as a
     # typical word, not as the rarest.
-    return median
+    return median if weight is None else weight

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import NamedTuple
@@ -68,7 +69,13 @@ def lac_words(text: str) -> tuple[NamedSpan, ...]:
     """
     pending = _PENDING.pop(text, None)
     if pending is not None and not pending[0].cancelled():
-        return pending[0].result()[pending[1]]
+        future, place = pending
+        # Rather than wait, run the runs still queued (the next ones needed) here: on a
+        # machine busy with other work the model's threads, below the caller's priority,
+        # get little of it, and the caller's own share would otherwise go unused.
+        while not future.done() and _run_next():
+            pass
+        return future.result()[place]
     return _tag(text)
 
 
@@ -196,7 +203,8 @@ def prefetch_reports(reports) -> None:
 def prefetch(texts: list[str]) -> None:
     """Start tagging ``texts`` in the background (on two threads) and return at once;
     :func:`lac_words` then takes each result when it is asked for (the same output as
-    tagging on the spot, so extraction stays deterministic).
+    tagging on the spot, so extraction stays deterministic), running queued runs itself
+    while the one it needs is not done.
 
     Texts of equal length run together, in the order their first text comes; a text
     already pending is not tagged again, so a caller may prefetch many reports' sentences
@@ -217,10 +225,35 @@ def prefetch(texts: list[str]) -> None:
         for k in range(0, len(group), _MAX_BATCH):
             batch = group[k : k + _MAX_BATCH]
             _runs_started()
-            future = pool.submit(_tag_same_length, batch)
+            future: Future = Future()
             future.add_done_callback(_run_done)
+            with _QUEUE_LOCK:
+                _QUEUE.append((batch, future))
+            pool.submit(_run_next)  # one turn per run, for a model thread (or the caller) to take
             for i, text in enumerate(batch):
                 _PENDING[text] = (future, i)
+
+
+# Runs handed to prefetch() and not started yet, first needed first: the model's threads take
+# them in turn, and so does a caller that would otherwise wait (lac_words).
+_QUEUE: deque[tuple[list[str], Future]] = deque()
+_QUEUE_LOCK = threading.Lock()
+
+
+def _run_next() -> bool:
+    """Run the first queued run in this thread; False when none was queued."""
+    with _QUEUE_LOCK:
+        if not _QUEUE:
+            return False
+        batch, future = _QUEUE.popleft()
+    if future.set_running_or_notify_cancel():  # False: cancelled (dropped as stale)
+        try:
+            future.set_result(_tag_same_length(batch))
+        except BaseException as exc:  # handed to whoever reads the result
+            future.set_exception(exc)
+            if not isinstance(exc, Exception):  # an interrupt goes on up this thread too
+                raise
+    return True
 
 
 # While the model has runs queued, the interpreter hands the GIL over after 0.5 ms instead of

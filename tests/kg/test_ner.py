@@ -98,3 +98,22 @@ def test_switch_interval_is_short_while_runs_are_queued_then_restored():
     assert ner._queued_runs == 0
     assert sys.getswitchinterval() == before
     ner.lac_words.cache_clear()
+
+
+def test_caller_runs_queued_runs_itself_rather_than_wait():
+    import threading
+
+    lines = _sample_lines()[60:90]
+    expected = [ner._tag(t) for t in lines]
+    ner.lac_words.cache_clear()
+    release = threading.Event()
+    pool = ner._worker()
+    busy = [pool.submit(release.wait, 60) for _ in range(pool._max_workers)]  # both model threads held
+    try:
+        ner.prefetch(lines)
+        assert [ner.lac_words(t) for t in lines] == expected  # returns: the caller ran the runs
+    finally:
+        release.set()
+        for f in busy:
+            f.result()
+        ner.lac_words.cache_clear()

@@ -70,11 +70,19 @@ def lac_words(text: str) -> tuple[NamedSpan, ...]:
     pending = _PENDING.pop(text, None)
     if pending is not None and not pending[0].cancelled():
         future, place = pending
-        # Rather than wait, run the runs still queued (the next ones needed) here: on a
-        # machine busy with other work the model's threads, below the caller's priority,
-        # get little of it, and the caller's own share would otherwise go unused.
-        while not future.done() and _run_next():
-            pass
+        # Not done yet: when it is still queued (both model threads busy) or a model thread
+        # has had it for longer than a run takes, run the first queued run here rather than
+        # wait.  On a machine busy with other work the model's threads, below the caller's
+        # priority, get little of it, and the caller's own share would otherwise go unused.
+        while not future.done():
+            if future.running():
+                try:
+                    future.result(timeout=_PATIENCE)
+                    break
+                except TimeoutError:
+                    pass
+            if not _run_next():
+                break
         return future.result()[place]
     return _tag(text)
 
@@ -237,6 +245,7 @@ def prefetch(texts: list[str]) -> None:
 # Runs handed to prefetch() and not started yet, first needed first: the model's threads take
 # them in turn, and so does a caller that would otherwise wait (lac_words).
 _QUEUE: deque[tuple[list[str], Future]] = deque()
+_PATIENCE = 0.002  # seconds a caller waits for a running run before it runs a queued one (a run takes ~1.5 ms)
 _QUEUE_LOCK = threading.Lock()
 
 

@@ -527,7 +527,6 @@ def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Menti
     """A、B、C等(多家)企业 / 领域如A、B: the items of a list take the class of its head noun
     (企业 → Actor, 技术路线 → Technology, 领域 → Scenario; lex_enumeration_heads.txt)."""
     out: list[Mention] = []
-    starts = {w.start for w in words}
     lists: list[tuple[int, int, str]] = []
     for m in _ENUM_RE.finditer(norm):
         cls = _enumeration_class(norm[m.end() : m.end() + 14], lex)
@@ -549,6 +548,7 @@ def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Menti
             cls = _enumeration_class(norm[end + 1 : end + 15], lex) or cls
         if cls and re.search(r"[、和及与]", norm[m.start(1) : end]):
             lists.append((m.start(1), end, cls))
+    starts = {w.start for w in words} if lists else set()
     for s0, e0, cls in lists:
         pos = s0
         raw = norm[s0:e0]
@@ -705,6 +705,7 @@ def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Le
     toks = tokens(norm)
     out: list[Mention] = []
     taken: list[tuple[int, int]] = []
+    boundaries: set[int] | None = None
     for hm in _overlapping_longest(heads_re, norm):
         head = hm.group(0)
         hs, he = hm.start(), hm.end()
@@ -716,7 +717,8 @@ def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Le
         )
         modifier = norm[begin:hs]
         # Drop non-specific leading words (部分, 各类 ...), then judge the phrase.
-        boundaries = {t.start for t in toks}
+        if boundaries is None:
+            boundaries = {t.start for t in toks}
         for q in _drop_words(lex):
             if modifier.startswith(q) and len(modifier) > len(q) and begin + len(q) in boundaries:
                 begin += len(q)
@@ -1050,17 +1052,14 @@ def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex
 
 
 def _is_hedged(norm: str, lex: Lexicon) -> bool:
-    for cue in lex.hedges:
-        if len(cue) >= 2 and cue in norm:
-            return True
+    if _terms_re(lex, "hedges", lambda: [c for c in lex.hedges if len(c) >= 2]).search(norm):
+        return True
     # A lone 将 is a hedge only as an adverb before a verb (将迎来), not as 把 (将X转化为).
     return any(t.text == "将" and t.pos == "d" for t in tokens(norm)) if "将" in norm else False
 
 
 def _is_strategy_sentence(norm: str, lex: Lexicon) -> bool:
-    return any(len(cue) >= 3 and cue in norm for cue in lex.strategy_cues) or bool(
-        re.search(r"唯有|建议|应当|破局", norm)
-    )
+    return bool(_terms_re(lex, "strategy_sentence", lambda: [c for c in lex.strategy_cues if len(c) >= 3] + ["唯有", "建议", "应当", "破局"]).search(norm))
 
 
 def _meaningful_number(raw: str) -> bool:

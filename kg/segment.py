@@ -345,6 +345,7 @@ def _idf_table() -> tuple[dict[str, float], float]:
     name = f"idf-{source.stat().st_mtime_ns}.marshal"
     cached = cache.load(name)
     if isinstance(cached, tuple) and len(cached) == 2:
+        _idf_loaded[:] = [cached]
         return cached
     table = {}
     for line in source.read_text(encoding="utf-8").splitlines():
@@ -353,13 +354,21 @@ def _idf_table() -> tuple[dict[str, float], float]:
             table[word] = float(freq)
     median = sorted(table.values())[len(table) // 2]
     cache.save(name, (table, median))
+    _idf_loaded[:] = [(table, median)]
     return table, median
+
+
+# _idf_table()'s answer once it has given one (idf_weight reads it without a cache_info call).
+_idf_loaded: list[tuple[dict[str, float], float]] = []
 
 
 def idf_weight(term: str) -> float:
     """How specific a word is in general Chinese (jieba's IDF table; unknown words weigh most)."""
-    disk = None if _idf_table.cache_info().currsize else _disk_dictionary()
-    table, median = (disk[1], disk[2]) if disk is not None else _idf_table()
+    if _idf_loaded:  # the whole table (a process that loaded it)
+        table, median = _idf_loaded[0]
+    else:
+        disk = _disk_dictionary()
+        table, median = (disk[1], disk[2]) if disk is not None else _idf_table()
     weight = table.get(term)  # one look-up (the on-disk table's is a Python call)
     # Unknown words are often the segmenter's guesses (账龄长): weigh them as a
     # typical word, not as the rarest.

@@ -167,6 +167,8 @@ def _enumerated_roles(norm: str, text: str, offset: int, sent_index: int, lex: L
     return out
 
 
+_new_tuple = tuple.__new__
+
 # LAC's tags in jieba's names, so one chunker serves both taggers.
 _LAC_TO_JIEBA = {"ORG": "nt", "LOC": "ns", "PER": "nr", "TIME": "t", "nw": "nz", "xc": "u", "w": "x", "s": "n"}
 
@@ -181,14 +183,17 @@ def _tagged(norm: str, text: str) -> tuple[Token, ...]:
     if not words:
         return tokens(norm)
     out = []
+    append = out.append
+    jieba_tag = _LAC_TO_JIEBA.get
     pos = 0
-    for w in words:
-        if w.start > pos:  # whitespace LAC dropped
-            out.append(Token(norm[pos : w.start], pos, w.start, "x"))
-        out.append(Token(norm[w.start : w.end], w.start, w.end, _LAC_TO_JIEBA.get(w.tag, w.tag)))
-        pos = w.end
+    for _word, start, end, tag in words:
+        if start > pos:  # whitespace LAC dropped
+            append(Token(norm[pos:start], pos, start, "x"))
+        # tuple.__new__: a Token without the named tuple's Python-level __new__ (one per word)
+        append(_new_tuple(Token, (norm[start:end], start, end, jieba_tag(tag, tag))))
+        pos = end
     if pos < len(norm):
-        out.append(Token(norm[pos:], pos, len(norm), "x"))
+        append(Token(norm[pos:], pos, len(norm), "x"))
     return tuple(out)
 
 

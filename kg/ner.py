@@ -123,6 +123,7 @@ def _tag_same_length(texts: list[str]) -> list[tuple[NamedSpan, ...]]:
     starts = ~inside[tags]
     starts[:, 0] = True
     out = []
+    new = tuple.__new__  # a NamedSpan without the named tuple's Python-level __new__ (one per word)
     for text, row, first in zip(texts, tags.tolist(), starts):
         bounds = np.flatnonzero(first).tolist()
         bounds.append(length)
@@ -130,7 +131,7 @@ def _tag_same_length(texts: list[str]) -> list[tuple[NamedSpan, ...]]:
         for s, e in zip(bounds, bounds[1:]):
             word = text[s:e]
             if word.strip():
-                spans.append(NamedSpan(word, s, e, labels[row[s]]))
+                spans.append(new(NamedSpan, (word, s, e, labels[row[s]])))
         out.append(tuple(spans))
     return out
 

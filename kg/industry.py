@@ -149,24 +149,21 @@ def _candidates(toks: tuple[Token, ...], lex: Lexicon):
         if not content[i] or toks[i].text in generic:
             continue
         text = ""
-        has_region = False  # any word of the run is a region
-        for n in (1, 2, 3):
-            last = i + n - 1
+        for last in range(i, min(i + 3, count)):
             # content[i : last] held for the shorter run already
-            if last >= count or not content[last]:
+            if not content[last]:
                 break
             word = toks[last].text
+            if word in regions:
+                break  # a run holding a region is none, nor is any longer run holding it
             text += word
-            has_region = has_region or word in regions
-            if not 2 <= len(text) <= 6:
+            if len(text) > 6:
+                break  # longer runs are longer still
+            if len(text) < 2 or text in generic or text in regions or text in actors:
                 continue
-            if text in generic or text in regions or text in actors:
+            if last == i and toks[i].pos == "ns":
                 continue
-            if n == 1 and (toks[i].pos == "ns" or len(text) < 2):
-                continue
-            if word in markers or (n == 1 and word in generic):
-                continue
-            if has_region or word in suffixes:
+            if word in markers or word in suffixes:
                 continue
             yield text, last, toks[i : last + 1]
 

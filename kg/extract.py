@@ -26,6 +26,12 @@ from .topics import report_topics
 
 __all__ = ["extract", "Mention"]
 
+
+def _register_preparer() -> None:
+    from .ner import set_preparer
+
+    set_preparer(_prepare)
+
 _ROLE_TO_CLAIM = {
     "actor": "actor-fact",
     "driver": "driver",
@@ -88,6 +94,15 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
         ),
         industry=industry,
     )
+
+
+def _prepare(text: str) -> None:
+    """What extraction will ask of a heading or sentence that a caller can compute ahead:
+    its normalised form and jieba's words of it (cached; see ``ner.set_preparer``)."""
+    norm = _same_length_normalise(text)
+    tokens(norm)
+    if normalised(text) != norm:
+        tokens(normalised(text))
 
 
 def _heading_mentions(report: Report, section_roles, lex: Lexicon) -> dict[tuple[str, ...], list[Mention]]:
@@ -1134,3 +1149,5 @@ def _topic_relations(about, ent_ids, ents, claim_id, norm) -> list[Relation]:
                     out.append(Relation(topic.id, "hinders", other.id, claim_id))
     return out
 
+
+_register_preparer()

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import NamedTuple
 
-__all__ = ["NamedSpan", "lac_words", "prefetch", "prefetch_reports", "available", "PREFETCH_WINDOW"]
+__all__ = ["NamedSpan", "lac_words", "prefetch", "prefetch_reports", "set_preparer", "available", "PREFETCH_WINDOW"]
 
 
 class NamedSpan(NamedTuple):
@@ -75,6 +75,8 @@ def lac_words(text: str) -> tuple[NamedSpan, ...]:
         # wait.  On a machine busy with other work the model's threads, below the caller's
         # priority, get little of it, and the caller's own share would otherwise go unused.
         while not future.done():
+            if future.running() and _prepare_next():
+                continue  # did some of the caller's own coming work instead of waiting
             if future.running():
                 try:
                     future.result(timeout=_PATIENCE)
@@ -205,8 +207,38 @@ PREFETCH_WINDOW = 16
 def prefetch_reports(reports) -> None:
     """:func:`prefetch` the texts extraction tags, headings then sentences, of several
     reports at once (more sentences of each length run together).  A caller extracting a
-    list of reports calls it every :data:`PREFETCH_WINDOW` reports with the next two windows."""
-    prefetch([text for r in reports for text in (*(sec.title for sec in r.sections), *(sent.text for sent in r.sentences))])
+    list of reports calls it every :data:`PREFETCH_WINDOW` reports with the next two windows.
+
+    The texts are also queued for the preparer (see :func:`set_preparer`), which the
+    caller's thread runs on them, in order, while it waits for a run of the model."""
+    texts = [text for r in reports for text in (*(sec.title for sec in r.sections), *(sent.text for sent in r.sentences))]
+    prefetch(texts)
+    if _preparer and _model() is not None:
+        _UPCOMING.extend(texts)
+
+
+# What the caller's thread does while it waits for the model instead of idling: the preparer
+# (kg/extract.py registers the segmentation extraction will ask for: jieba's words of every
+# heading and sentence, which only the caller's thread can compute, the GIL being one) run on
+# the texts prefetched, in order.  Waits are longest at the start of a batch of reports, where
+# the first report needs the runs of every length it has, each holding the texts of that
+# length of all the reports handed over.
+_preparer: list = []  # [callable(text)], once registered
+_UPCOMING: deque[str] = deque(maxlen=2_000)  # the oldest, most likely extracted already, drop out
+
+
+def set_preparer(prepare) -> None:
+    """Register ``prepare(text)``: work on a prefetched text that the caller's thread may do
+    early, while it waits for the model (its result must be cached by ``prepare`` itself)."""
+    _preparer[:] = [prepare]
+
+
+def _prepare_next() -> bool:
+    """Run the preparer on the next upcoming text; False when none is left (or none registered)."""
+    if not _UPCOMING or not _preparer:
+        return False
+    _preparer[0](_UPCOMING.popleft())
+    return True
 
 
 def prefetch(texts: list[str]) -> None:

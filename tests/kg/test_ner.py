@@ -117,3 +117,47 @@ def test_caller_runs_queued_runs_itself_rather_than_wait():
         for f in busy:
             f.result()
         ner.lac_words.cache_clear()
+
+
+def test_caller_prepares_coming_texts_while_a_run_is_running():
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    lines = _sample_lines()[40:50]
+    expected = [ner._tag(t) for t in lines]
+    ner.lac_words.cache_clear()
+    ner._UPCOMING.clear()
+    go, prepared = threading.Event(), []
+    real = ner._tag_same_length
+
+    def held(batch):  # a model thread's run waits until every text is prepared
+        if threading.current_thread() is not threading.main_thread():
+            go.wait(10)
+        return real(batch)
+
+    def prepare(text):
+        prepared.append(text)
+        if len(prepared) == len(lines):
+            go.set()
+
+    saved = list(ner._preparer)
+    ner._tag_same_length = held
+    ner.set_preparer(prepare)
+    try:
+        report = SimpleNamespace(sections=[], sentences=[SimpleNamespace(text=t) for t in lines])
+        ner.prefetch_reports([report])
+        first = ner._PENDING[lines[0]][0]
+        for _ in range(1000):
+            if first.running():
+                break
+            time.sleep(0.005)
+        assert ner.lac_words(lines[0]) == expected[0]
+        assert prepared == lines  # prepared in order, while the run was held
+        assert [ner.lac_words(t) for t in lines[1:]] == expected[1:]
+    finally:
+        go.set()
+        ner._tag_same_length = real
+        ner._preparer[:] = saved
+        ner._UPCOMING.clear()
+        ner.lac_words.cache_clear()

@@ -241,7 +241,7 @@ def _claims_and_relations(report, per_sentence, section_roles, section_topics, m
     relations: list[Relation] = []
     for sent, found in zip(report.sentences, per_sentence):
         norm = _same_length_normalise(sent.text)
-        if len(norm.strip()) < 6 or not re.search(r"[\u4e00-\u9fff]", norm):
+        if len(norm.strip()) < 6 or not _HAN_RE.search(norm):
             continue
         hedged = _is_hedged(norm, lex)
         numbers = tuple(dict.fromkeys(m.group(0).strip() for m in _NUMBER_RE.finditer(sent.text) if _meaningful_number(m.group(0))))
@@ -1077,8 +1077,12 @@ def _is_strategy_sentence(norm: str, lex: Lexicon) -> bool:
     return bool(_terms_re(lex, "strategy_sentence", lambda: [c for c in lex.strategy_cues if len(c) >= 3] + ["唯有", "建议", "应当", "破局"]).search(norm))
 
 
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+_NON_DIGIT_RE = re.compile(r"\D")
+
+
 def _meaningful_number(raw: str) -> bool:
-    digits = re.sub(r"\D", "", raw)
+    digits = _NON_DIGIT_RE.sub("", raw)
     return bool(digits) and (len(digits) >= 2 or not raw.strip().isdigit())
 
 

@@ -921,8 +921,13 @@ def _scenario_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
                 out.append(Mention(text[start : pos + len(item)], "Scenario", offset + start, offset + pos + len(item), sent_index, "scenario"))
             pos += len(item) + 1
     out.extend(_segment_mentions(norm, text, offset, sent_index, lex))
-    prefixes = _cached(lex, "scenario_prefixes", lex.scenario_prefixes)
-    for m in re.finditer(f"(?:{prefixes.pattern})" + r"[\u4e00-\u9fff]{2}(?=需求|业务|场景|模式|服务|市场)", norm):
+    prefixed = _PATTERN_CACHE.get((id(lex), "prefixed_scenario"))
+    if prefixed is None:  # compiled once, not looked up in re's cache by its long pattern per sentence
+        prefixes = _cached(lex, "scenario_prefixes", lex.scenario_prefixes)
+        prefixed = _PATTERN_CACHE[(id(lex), "prefixed_scenario")] = re.compile(
+            f"(?:{prefixes.pattern})" + r"[\u4e00-\u9fff]{2}(?=需求|业务|场景|模式|服务|市场)"
+        )
+    for m in prefixed.finditer(norm):
         out.append(Mention(text[m.start() : m.end()], "Scenario", offset + m.start(), offset + m.end(), sent_index, "scenario"))
     applied = _words_re(lex, "applied_to", "(?:{})([\u4e00-\u9fffA-Za-z]{{2,10}}?)(?=[，,。；;、]|$)")
     for m in applied.finditer(norm):

@@ -70,10 +70,12 @@ def lac_words(text: str) -> tuple[NamedSpan, ...]:
     pending = _PENDING.pop(text, None)
     if pending is not None and not pending[0].cancelled():
         future, place = pending
-        # Not done yet: when it is still queued (both model threads busy) or a model thread
-        # has had it for longer than a run takes, run the first queued run here rather than
-        # wait.  On a machine busy with other work the model's threads, below the caller's
-        # priority, get little of it, and the caller's own share would otherwise go unused.
+        # Not done yet.  While a model thread runs it, the caller does its own coming work
+        # (the preparer's, see set_preparer).  When it is still queued (both model threads
+        # busy), or a model thread has had it for longer than a run takes, the caller runs
+        # the first queued run itself rather than wait: on a machine busy with other work the
+        # model's threads, below the caller's priority, get little of it, and the caller's own
+        # share would otherwise go unused.
         while not future.done():
             if future.running() and _prepare_next():
                 continue  # did some of the caller's own coming work instead of waiting

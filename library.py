@@ -184,7 +184,8 @@ class Library:
             with clock("setup"):  # dictionaries and lexicons, loaded once per process
                 from yanbao.kg.segment import warm_up
 
-                warm_up()
+                # A few reports are cut with the on-disk dictionary; many load it whole.
+                warm_up(sum(len(r.sentences) + len(r.sections) for r in reports))
         writer = _ChunkWriter(self, entries, clock)
         from yanbao.kg.ner import PREFETCH_WINDOW, prefetch_reports
 

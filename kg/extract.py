@@ -26,6 +26,12 @@ from .topics import report_topics
 
 __all__ = ["extract", "Mention"]
 
+
+def _register_preparer() -> None:
+    from .ner import set_preparer
+
+    set_preparer(_prepare)
+
 _ROLE_TO_CLAIM = {
     "actor": "actor-fact",
     "driver": "driver",
@@ -88,6 +94,15 @@ def extract(report: Report, lexicon: Lexicon | None = None) -> Extraction:
         ),
         industry=industry,
     )
+
+
+def _prepare(text: str) -> None:
+    """What extraction will ask of a heading or sentence that a caller can compute ahead:
+    its normalised form and jieba's words of it (cached; see ``ner.set_preparer``)."""
+    norm = _same_length_normalise(text)
+    tokens(norm)
+    if normalised(text) != norm:
+        tokens(normalised(text))
 
 
 def _heading_mentions(report: Report, section_roles, lex: Lexicon) -> dict[tuple[str, ...], list[Mention]]:
@@ -226,7 +241,7 @@ def _claims_and_relations(report, per_sentence, section_roles, section_topics, m
     relations: list[Relation] = []
     for sent, found in zip(report.sentences, per_sentence):
         norm = _same_length_normalise(sent.text)
-        if len(norm.strip()) < 6 or not re.search(r"[\u4e00-\u9fff]", norm):
+        if len(norm.strip()) < 6 or not _HAN_RE.search(norm):
             continue
         hedged = _is_hedged(norm, lex)
         numbers = tuple(dict.fromkeys(m.group(0).strip() for m in _NUMBER_RE.finditer(sent.text) if _meaningful_number(m.group(0))))
@@ -527,7 +542,6 @@ def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Menti
     """A、B、C等(多家)企业 / 领域如A、B: the items of a list take the class of its head noun
     (企业 → Actor, 技术路线 → Technology, 领域 → Scenario; lex_enumeration_heads.txt)."""
     out: list[Mention] = []
-    starts = {w.start for w in words}
     lists: list[tuple[int, int, str]] = []
     for m in _ENUM_RE.finditer(norm):
         cls = _enumeration_class(norm[m.end() : m.end() + 14], lex)
@@ -549,6 +563,7 @@ def _enumerated_actors(norm, text, offset, sent_index, lex, words) -> list[Menti
             cls = _enumeration_class(norm[end + 1 : end + 15], lex) or cls
         if cls and re.search(r"[、和及与]", norm[m.start(1) : end]):
             lists.append((m.start(1), end, cls))
+    starts = {w.start for w in words} if lists else set()
     for s0, e0, cls in lists:
         pos = s0
         raw = norm[s0:e0]
@@ -705,6 +720,7 @@ def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Le
     toks = tokens(norm)
     out: list[Mention] = []
     taken: list[tuple[int, int]] = []
+    boundaries: set[int] | None = None
     for hm in _overlapping_longest(heads_re, norm):
         head = hm.group(0)
         hs, he = hm.start(), hm.end()
@@ -716,7 +732,8 @@ def _phrase_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Le
         )
         modifier = norm[begin:hs]
         # Drop non-specific leading words (部分, 各类 ...), then judge the phrase.
-        boundaries = {t.start for t in toks}
+        if boundaries is None:
+            boundaries = {t.start for t in toks}
         for q in _drop_words(lex):
             if modifier.startswith(q) and len(modifier) > len(q) and begin + len(q) in boundaries:
                 begin += len(q)
@@ -904,8 +921,13 @@ def _scenario_mentions(norm: str, text: str, offset: int, sent_index: int, lex: 
                 out.append(Mention(text[start : pos + len(item)], "Scenario", offset + start, offset + pos + len(item), sent_index, "scenario"))
             pos += len(item) + 1
     out.extend(_segment_mentions(norm, text, offset, sent_index, lex))
-    prefixes = _cached(lex, "scenario_prefixes", lex.scenario_prefixes)
-    for m in re.finditer(f"(?:{prefixes.pattern})" + r"[\u4e00-\u9fff]{2}(?=需求|业务|场景|模式|服务|市场)", norm):
+    prefixed = _PATTERN_CACHE.get((id(lex), "prefixed_scenario"))
+    if prefixed is None:  # compiled once, not looked up in re's cache by its long pattern per sentence
+        prefixes = _cached(lex, "scenario_prefixes", lex.scenario_prefixes)
+        prefixed = _PATTERN_CACHE[(id(lex), "prefixed_scenario")] = re.compile(
+            f"(?:{prefixes.pattern})" + r"[\u4e00-\u9fff]{2}(?=需求|业务|场景|模式|服务|市场)"
+        )
+    for m in prefixed.finditer(norm):
         out.append(Mention(text[m.start() : m.end()], "Scenario", offset + m.start(), offset + m.end(), sent_index, "scenario"))
     applied = _words_re(lex, "applied_to", "(?:{})([\u4e00-\u9fffA-Za-z]{{2,10}}?)(?=[，,。；;、]|$)")
     for m in applied.finditer(norm):
@@ -1050,21 +1072,22 @@ def _regulation_mentions(norm: str, text: str, offset: int, sent_index: int, lex
 
 
 def _is_hedged(norm: str, lex: Lexicon) -> bool:
-    for cue in lex.hedges:
-        if len(cue) >= 2 and cue in norm:
-            return True
+    if _terms_re(lex, "hedges", lambda: [c for c in lex.hedges if len(c) >= 2]).search(norm):
+        return True
     # A lone 将 is a hedge only as an adverb before a verb (将迎来), not as 把 (将X转化为).
     return any(t.text == "将" and t.pos == "d" for t in tokens(norm)) if "将" in norm else False
 
 
 def _is_strategy_sentence(norm: str, lex: Lexicon) -> bool:
-    return any(len(cue) >= 3 and cue in norm for cue in lex.strategy_cues) or bool(
-        re.search(r"唯有|建议|应当|破局", norm)
-    )
+    return bool(_terms_re(lex, "strategy_sentence", lambda: [c for c in lex.strategy_cues if len(c) >= 3] + ["唯有", "建议", "应当", "破局"]).search(norm))
+
+
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+_NON_DIGIT_RE = re.compile(r"\D")
 
 
 def _meaningful_number(raw: str) -> bool:
-    digits = re.sub(r"\D", "", raw)
+    digits = _NON_DIGIT_RE.sub("", raw)
     return bool(digits) and (len(digits) >= 2 or not raw.strip().isdigit())
 
 
@@ -1135,3 +1158,5 @@ def _topic_relations(about, ent_ids, ents, claim_id, norm) -> list[Relation]:
                     out.append(Relation(topic.id, "hinders", other.id, claim_id))
     return out
 
+
+_register_preparer()

@@ -11,7 +11,6 @@ so a report on an industry nobody listed is named all the same.
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from yanbao.corpus.script import normalise
 from yanbao.core.records import Report
@@ -36,33 +35,39 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
     body = [normalised(s.text) for s in report.sentences]
     title = normalise(report.title or "")
     heads = [normalised(sec.title) for sec in report.sections]
-    counts: Counter[str] = Counter()
-    marked: Counter[str] = Counter()
+    # Plain dicts, not Counters: a Counter's missing key is a Python-level call, and most
+    # candidates are never marked.
+    counts: dict[str, int] = {}
+    marked: dict[str, int] = {}
     words: dict[str, tuple[Token, ...]] = {}
     title_marked: set[str] = set()  # the title's own X行业/X产业
+    markers = lex.industry_markers
     for n, text in enumerate([title, *heads, *body]):
         toks = _split_markers(tokens(text), lex)
+        last = len(toks) - 1
         for cand, k, run in _candidates(toks, lex):
-            counts[cand] += 1
-            words.setdefault(cand, run)
-            nxt = toks[k + 1].text if k + 1 < len(toks) else ""
-            after = toks[k + 2].text if k + 2 < len(toks) else ""
-            if nxt in lex.industry_markers and not after.startswith("研究"):
-                marked[cand] += 1
+            if cand in counts:
+                counts[cand] += 1
+            else:
+                counts[cand] = 1
+                words[cand] = run
+            if k < last and toks[k + 1].text in markers and not (k + 1 < last and toks[k + 2].text.startswith("研究")):
+                marked[cand] = marked.get(cand, 0) + 1
                 if n == 0:
                     title_marked.add(cand)
     if not counts:
         return ()
     joined = "\n".join(body)
     scores = {}
-    for cand in counts:
-        if counts[cand] < 2 and not marked[cand] and cand not in title:
+    for cand, count in counts.items():
+        times_marked = marked.get(cand, 0)
+        if count < 2 and not times_marked and cand not in title:
             continue
         uses = joined.count(cand) + heads.count(cand)
-        if not marked[cand] and words[cand][-1].pos in ("vn", "v", "a", "an", "ad"):
+        if not times_marked and words[cand][-1].pos in ("vn", "v", "a", "an", "ad"):
             continue  # an industry is named by a noun (稀土); an activity (出口, 催收) only as X行业
         specificity = max(idf_weight(w.text) for w in words[cand])
-        scores[cand] = (uses + _MARKER_WEIGHT * marked[cand]) * specificity + _TITLE_WEIGHT * specificity * (cand in title)
+        scores[cand] = (uses + _MARKER_WEIGHT * times_marked) * specificity + _TITLE_WEIGHT * specificity * (cand in title)
     if not scores:
         return ()
     best = max(scores, key=lambda c: (scores[c], len(c), c))
@@ -104,19 +109,26 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
 def _split_markers(toks: tuple[Token, ...], lex: Lexicon) -> tuple[Token, ...]:
     """Cut a marker off the word it ends (jieba's dictionary holds 汽车产业, 钢铁行业 as one
     word), so that 新能源|汽车|产业 names 新能源汽车 as an industry like 光伏|产业 does."""
-    out: list[Token] = []
     markers = lex.industry_markers
-    for t in toks:
+    out: list[Token] | None = None  # made at the first word cut (most texts have none)
+    for k, t in enumerate(toks):
         w = t.text
-        # the longest marker (3, then 2 characters) leaving at least two characters
-        m = w[-3:] if len(w) >= 5 and w[-3:] in markers else (w[-2:] if len(w) >= 4 and w[-2:] in markers else None)
-        if m is None:
-            out.append(t)
+        if len(w) < 4:
+            if out is not None:
+                out.append(t)
             continue
+        # the longest marker (3, then 2 characters) leaving at least two characters
+        m = w[-3:] if len(w) >= 5 and w[-3:] in markers else (w[-2:] if w[-2:] in markers else None)
+        if m is None:
+            if out is not None:
+                out.append(t)
+            continue
+        if out is None:
+            out = list(toks[:k])
         cut = t.end - len(m)
         out.append(Token(t.text[: -len(m)], t.start, cut, t.pos))
         out.append(Token(m, cut, t.end, "n"))
-    return tuple(out)
+    return toks if out is None else tuple(out)
 
 
 _STOP_POS = frozenset({"p", "c", "u", "uj", "ul", "ud", "uz", "uv", "ug", "d", "r", "m", "mq", "q", "x", "w", "y", "e", "o", "f", "t", "vd", "ad", "zg"})
@@ -137,24 +149,21 @@ def _candidates(toks: tuple[Token, ...], lex: Lexicon):
         if not content[i] or toks[i].text in generic:
             continue
         text = ""
-        has_region = False  # any word of the run is a region
-        for n in (1, 2, 3):
-            last = i + n - 1
+        for last in range(i, min(i + 3, count)):
             # content[i : last] held for the shorter run already
-            if last >= count or not content[last]:
+            if not content[last]:
                 break
             word = toks[last].text
+            if word in regions:
+                break  # a run holding a region is none, nor is any longer run holding it
             text += word
-            has_region = has_region or word in regions
-            if not 2 <= len(text) <= 6:
+            if len(text) > 6:
+                break  # longer runs are longer still
+            if len(text) < 2 or text in generic or text in regions or text in actors:
                 continue
-            if text in generic or text in regions or text in actors:
+            if last == i and toks[i].pos == "ns":
                 continue
-            if n == 1 and (toks[i].pos == "ns" or len(text) < 2):
-                continue
-            if word in markers or (n == 1 and word in generic):
-                continue
-            if has_region or word in suffixes:
+            if word in markers or word in suffixes:
                 continue
             yield text, last, toks[i : last + 1]
 

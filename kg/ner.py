@@ -9,16 +9,21 @@ falls back to jieba POS and the suffix lexicons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
+from typing import NamedTuple
 
-__all__ = ["NamedSpan", "lac_words", "prefetch", "prefetch_reports", "available", "PREFETCH_WINDOW"]
+__all__ = ["NamedSpan", "lac_words", "prefetch", "prefetch_reports", "set_preparer", "available", "PREFETCH_WINDOW"]
 
 
-@dataclass(frozen=True)
-class NamedSpan:
-    """One word LAC found: ``text[start:end]`` and its tag (ORG, LOC, PER, nz, n, v ...)."""
+class NamedSpan(NamedTuple):
+    """One word LAC found: ``text[start:end]`` and its tag (ORG, LOC, PER, nz, n, v ...).
+
+    A named tuple (cheaper to make than a frozen dataclass: one per word of every text).
+    """
 
     text: str
     start: int
@@ -64,7 +69,25 @@ def lac_words(text: str) -> tuple[NamedSpan, ...]:
     """
     pending = _PENDING.pop(text, None)
     if pending is not None and not pending[0].cancelled():
-        return pending[0].result()[pending[1]]
+        future, place = pending
+        # Not done yet.  While a model thread runs it, the caller does its own coming work
+        # (the preparer's, see set_preparer).  When it is still queued (both model threads
+        # busy), or a model thread has had it for longer than a run takes, the caller runs
+        # the first queued run itself rather than wait: on a machine busy with other work the
+        # model's threads, below the caller's priority, get little of it, and the caller's own
+        # share would otherwise go unused.
+        while not future.done():
+            if future.running() and _prepare_next():
+                continue  # did some of the caller's own coming work instead of waiting
+            if future.running():
+                try:
+                    future.result(timeout=_PATIENCE)
+                    break
+                except TimeoutError:
+                    pass
+            if not _run_next():
+                break
+        return future.result()[place]
     return _tag(text)
 
 
@@ -104,6 +127,7 @@ def _tag_same_length(texts: list[str]) -> list[tuple[NamedSpan, ...]]:
     starts = ~inside[tags]
     starts[:, 0] = True
     out = []
+    new = tuple.__new__  # a NamedSpan without the named tuple's Python-level __new__ (one per word)
     for text, row, first in zip(texts, tags.tolist(), starts):
         bounds = np.flatnonzero(first).tolist()
         bounds.append(length)
@@ -111,7 +135,7 @@ def _tag_same_length(texts: list[str]) -> list[tuple[NamedSpan, ...]]:
         for s, e in zip(bounds, bounds[1:]):
             word = text[s:e]
             if word.strip():
-                spans.append(NamedSpan(word, s, e, labels[row[s]]))
+                spans.append(new(NamedSpan, (word, s, e, labels[row[s]])))
         out.append(tuple(spans))
     return out
 
@@ -168,8 +192,6 @@ def _lower_priority() -> None:
     """Lower the calling thread's scheduling priority by :data:`_TAGGER_NICE` (Linux, where a
     thread has its own nice value; elsewhere, or when refused, nothing)."""
     import os
-    import sys
-    import threading
 
     if not sys.platform.startswith("linux"):
         return
@@ -187,14 +209,49 @@ PREFETCH_WINDOW = 16
 def prefetch_reports(reports) -> None:
     """:func:`prefetch` the texts extraction tags, headings then sentences, of several
     reports at once (more sentences of each length run together).  A caller extracting a
-    list of reports calls it every :data:`PREFETCH_WINDOW` reports with the next two windows."""
-    prefetch([text for r in reports for text in (*(sec.title for sec in r.sections), *(sent.text for sent in r.sentences))])
+    list of reports calls it every :data:`PREFETCH_WINDOW` reports with the next two windows.
+
+    The texts are also queued for the preparer (see :func:`set_preparer`), which the
+    caller's thread runs on them, in order, while it waits for a run of the model."""
+    texts = [text for r in reports for text in (*(sec.title for sec in r.sections), *(sent.text for sent in r.sentences))]
+    prefetch(texts)
+    if _preparer and _model() is not None:
+        _UPCOMING.extend(texts)
+
+
+# What the caller's thread does while it waits for the model instead of idling: the preparer
+# (kg/extract.py registers the segmentation extraction will ask for: jieba's words of every
+# heading and sentence, which only the caller's thread can compute, the GIL being one) run on
+# the texts prefetched, in order.  Waits are longest at the start of a batch of reports, where
+# the first report needs the runs of every length it has, each holding the texts of that
+# length of all the reports handed over.
+_preparer: list = []  # [callable(text)], once registered
+_UPCOMING: deque[str] = deque(maxlen=2_000)  # the oldest, most likely extracted already, drop out
+
+
+def set_preparer(prepare) -> None:
+    """Register ``prepare(text)``: work on a prefetched text that the caller's thread may do
+    early, while it waits for the model (its result must be cached by ``prepare`` itself)."""
+    _preparer[:] = [prepare]
+
+
+def _prepare_next() -> bool:
+    """Run the preparer on the next upcoming text; False when none is left (or none registered)."""
+    if not _preparer:
+        return False
+    try:
+        text = _UPCOMING.popleft()
+    except IndexError:  # none left (another thread may have taken the last)
+        return False
+    _preparer[0](text)
+    return True
 
 
 def prefetch(texts: list[str]) -> None:
     """Start tagging ``texts`` in the background (on two threads) and return at once;
     :func:`lac_words` then takes each result when it is asked for (the same output as
-    tagging on the spot, so extraction stays deterministic).
+    tagging on the spot, so extraction stays deterministic), running queued runs itself
+    while the one it needs is not done.
 
     Texts of equal length run together, in the order their first text comes; a text
     already pending is not tagged again, so a caller may prefetch many reports' sentences
@@ -214,6 +271,65 @@ def prefetch(texts: list[str]) -> None:
     for group in by_length.values():
         for k in range(0, len(group), _MAX_BATCH):
             batch = group[k : k + _MAX_BATCH]
-            future = pool.submit(_tag_same_length, batch)
+            _runs_started()
+            future: Future = Future()
+            future.add_done_callback(_run_done)
+            with _QUEUE_LOCK:
+                _QUEUE.append((batch, future))
+            pool.submit(_run_next)  # one turn per run, for a model thread (or the caller) to take
             for i, text in enumerate(batch):
                 _PENDING[text] = (future, i)
+
+
+# Runs handed to prefetch() and not started yet, first needed first: the model's threads take
+# them in turn, and so does a caller that would otherwise wait (lac_words).
+_QUEUE: deque[tuple[list[str], Future]] = deque()
+_PATIENCE = 0.002  # seconds a caller waits for a running run before it runs a queued one (a run takes ~1.5 ms)
+_QUEUE_LOCK = threading.Lock()
+
+
+def _run_next() -> bool:
+    """Run the first queued run in this thread; False when none was queued."""
+    with _QUEUE_LOCK:
+        if not _QUEUE:
+            return False
+        batch, future = _QUEUE.popleft()
+    if future.set_running_or_notify_cancel():  # False: cancelled (dropped as stale)
+        try:
+            future.set_result(_tag_same_length(batch))
+        except BaseException as exc:  # handed to whoever reads the result
+            future.set_exception(exc)
+            if not isinstance(exc, Exception):  # an interrupt goes on up this thread too
+                raise
+    return True
+
+
+# While the model has runs queued, the interpreter hands the GIL over after 0.5 ms instead of
+# its default 5 ms.  A tagging thread whose run returned needs the GIL back to read the
+# result and start its next run; the caller's thread, running Python, keeps it for a whole
+# switch interval first, so at 5 ms each run of ~1.5 ms waited up to 5 ms more and the model
+# fell behind the caller (measured: the dev corpus's 109 runs beside a busy Python thread
+# took 770 ms at 5 ms, 520 ms at 0.5 ms, for the same 175 ms of model CPU).  The old interval
+# is restored when the last queued run ends.
+_SWITCH_INTERVAL = 0.0005
+_queued_runs = 0
+_saved_interval = 0.005
+_runs_lock = threading.Lock()
+
+
+def _runs_started() -> None:
+    global _queued_runs, _saved_interval
+    with _runs_lock:
+        if _queued_runs == 0:
+            _saved_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(_saved_interval, _SWITCH_INTERVAL))
+        _queued_runs += 1
+
+
+def _run_done(_future: Future) -> None:
+    """A queued run ended (done, failed or cancelled): the last one restores the interval."""
+    global _queued_runs
+    with _runs_lock:
+        _queued_runs -= 1
+        if _queued_runs == 0:
+            sys.setswitchinterval(_saved_interval)

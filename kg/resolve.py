@@ -11,7 +11,7 @@ before a two-character institution noun names an institution of its own
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -69,7 +69,7 @@ def _canonical(key: str, cls: str, keys_by_class: dict[str, set[str]], lex: Lexi
                 return 0, len(head), f"a known technology ({base}) with the head noun {head}"
     if cls == "Actor":
         actors = keys_by_class.get("Actor", ())
-        quals = set(_qualifiers()) | set(lex.regions)
+        quals = _qualifier_set(lex.regions)
         for cut in range(len(key) - 2, 0, -1):  # the longest qualifier first
             q = key[:cut]
             # A place before a two-character institution noun is a name, not a
@@ -79,6 +79,20 @@ def _canonical(key: str, cls: str, keys_by_class: dict[str, set[str]], lex: Lexi
             if q in quals and key[cut:] in actors:
                 return cut, 0, f"the qualifier {q} does not distinguish it"
     return 0, 0, ""
+
+
+_QUALIFIER_SETS: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def _qualifier_set(regions) -> frozenset[str]:
+    """The merge qualifiers and the regions (a lexicon's), as one set: made once per
+    lexicon, not per mention."""
+    hit = _QUALIFIER_SETS.get(id(regions))
+    if hit is None or hit[0] is not regions:
+        if len(_QUALIFIER_SETS) > 8:
+            _QUALIFIER_SETS.clear()
+        hit = _QUALIFIER_SETS[id(regions)] = (regions, frozenset(_qualifiers()) | frozenset(regions))
+    return hit[1]
 
 
 @lru_cache(maxsize=4)
@@ -118,11 +132,13 @@ def resolve(mentions: list[Mention], lex: Lexicon) -> tuple[list[Entity], dict[i
         name_of[id(m)] = name
 
     # One class per key: the surest source wins, then the most frequent class.
-    votes: dict[str, Counter] = defaultdict(Counter)
+    # (plain dicts: a Counter's first count of a key is a Python-level call)
+    votes: dict[str, dict[str, int]] = defaultdict(dict)
     best_rank: dict[str, dict[str, int]] = defaultdict(dict)
     for m in mentions:
         ckey = canon[id(m)][0]
-        votes[ckey][m.cls] += 1
+        counted = votes[ckey]
+        counted[m.cls] = counted.get(m.cls, 0) + 1
         rank = _SOURCE_RANK.get(m.source, 9)
         best_rank[ckey][m.cls] = min(best_rank[ckey].get(m.cls, 9), rank)
     cls_of = {
@@ -138,7 +154,10 @@ def resolve(mentions: list[Mention], lex: Lexicon) -> tuple[list[Entity], dict[i
     mapping: dict[int, str] = {}
     for (cls, key), ms in sorted(groups.items()):
         eid = entity_id(cls, key)
-        names = Counter(name_of[id(m)] for m in ms)
+        names: dict[str, int] = {}
+        for m in ms:
+            name = name_of[id(m)]
+            names[name] = names.get(name, 0) + 1
         label = min(names, key=lambda s: (-names[s], len(s), s))
         aliases = tuple(sorted({m.surface for m in ms} - {label}))
         merges = tuple(

@@ -41,19 +41,20 @@ def role_mentions(norm: str, text: str, offset: int, sent_index: int, lex: Lexic
     """
     cues = lex.role_phrases or {}
     toks = _tagged(norm, text)
-    trend_context = (
-        section_role == "trend"
-        or any(cue in norm for cue in _trend_context_cues(cues))
-        or any(h in norm for h in lex.hedges if len(h) >= 2)
-    )
+    trend_context = None  # looked for at the first trend state cue (most sentences have none)
     out: list[Mention] = []
+    known = _CUES_OF.get(id(cues)) or _cues_memo(cues)
     for i, t in enumerate(toks):
-        for role, kind in _cues_of(t.text, cues):
+        found = known.get(t.text)
+        for role, kind in found if found is not None else _cues_of(t.text, cues):
             span = _span(toks, i, kind, role, lex)
             if span is None:
                 continue
-            if kind == "state" and role == "trend" and not (trend_context or _is_label(norm, toks, span)):
-                continue
+            if kind == "state" and role == "trend":
+                if trend_context is None:
+                    trend_context = section_role == "trend" or bool(_trend_context_re(cues, lex).search(norm))
+                if not (trend_context or _is_label(norm, toks, span)):
+                    continue
             if kind == "head" and t.pos == "n" and i + 1 < len(toks) and toks[i + 1].pos in _NOUNISH:
                 continue  # 战略|平衡, 风险|管控: the cue word does not end the noun phrase
             if kind == "state" and i + 1 < len(toks) and _is_head(toks[i + 1].text, cues):
@@ -128,14 +129,19 @@ _ENUM_ROLE_RE = re.compile(
     r"((?:[\u4e00-\u9fffA-Za-z“”]{2,8}[、与和及])+[\u4e00-\u9fffA-Za-z“”]{2,8}?)(?:等|多重|多种|多方面|多个|两大|三大|四大|的)?("
     + "|".join(h for _, h in _ENUM_HEAD_ROLE) + ")"
 )
+_ENUM_HEAD_RE = re.compile("|".join(h for _, h in _ENUM_HEAD_ROLE))
 
 
 def _enumerated_roles(norm: str, text: str, offset: int, sent_index: int, lex: Lexicon) -> list[Mention]:
     """政策驱动、资本狂欢与技术迭代多重因素: each item of a list closed by a role noun takes its role."""
     out: list[Mention] = []
-    toks = _tagged(norm, text)
-    starts = {t.start for t in toks}
+    if not _ENUM_HEAD_RE.search(norm):  # no role noun to close a list: skip the costlier search
+        return out
+    toks = starts = None  # only for a sentence with a list (few)
     for m in _ENUM_ROLE_RE.finditer(norm):
+        if toks is None:
+            toks = _tagged(norm, text)
+            starts = {t.start for t in toks}
         role = next(r for r, heads in _ENUM_HEAD_ROLE if re.fullmatch(heads, m.group(2)))
         pos = m.start(1)
         items = re.split(r"[、与和及]", m.group(1))
@@ -161,6 +167,8 @@ def _enumerated_roles(norm: str, text: str, offset: int, sent_index: int, lex: L
     return out
 
 
+_new_tuple = tuple.__new__
+
 # LAC's tags in jieba's names, so one chunker serves both taggers.
 _LAC_TO_JIEBA = {"ORG": "nt", "LOC": "ns", "PER": "nr", "TIME": "t", "nw": "nz", "xc": "u", "w": "x", "s": "n"}
 
@@ -175,27 +183,35 @@ def _tagged(norm: str, text: str) -> tuple[Token, ...]:
     if not words:
         return tokens(norm)
     out = []
+    append = out.append
+    jieba_tag = _LAC_TO_JIEBA.get
     pos = 0
-    for w in words:
-        if w.start > pos:  # whitespace LAC dropped
-            out.append(Token(norm[pos : w.start], pos, w.start, "x"))
-        out.append(Token(norm[w.start : w.end], w.start, w.end, _LAC_TO_JIEBA.get(w.tag, w.tag)))
-        pos = w.end
+    for _word, start, end, tag in words:
+        if start > pos:  # whitespace LAC dropped
+            append(Token(norm[pos:start], pos, start, "x"))
+        # tuple.__new__: a Token without the named tuple's Python-level __new__ (one per word)
+        append(_new_tuple(Token, (norm[start:end], start, end, jieba_tag(tag, tag))))
+        pos = end
     if pos < len(norm):
-        out.append(Token(norm[pos:], pos, len(norm), "x"))
+        append(Token(norm[pos:], pos, len(norm), "x"))
     return tuple(out)
 
 
-_CUES_OF: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
+# The cues of each word met so far, per cue table (id): one dict look-up per token.
+_CUES_OF: dict[int, dict[str, tuple[tuple[str, str], ...]]] = {}
+
+
+def _cues_memo(cues: dict) -> dict[str, tuple[tuple[str, str], ...]]:
+    return _CUES_OF.setdefault(id(cues), {})
 
 
 def _cues_of(word: str, cues: dict) -> tuple[tuple[str, str], ...]:
-    key = (id(cues), word)
-    hit = _CUES_OF.get(key)
+    memo = _cues_memo(cues)
+    hit = memo.get(word)
     if hit is None:
-        if len(_CUES_OF) > 50_000:
-            _CUES_OF.clear()
-        hit = _CUES_OF[key] = tuple(_word_cues(word, cues))
+        if len(memo) > 50_000:
+            memo.clear()
+        hit = memo[word] = tuple(_word_cues(word, cues))
     return hit
 
 
@@ -243,7 +259,7 @@ def _coordinated_before(toks: tuple[Token, ...], start: int) -> tuple[int, int] 
 
 
 _SUFFIX_CACHE: dict[int, dict] = {}
-_CONTEXT_CACHE: dict[int, tuple] = {}
+_CONTEXT_CACHE: dict = {}
 
 
 def _suffix_cues(key: int, cues: dict) -> dict:
@@ -261,6 +277,17 @@ def _trend_context_cues(cues: dict) -> tuple[str, ...]:
     key = id(cues)
     if key not in _CONTEXT_CACHE:
         _CONTEXT_CACHE[key] = tuple(cue for cue, pairs in cues.items() if ("trend", "context") in pairs)
+    return _CONTEXT_CACHE[key]
+
+
+def _trend_context_re(cues: dict, lex: Lexicon) -> re.Pattern[str]:
+    """Any trend context cue or hedge (of two characters or more) occurring in a sentence,
+    as one search."""
+    key = (id(cues), id(lex), "re")
+    if key not in _CONTEXT_CACHE:
+        terms = set(_trend_context_cues(cues)) | {h for h in lex.hedges if len(h) >= 2}
+        alternation = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+        _CONTEXT_CACHE[key] = re.compile(alternation if terms else r"(?!)")
     return _CONTEXT_CACHE[key]
 
 

@@ -79,3 +79,85 @@ def test_model_threads_run_below_the_callers_priority():
 
     assert ner._worker().submit(nice).result() == min(19, nice() + ner._TAGGER_NICE)
     assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == nice()  # the caller's (and process's) unchanged
+
+
+def test_switch_interval_is_short_while_runs_are_queued_then_restored():
+    import sys
+    import time
+
+    before = sys.getswitchinterval()
+    ner.lac_words.cache_clear()
+    lines = [x for x in _sample_lines()[:40] if x]
+    ner.prefetch(lines)
+    assert sys.getswitchinterval() <= ner._SWITCH_INTERVAL or not ner._queued_runs  # short while any run is queued
+    [ner.lac_words(t) for t in lines]
+    for _ in range(500):  # a run's done callback runs just after its result is handed out
+        if ner._queued_runs == 0:
+            break
+        time.sleep(0.01)
+    assert ner._queued_runs == 0
+    assert sys.getswitchinterval() == before
+    ner.lac_words.cache_clear()
+
+
+def test_caller_runs_queued_runs_itself_rather_than_wait():
+    import threading
+
+    lines = _sample_lines()[60:90]
+    expected = [ner._tag(t) for t in lines]
+    ner.lac_words.cache_clear()
+    release = threading.Event()
+    pool = ner._worker()
+    busy = [pool.submit(release.wait, 60) for _ in range(pool._max_workers)]  # both model threads held
+    try:
+        ner.prefetch(lines)
+        assert [ner.lac_words(t) for t in lines] == expected  # returns: the caller ran the runs
+    finally:
+        release.set()
+        for f in busy:
+            f.result()
+        ner.lac_words.cache_clear()
+
+
+def test_caller_prepares_coming_texts_while_a_run_is_running():
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    lines = _sample_lines()[40:50]
+    expected = [ner._tag(t) for t in lines]
+    ner.lac_words.cache_clear()
+    ner._UPCOMING.clear()
+    go, prepared = threading.Event(), []
+    real = ner._tag_same_length
+
+    def held(batch):  # a model thread's run waits until every text is prepared
+        if threading.current_thread() is not threading.main_thread():
+            go.wait(10)
+        return real(batch)
+
+    def prepare(text):
+        prepared.append(text)
+        if len(prepared) == len(lines):
+            go.set()
+
+    saved = list(ner._preparer)
+    ner._tag_same_length = held
+    ner.set_preparer(prepare)
+    try:
+        report = SimpleNamespace(sections=[], sentences=[SimpleNamespace(text=t) for t in lines])
+        ner.prefetch_reports([report])
+        first = ner._PENDING[lines[0]][0]
+        for _ in range(1000):
+            if first.running():
+                break
+            time.sleep(0.005)
+        assert ner.lac_words(lines[0]) == expected[0]
+        assert prepared == lines  # prepared in order, while the run was held
+        assert [ner.lac_words(t) for t in lines[1:]] == expected[1:]
+    finally:
+        go.set()
+        ner._tag_same_length = real
+        ner._preparer[:] = saved
+        ner._UPCOMING.clear()
+        ner.lac_words.cache_clear()

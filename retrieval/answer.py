@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from yanbao.corpus.script import match_key, search_form, search_key
-from yanbao.core.errors import StoreError
+from yanbao.core.errors import NotFoundError, StoreError
 from yanbao.core.home import Home
 from yanbao.core.records import Answer, Coverage, Evidence, RelatedReportHit
 
@@ -538,6 +538,8 @@ class Answerer:
         order = _best_first_within(found.fused, found.finite, max(200, top_k * 20))
         order = order[np.isfinite(found.fused[order])]  # a partitioned index scores the pre-selected units only
         picked = self._pick(qa, order, found.fused, top_k) if p >= self.model.threshold else []
+        # A report removed since this index was loaded (a delete racing the ask) is not cited.
+        picked = [(u, score) for u, score in picked if self._still_there(u.report_id)]
         if not picked:
             return self._decline(question, qa, found, p, qid)
         evidence = tuple(self._evidence(u, score) for u, score in picked)
@@ -678,6 +680,14 @@ class Answerer:
             claim_id=u.claim_id,
             entities=tuple(self.index.entities.labels(u.entity_ids)),
         )
+
+    def _still_there(self, rid: str) -> bool:
+        """Whether the report's record can still be read (False once it has been removed)."""
+        try:
+            self._report_text(rid)
+        except NotFoundError:
+            return False
+        return True
 
     def _report_text(self, rid: str) -> str:
         if rid not in self._texts:

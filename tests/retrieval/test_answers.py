@@ -329,3 +329,23 @@ def test_entity_label_lookup_agrees_with_the_whole_record(lib):
     for eid in eids:
         assert fresh.label(eid) == index.entities[eid]["label"], eid
     assert fresh.label("no-such-entity") == ""
+
+
+def test_a_report_removed_while_the_index_is_loaded_is_not_cited(tmp_path):
+    """The service answers from a loaded index while a delete removes a report's records;
+    an ask in between must not fail (it was a 404) nor cite the removed report."""
+    dev = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "dev" / "corpus"
+    files = [dev / "01_theme_park_consumption.txt", dev / "07_cloud_global_competition.txt"]
+    if not all(f.is_file() for f in files):
+        pytest.skip(f"the dev corpus is absent at {dev}")
+    settings = load_settings({"home": tmp_path / "home", "embedder": "hashing", "sample": False}, env={})
+    outcomes = Library(settings).ingest([str(f) for f in files])
+    theme_park = outcomes[0].report_id
+    question = "主題樂園如何撬動消費市場？"
+    first = Library(settings).answerer().answer(question)
+    assert theme_park in {e.report_id for e in first.evidence}
+    answerer = Library(settings).answerer()  # loaded before the removal
+    Library(settings).home.report_path(theme_park).unlink()  # what remove does to the record
+    answer = answerer.answer(question)
+    assert theme_park not in {e.report_id for e in answer.evidence}
+    assert theme_park not in {c.report_id for c in answer.coverage}

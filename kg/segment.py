@@ -356,7 +356,7 @@ def _disk_dictionary():
 
     try:
         # immutable: the file is never changed in place (a new one replaces it)
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         meta = dict(conn.execute("SELECT k, v FROM meta").fetchall())
         conn.execute("SELECT k, w, f, t FROM word LIMIT 1").fetchall()  # the expected layout
         words = _DiskWords(conn)

@@ -744,7 +744,7 @@ class _Records:
         if not path.is_file():
             raise OSError(f"{path.name} is missing")
         # immutable: a segment is never written once live (no locks, no journal)
-        self.conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
     def one(self, sql: str, args=()):
         return self.conn.execute(sql, args).fetchone()

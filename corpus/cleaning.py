@@ -89,7 +89,12 @@ _SOURCE_RE = re.compile(
 # article: the report's source (the address), whatever its length, never its title or a sentence.
 _SOURCE_URL_RE = re.compile(r"^(?:(?i:source|url|link)|原文链接|原文地址|原文网址|原文|链接|网址)\s*[:：]\s*(https?://[^\s()（）]+)\s*(?:[(（][^()（）]*[)）])?\s*$")
 _ATTRIBUTION_RE = re.compile(r"^据(.{2,30}?)(?:发布|发表|出版)的《[^》]+》[^。！？!?]*$")
-_META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|最后更新|日期|时间|阅读|浏览|字数)\s*[:：]")
+_META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|最后更新|日期|时间|阅读|浏览|字数|关键词|关键字)\s*[:：]")
+# A dateline: the outlet or author with the time of posting (``搜狐财经· 2025-12-20 02:23``,
+# ``2024-02-27 09:40吴某某``); a date with a clock time and no sentence punctuation.
+_DATELINE_RE = re.compile(r"^[^。，,；;！？!?]{0,24}\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*\d{1,2}:\d{2}(?::\d{2})?[^。，,；;！？!?]{0,24}$")
+# A journal's issue line under an article's title (``上海保险 2024年1期``).
+_ISSUE_RE = re.compile(r"^[^\s，。,:：]{2,12}\s*\d{4}\s*年\s*(?:第\s*)?\d{1,2}\s*期$")
 _REPOST_TITLE_RE = re.compile(r"^[-•·*]?\s*原标题\s*[:：]")
 _TRAILING_META_RE = re.compile(r"\s*(\d{4}[-/.年]\d{1,2}.*|(阅读|浏览|来源|作者)\s*[:：].*)$")
 _BULLET_RE = re.compile(r"^[•·●▪■\-\*]\s*")
@@ -268,7 +273,10 @@ def _declared_or_first_title(page: _Lines, hint: str) -> tuple[str, set[int]]:
     if title_i is None:
         return "", set()
     title = page.lines[title_i]
-    taken = {title_i}
+    # Every text line above a headline found first was skipped as chrome (``Workflow``,
+    # ``icon``, ``搜索文档``, an app prompt): page furniture, not the article's text.
+    above = range(title_i) if _first_prose_line(page, title_i) is None else range(0)
+    taken = {title_i} | {j for j in above if page.kinds[j] == "text"}
     # A PDF wraps a long title: a short, unpunctuated next line continues it.
     nxt = title_i + 1
     if (
@@ -325,6 +333,10 @@ def _first_title_line(page: _Lines) -> int | None:
         if 4 <= len(line) <= 80 and not line.endswith(tuple("。；;：:")):
             return i  # a headline may end with ？ or ！
     return None
+
+
+def _first_prose_line(page: _Lines, end: int) -> int | None:
+    return next((i for i in range(end) if page.kinds[i] == "text" and _is_prose(page.lines[i])), None)
 
 
 def _headline_above_outline(page: _Lines, start: int, window: int = 4) -> int | None:
@@ -448,6 +460,8 @@ def _classify(line: str, norm: str) -> str:
     if short and (_SHORT_CHROME_RE.search(low) or _MORE_LINK_RE.search(norm)):
         return "chrome"
     if _PAGE_NO_RE.match(norm) or _DATE_ONLY_RE.match(norm) or (_META_RE.match(norm) and len(norm) <= 40):
+        return "chrome"
+    if len(norm) <= 60 and (_DATELINE_RE.match(norm) or _ISSUE_RE.match(norm)):
         return "chrome"
     if _REPOST_TITLE_RE.match(norm):
         return "chrome"  # a repost's note of the original headline (原标题：…), whatever its length

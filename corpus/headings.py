@@ -32,7 +32,7 @@ _HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Front-matter labels (matched on Simplified text): ``摘要``, ``投资要点``, ``引言``.
 # A label heads the summary above the report's own numbered outline, not the outline.
 SECTION_LABEL_RE = re.compile(
-    r"^(引言|前言|序言|导言|导读|导语|摘要|内容摘要|内容提要|投资要点|核心观点|要点|划重点|目录|概述|编者按)\s*(?:[:：]|$)"
+    r"^(引言|前言|序言|导言|导读|导语|摘要|内容摘要|内容提要|投资要点|核心观点|要点|划重点|风险提示|目录|概述|编者按)\s*(?:[:：]|$)"
 )
 _TERMINAL = "。！？；!?;"
 _MAX_HEADING_CHARS = 50
@@ -45,10 +45,14 @@ _CAPTION_RE = re.compile(
     re.I,
 )
 _MAX_CAPTION_CHARS = 60
+# A line wholly in round brackets is a note under a picture (``（某公司的部分报价单）``,
+# ``(图片来源网络,侵删)``), never a heading; ``（一）…`` carries a title after the bracket.
+_BRACKET_NOTE_RE = re.compile(r"^[（(][^（）()]{2,40}[)）]$")
 
 
 def is_caption(line: str) -> bool:
-    """True when ``line`` is a figure's or table's caption (``图 3 …``, ``表1：…``).
+    """True when ``line`` is a figure's or table's caption (``图 3 …``, ``表1：…``)
+    or a picture's note wholly in round brackets.
 
     A caption is short, opens with 图/表/图表/Figure/Table and a number, and
     has no sentence punctuation: ``图1显示，…增长。`` and ``表 2 中统计了…，`` are prose.
@@ -56,7 +60,7 @@ def is_caption(line: str) -> bool:
     text = line.strip()
     if not text or len(text) > _MAX_CAPTION_CHARS or any(ch in text for ch in _TERMINAL + "，"):
         return False
-    return bool(_CAPTION_RE.match(text))
+    return bool(_CAPTION_RE.match(text) or _BRACKET_NOTE_RE.match(text))
 
 
 def parse_heading(line: str) -> tuple[str, str, str] | None:

@@ -59,6 +59,7 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
     """
     cleaned = [_CJK_SPACE_RE.sub("", raw.strip()) for raw in lines]
     width = _wrap_width(cleaned)
+    per_line = not width and _paragraph_per_line(cleaned)
     blocks: list[list[str]] = []
     current: list[str] = []
     current_wrapped = False  # the last line of ``current`` was cut by the wrap width
@@ -83,6 +84,7 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
             and (current_wrapped or not parse_heading(current[-1]))
             and not line.startswith(tuple(CIRCLED))
             and not (_is_field(current[-1]) and _is_field(line))
+            and not (not width and _heads_paragraph(current, line, per_line))
         ):
             current[-1] = current[-1] + line
         else:
@@ -94,6 +96,42 @@ def _rejoin(lines: list[str]) -> list[list[str]]:
     for block in blocks:
         out.extend([[line] for line in block])
     return out
+
+
+# Longer than any width text is hard-wrapped at (PDF lines, 70-80 column text files).
+_UNWRAPPED_CHARS = 80
+
+
+def _paragraph_per_line(lines: list[str]) -> bool:
+    """Text written a paragraph per line: its long lines run past any wrap width or end sentences."""
+    long = sorted(len(line) for line in lines if len(line) >= 20)
+    if not long:
+        return False
+    ends = sum(1 for line in lines if len(line) >= 20 and _ends_sentence(line))
+    return long[len(long) // 2] > _UNWRAPPED_CHARS or ends >= 0.6 * len(long)
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip("”’」』）)\"'").endswith(tuple(_TERMINAL))
+
+
+def _heads_paragraph(current: list[str], line: str, per_line: bool) -> bool:
+    """``current[-1]`` is a heading standing over ``line``, not the first half of its paragraph.
+
+    A short unpunctuated line that starts its block or follows a finished
+    sentence, above a longer line, is an unnumbered section heading
+    (``地方实践的差异化探索``) when the text is written a paragraph per line, or
+    when that longer line is a whole paragraph (it ends a sentence, or runs
+    past any wrap width), or when it is marked with a bullet.  In text re-wrapped at a width too irregular to
+    detect, a piece cut mid-sentence stays joined to the rest.
+    """
+    prev = current[-1]
+    if not _is_plain_heading([prev]) or len(current) > 1 and not current[-2].endswith(tuple(_TERMINAL)):
+        return False
+    if len(line) <= 2 * len(prev):
+        return False
+    # A bullet-marked short line (``► 行业量价因子筛选``) is a broker note's side heading.
+    return per_line or len(line) > _UNWRAPPED_CHARS or _ends_sentence(line) or prev.startswith(tuple("►▶■◆●▪•"))
 
 
 def _is_field(line: str) -> bool:

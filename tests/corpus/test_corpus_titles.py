@@ -137,3 +137,31 @@ def test_source_address_lines_of_any_length_or_script(line):
     assert report.title == "2025年中国App出海行业研究报告"
     assert report.source == re.search(r"https?://[^\s(]+", line).group(0)
     assert [s.text for s in report.sentences] == ["出海企业数量持续增长，头部应用的海外收入占比超过四成。"]
+
+
+@pytest.mark.parametrize("line", ["搜狐财经· 2025-12-20 02:23", "2024-02-27 09:40吳俁煊", "上海保险 2024年1期", "關鍵詞:制藥藥品變量"])
+def test_datelines_issue_and_keyword_lines_are_page_furniture(line):
+    text = f"中小财险公司效益发展路径探究\n\n{line}\n中国大陆财险市场发展速度较快，但车险同质化竞争严重。\n"
+    report = parse_text(text)
+    assert report.title == "中小财险公司效益发展路径探究"
+    assert [s.text for s in report.sentences] == ["中国大陆财险市场发展速度较快，但车险同质化竞争严重。"]
+
+
+def test_a_sentence_that_gives_a_time_is_prose():
+    text = "储能行业观察\n\n2024-02-27 09:40，公司发布公告称拟投资20亿元扩建储能电池产能。\n"
+    assert [s.text for s in parse_text(text).sentences] == ["2024-02-27 09:40，公司发布公告称拟投资20亿元扩建储能电池产能。"]
+
+
+def test_chrome_above_the_headline_is_not_report_text():
+    text = "Workflow\nicon\n搜索文档\n商务部批准部分稀土出口申请\n搜狐财经· 2025-12-20 02:23\n商务部于12月18日批准部分稀土出口通用许可申请。\n"
+    report = parse_text(text)
+    assert report.title == "商务部批准部分稀土出口申请"
+    assert report.section_titles() == []
+    assert [s.text for s in report.sentences] == ["商务部于12月18日批准部分稀土出口通用许可申请。"]
+
+
+def test_no_dev_sentence_is_a_dateline():
+    stamp = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s*\d{1,2}:\d{2}")
+    for path in sorted(need(DEV_CORPUS).glob("*.txt")):
+        report = parse_text(dev_article(path), origin=str(path))
+        assert [s.text for s in report.sentences if stamp.search(s.text) and not re.search("[，,。]", s.text)] == [], path.name

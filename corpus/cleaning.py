@@ -271,7 +271,7 @@ def _declared_or_first_title(page: _Lines, hint: str) -> tuple[str, set[int]]:
         return hint, _lines_spelling(page, hint)
     title_i = _first_title_line(page)
     if title_i is None:
-        return "", set()
+        return _split_glued_headline(page), set()
     title = page.lines[title_i]
     # Every text line above a headline found first was skipped as chrome (``Workflow``,
     # ``icon``, ``搜索文档``, an app prompt): page furniture, not the article's text.
@@ -289,6 +289,41 @@ def _declared_or_first_title(page: _Lines, hint: str) -> tuple[str, set[int]]:
         title += page.lines[nxt]
         taken.add(nxt)
     return title, taken
+
+
+# A lead sentence that opens with an adverbial (``在全球能源转型的宏大叙事中，``,
+# ``随着…，``) right after a run of unpunctuated text: the run may be a headline
+# that lost its line break when the page was saved.
+_GLUED_LEAD_RE = re.compile(
+    r"^(?P<head>[^，,。；;！？!?、：:\s]{8,40}?)"
+    r"(?P<lead>在[^，,。；;！？!?]{2,30}?(?:中|下|里|裏|上|时|時|之际|之際|期间|期間|以来|以來|前|后|後)"
+    r"|(?:随着|隨著|伴随|伴隨|面对|面對|近年来|近年來|当前|當前|如今)[^，,。；;！？!?]{0,30}?)[，,]"
+)
+
+
+def _split_glued_headline(page: _Lines) -> str:
+    """The headline glued to the front of the article's first line, cut off that line.
+
+    Scraped pages saved as text can lose the line break after the headline:
+    ``光伏产业从…的自救之路在全球能源转型的宏大叙事中,光伏产业始终扮演着先锋角色。``
+    The headline is taken only when the lead sentence then names the headline's
+    own subject again right after its opening adverbial (``…中,光伏产业…``):
+    a sentence that begins ``中国移动在香港上市,目前是…`` keeps its subject.
+    Returns ``""`` (and leaves ``page`` alone) when the first line is not such a line.
+    """
+    first = next((i for i, kind in enumerate(page.kinds) if kind == "text"), None)
+    if first is None or not _is_prose(page.lines[first]):
+        return ""
+    line = page.lines[first]
+    m = _GLUED_LEAD_RE.match(line)
+    if m is None:
+        return ""
+    head, rest = m.group("head"), line[m.end() :]
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2}", head[:2]) or not rest.startswith(head[:2]):
+        return ""
+    page.lines[first] = line[len(head) :]
+    page.norms[first] = normalise(page.lines[first])
+    return head
 
 
 def _lines_spelling(page: _Lines, title: str) -> set[int]:

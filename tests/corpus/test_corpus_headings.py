@@ -78,3 +78,17 @@ def test_a_picture_note_in_brackets_is_neither_heading_nor_sentence(note):
     assert report.section_titles() == []
     assert [s.text for s in report.sentences] == ["头部企业的份额继续提升，二三线企业加速出清。", "此外，该公司还为客户提供贷后风控产品。"]
     assert note in report.text
+
+
+@pytest.mark.parametrize("marker", ["[廣告]請繼續往下閱讀...", "請繼續往下閱讀...", "【广告】", "广告"])
+def test_an_advert_slot_inside_the_article_is_dropped(marker):
+    text = f"储能行业观察\n\n头部企业的份额继续提升，二三线企业加速出清。\n{marker}\n此外，储能电池价格继续下行。\n"
+    report = parse_text(text)
+    assert report.section_titles() == []
+    assert [s.text for s in report.sentences] == ["头部企业的份额继续提升，二三线企业加速出清。", "此外，储能电池价格继续下行。"]
+
+
+def test_no_dev_section_is_an_advert_slot():
+    for path in sorted(need(DEV_CORPUS).glob("*.txt")):
+        titles = parse_document(path).section_titles()
+        assert not [t for t in titles if re.search("閱讀|阅读|廣告|广告", t)], path.name

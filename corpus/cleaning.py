@@ -364,30 +364,10 @@ def _first_title_line(page: _Lines) -> int | None:
         if _SECTION_LABEL_RE.match(norm) or _heading_like(line):
             return None
         if _is_chrome_title(line, norm):
-            if _short_title_named_by_lead(page, i):
-                return i
             continue
         if 4 <= len(line) <= 80 and not line.endswith(tuple("。；;：:")):
             return i  # a headline may end with ？ or ！
     return None
-
-
-def _short_title_named_by_lead(page: _Lines, i: int) -> bool:
-    """A short headline (``中国移动``, ``便利商店``, ``地热能``) that the lead sentence right below opens with.
-
-    Short lines above an article are mostly chrome (``MAIL``, ``宏观专栏``); an
-    encyclopaedia-style article's lead names its subject first (``中國移動通信集團公司是…``).
-    A wire credit (``新浪财经讯``) names the outlet, not the subject.
-    """
-    line, norm = page.lines[i], page.norms[i]
-    bare = "".join(norm.split())
-    if not 2 <= len(bare) <= 12 or re.search(r"[^\w]", bare) or _CHROME_TITLE_RE.search(norm) or _AUTHOR_LINE_RE.match(norm):
-        return False
-    nxt = next((j for j in range(i + 1, len(page.lines)) if page.kinds[j] == "text"), None)
-    if nxt is None or not _is_prose(page.lines[nxt]):
-        return False
-    key, lead = match_key(line), match_key(page.lines[nxt][: 2 * len(line) + 4])
-    return lead.startswith(key) and not lead[len(key) :].startswith("讯")
 
 
 def _first_prose_line(page: _Lines, end: int) -> int | None:

@@ -187,33 +187,3 @@ def test_a_lead_sentence_keeps_its_subject(line):
     report = parse_text(line + "\n行业集中度继续提升，头部企业份额超过六成。\n")
     assert report.title == ""
     assert report.sentences[0].text == line
-
-
-# Hand-checked: the article's first line is its title, and its lead sentence opens with it.
-PEER_SHORT_TITLES = {
-    "09_convenience_store.txt": "便利商店",
-    "11_china_mobile.txt": "中国移动",
-    "15_netease.txt": "网易",
-    "17_asus.txt": "華碩",
-    "27_geothermal_energy.txt": "地熱能",
-    "65_assembly_line.txt": "装配线",
-    "67_playfish.txt": "Playfish",
-    "73_huangpu_port.txt": "黄埔港",
-}
-
-
-@pytest.mark.parametrize("name", sorted(PEER_SHORT_TITLES))
-def test_a_short_title_the_lead_opens_with(name):
-    path = need(DEV_CORPUS.parent.parent / "peer" / "corpus") / name
-    report = parse_text(dev_article(path), origin=str(path))
-    assert report.title == PEER_SHORT_TITLES[name]
-    assert report.section_titles()[:1] != [PEER_SHORT_TITLES[name]]
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["宏观专栏\n美联储本周维持利率不变，市场预期年内降息两次。\n", "新浪财经\n新浪财经讯 3月5日消息，储能电池价格继续下行。\n",
-     "MAIL\n邮件服务商的收入继续增长。\n"],
-)
-def test_a_short_line_the_lead_does_not_open_with_is_no_title(text):
-    assert parse_text(text).title == ""

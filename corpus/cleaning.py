@@ -89,7 +89,7 @@ _SOURCE_RE = re.compile(
 # article: the report's source (the address), whatever its length, never its title or a sentence.
 _SOURCE_URL_RE = re.compile(r"^(?:(?i:source|url|link)|原文链接|原文地址|原文网址|原文|链接|网址)\s*[:：]\s*(https?://[^\s()（）]+)\s*(?:[(（][^()（）]*[)）])?\s*$")
 _ATTRIBUTION_RE = re.compile(r"^据(.{2,30}?)(?:发布|发表|出版)的《[^》]+》[^。！？!?]*$")
-_META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|最后更新|日期|时间|阅读|浏览|字数|关键词|关键字)\s*[:：]")
+_META_RE = re.compile(r"^(发布日期|发布时间|发表时间|更新时间|最后更新|日期|时间|阅读|浏览|字数)\s*[:：]")
 # A dateline: the outlet or author with the time of posting (``搜狐财经· 2025-12-20 02:23``,
 # ``2024-02-27 09:40吴某某``); a date with a clock time and no sentence punctuation.
 _DATELINE_RE = re.compile(r"^[^。，,；;！？!?]{0,24}\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*\d{1,2}:\d{2}(?::\d{2})?[^。，,；;！？!?]{0,24}$")

@@ -57,13 +57,13 @@ def report_industry(report: Report, lex: Lexicon) -> tuple[str, ...]:
                     title_marked.add(cand)
     if not counts:
         return ()
-    joined = "\n".join(body)
+    joined = "\n".join([*heads, *body])  # the text a name is used in: headings and sentences
     scores = {}
     for cand, count in counts.items():
         times_marked = marked.get(cand, 0)
         if count < 2 and not times_marked and cand not in title:
             continue
-        uses = joined.count(cand) + heads.count(cand)
+        uses = joined.count(cand)
         if not times_marked and words[cand][-1].pos in ("vn", "v", "a", "an", "ad"):
             continue  # an industry is named by a noun (稀土); an activity (出口, 催收) only as X行业
         specificity = max(idf_weight(w.text) for w in words[cand])

@@ -136,8 +136,8 @@ def test_source_address_lines_of_any_length_or_script(line):
     assert [s.text for s in report.sentences] == ["出海企业数量持续增长，头部应用的海外收入占比超过四成。"]
 
 
-@pytest.mark.parametrize("line", ["搜狐财经· 2025-12-20 02:23", "2024-02-27 09:40吳俁煊", "上海保险 2024年1期", "關鍵詞:制藥藥品變量"])
-def test_datelines_issue_and_keyword_lines_are_page_furniture(line):
+@pytest.mark.parametrize("line", ["搜狐财经· 2025-12-20 02:23", "2024-02-27 09:40吳俁煊", "上海保险 2024年1期"])
+def test_datelines_and_issue_lines_are_page_furniture(line):
     text = f"中小财险公司效益发展路径探究\n\n{line}\n中国大陆财险市场发展速度较快，但车险同质化竞争严重。\n"
     report = parse_text(text)
     assert report.title == "中小财险公司效益发展路径探究"
@@ -187,3 +187,9 @@ def test_a_lead_sentence_keeps_its_subject(line):
     report = parse_text(line + "\n行业集中度继续提升，头部企业份额超过六成。\n")
     assert report.title == ""
     assert report.sentences[0].text == line
+
+
+def test_a_keywords_line_stays_text():
+    """A paper's keywords name its subject (制藥): they are searched, and they name its industry."""
+    text = "集中采購政策對醫藥企業研發效率的影響\n\n關鍵詞:制藥藥品變量\n\n集中采購政策壓縮了仿制藥的利潤空間。\n"
+    assert "關鍵詞:制藥藥品變量" in [s.text for s in parse_text(text).sentences]

@@ -59,3 +59,16 @@ def test_sample_recall_through_the_scorer():
     score = score_graphs(SEED, ROOT / "corpus" / "samples")
     assert [a.name for a in score.articles] == ["000_fb266df941e8ceb3.txt"]
     assert score.total.recall >= 0.80
+
+
+@pytest.mark.skipif(not GOLD.is_file(), reason=f"gold graphs {GOLD} not available")
+def test_a_name_used_in_section_headings_counts_toward_the_industry():
+    """26 names 跨境电商 in a heading of its own (中国系平台主导全球跨境电商增长) as well as in its
+    sentences; counting only the sentences made the rarer 跨境电商零售 its name (gold: 跨境电商)."""
+    from yanbao.corpus import parse_document
+    from yanbao.kg.industry import report_industry
+    from yanbao.kg.lexicon import load_lexicon
+
+    report = parse_document(DEV / "corpus" / "26_cross_border_ecommerce.txt")
+    assert "中国系平台主导全球跨境电商增长" in report.section_titles()
+    assert report_industry(report, load_lexicon())[0] == "跨境电商"

@@ -25,7 +25,8 @@ def discover_files(
     """Expand ``paths`` into files to ingest.
 
     Folders are walked recursively (following no symlinked folders, so a
-    symlink loop cannot hang the walk) and keep files with a supported suffix,
+    symlink loop cannot hang the walk) and keep files with a supported suffix
+    (any other file is listed as skipped, with its type; hidden files are not),
     except a folder's own documentation (``README.md``, ``LICENSE``,
     ``CHANGELOG.md``); globs are expanded; explicit files are kept whatever
     their suffix or name, so the loader can refuse them by name.  A file whose
@@ -71,7 +72,10 @@ def discover_files(
                     dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                     for name in sorted(names):
                         child = Path(root) / name
-                        if name.startswith(".") or child.suffix.lower() not in SUPPORTED_SUFFIXES:
+                        if name.startswith("."):
+                            continue  # hidden files (.DS_Store, editors' swap files) are nobody's reports
+                        if child.suffix.lower() not in SUPPORTED_SUFFIXES and not excluded_by(child, p):
+                            skipped.append((str(child), f"unsupported file type {child.suffix.lower() or '(none)'!r}"))
                             continue
                         add(child, p)
             elif p.exists() or p.is_symlink():

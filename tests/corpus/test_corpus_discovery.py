@@ -90,8 +90,11 @@ def test_a_folders_own_documentation_is_skipped_and_said_so(tree):
     files, problems, skipped = discover_files([str(tree)])
     assert _names(files) == ["deep.docx", "notes.md", "page.html", "top.txt"]
     assert problems == []
-    assert sorted(os.path.basename(p) for p, _ in skipped) == ["LICENSE.txt", "README.md"]
-    assert all("documentation" in why for _, why in skipped)
+    reasons = {os.path.basename(p): why for p, why in skipped}
+    assert sorted(reasons) == ["LICENSE.txt", "README.md", "data.xlsx"]
+    assert "documentation" in reasons["README.md"] and "documentation" in reasons["LICENSE.txt"]
+    # Nothing left out unsaid: a file of a type yanbao does not read is listed with its type.
+    assert reasons["data.xlsx"] == "unsupported file type '.xlsx'"
     # Named explicitly, a README is ingested like any file.
     files, _, skipped = discover_files([str(tree / "README.md")])
     assert _names(files) == ["README.md"] and skipped == []
@@ -100,7 +103,9 @@ def test_a_folders_own_documentation_is_skipped_and_said_so(tree):
 def test_exclude_globs_match_names_and_paths_under_the_folder(tree):
     files, _, skipped = discover_files([str(tree)], exclude=["notes.md", "a/*.html"])
     assert _names(files) == ["deep.docx", "top.txt"]
-    assert sorted(why for _, why in skipped) == ["excluded by --exclude 'a/*.html'", "excluded by --exclude 'notes.md'"]
+    assert sorted(why for _, why in skipped) == [
+        "excluded by --exclude 'a/*.html'", "excluded by --exclude 'notes.md'", "unsupported file type '.xlsx'"
+    ]
 
 
 def test_shared_case_folders_ingest_without_their_readme_and_expected(tree):

@@ -74,8 +74,10 @@ def test_folder_with_bad_files(tmp_path, tmp_home, library, sample_path, write_b
     write_bad_files(batch)
     outcomes = library.ingest([str(batch)])
     statuses = sorted(o.status for o in outcomes)
-    # The .xlsx is not picked up from a folder walk; the other four are refused.
-    assert statuses == ["added", "refused", "refused", "refused", "refused"]
+    # The .xlsx is not read from a folder walk, and said so; the other four are refused.
+    assert statuses == ["added", "refused", "refused", "refused", "refused", "skipped"]
+    (xlsx,) = [o for o in outcomes if o.status == "skipped"]
+    assert xlsx.path.endswith(".xlsx") and "unsupported file type '.xlsx'" in xlsx.reason
     assert len(_records(tmp_home)) == 1
 
 

@@ -886,7 +886,7 @@ def sparql(
 ) -> None:
     """Run a read-only SPARQL query over all reports' graphs (updates and SERVICE are refused)."""
     from yanbao.kg.results import result_csv, result_json, result_table
-    from yanbao.core.errors import InputError
+    from yanbao.core.errors import InputError, NotFoundError
 
     with _errors():
         if as_json and as_csv:
@@ -897,6 +897,8 @@ def sparql(
             try:
                 if candidate.is_file():
                     text = candidate.read_text(encoding="utf-8")
+                elif candidate.suffix.lower() in (".rq", ".sparql", ".txt"):
+                    raise NotFoundError(f"{query}: no such query file")
             except (OSError, UnicodeDecodeError) as exc:
                 raise InputError(f"cannot read the query file {query}: {exc}") from exc
         lib = _library()

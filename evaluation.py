@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .core.errors import IndexMismatchError, InputError
+from .core.errors import IndexMismatchError, InputError, NotFoundError
 from .core.settings import Settings
 from .retrieval.evaluate import EvalQuestion, SystemScores, evaluate, load_questions, score_system
 
@@ -76,9 +76,12 @@ def load_sets(path: str | Path) -> list[EvalSet]:
     """The sets a folder or a suite file names.
 
     Raises:
+        NotFoundError: nothing is at the path.
         InputError: the path is neither, a set has no questions file, or the suite is malformed.
     """
     p = Path(path)
+    if not p.exists():
+        raise NotFoundError(f"{p}: no such file or folder")
     if p.is_dir():
         questions = p / "questions.jsonl"
         if not questions.is_file():

@@ -233,6 +233,12 @@ def test_eval_json(run, tmp_path):
 def test_eval_unknown_mode_and_missing_file(run, tmp_path):
     _one_line_error(run("eval", str(_seed_file(tmp_path)), "--modes", "hybrid,semantic"), "semantic", "hybrid")
     _one_line_error(run("eval", str(tmp_path / "missing.jsonl")), "missing.jsonl")
+    # A suite file that is not there is missing, not of the wrong kind.
+    _one_line_error(run("eval", str(tmp_path / "missing.toml")), "missing.toml: no such file or folder")
+
+
+def test_sparql_query_file_that_is_not_there(run, tmp_path):
+    _one_line_error(run("sparql", str(tmp_path / "missing.rq")), "missing.rq: no such query file")
 
 
 def test_binary_batch_and_questions_files_are_one_line_errors(run, tmp_path):

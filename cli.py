@@ -272,11 +272,19 @@ def show(
     counts: dict[tuple[str, ...], int] = {}
     for s in r.sentences:
         counts[s.section_path] = counts.get(s.section_path, 0) + 1
-    tree = Tree(f"{len(r.sections)} sections, {len(r.sentences)} sentences")
+    top = counts.get((), 0)
+    tree = Tree(
+        f"{_count(len(r.sections), 'section')}, {_count(len(r.sentences), 'sentence')}"
+        + (f" ({top} above every heading)" if top and r.sections else "")
+    )
+    if sentences:  # the sentences above every heading (all of them, in a report without headings)
+        for s in r.sentences:
+            if not s.section_path:
+                tree.add(f"[dim]{s.start}-{s.end}[/] {s.text}")
     nodes: dict[tuple[str, ...], Tree] = {(): tree}
     for sec in r.sections:
         parent = nodes.get(sec.path[:-1], tree)
-        label = f"{sec.number + ' ' if sec.number else ''}{sec.title} [dim]({counts.get(sec.path, 0)} sentences)[/]"
+        label = f"{sec.number + ' ' if sec.number else ''}{sec.title} [dim]({_count(counts.get(sec.path, 0), 'sentence')})[/]"
         nodes[sec.path] = parent.add(label)
         if sentences:
             for s in r.sentences:
@@ -291,6 +299,10 @@ def show(
         con.print(f"[bold]related reports ({len(r.related_reports)})[/]")
         for rr in r.related_reports:
             con.print(f"  [{rr.kind}] {rr.title}")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 # --------------------------------------------------------------------- ask ---

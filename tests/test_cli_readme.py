@@ -189,6 +189,21 @@ def test_show_by_id_prefix_and_title(sample_home):
     assert missing.exit_code == 2 and missing.stderr.startswith("yanbao: error:") and len(missing.stderr.splitlines()) == 1
 
 
+def test_show_sentences_lists_those_above_every_heading(sample_home, tmp_path):
+    """A report without headings (dev 14 is one line of prose) still lists every sentence."""
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    text = "储能行业观察\n\n头部企业的份额继续提升。二三线企业加速出清。\n\n一、价格\n\n储能电池价格继续下行。\n"
+    (tmp_path / "flat.txt").write_text(text, encoding="utf-8")
+    added = json.loads(run(home, "ingest", str(tmp_path / "flat.txt"), "--json").stdout)["outcomes"][0]
+    report = json.loads(run(home, "show", added["report_id"], "--json").stdout)
+    shown = run(home, "show", added["report_id"], "--sentences")
+    assert shown.exit_code == 0
+    assert "1 section, 3 sentences (2 above every heading)" in shown.stdout
+    for sent in report["sentences"]:
+        assert f"{sent['start']}-{sent['end']}" in shown.stdout, sent["text"]
+
+
 def test_remove_through_the_cli(sample_home, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)

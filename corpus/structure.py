@@ -122,8 +122,9 @@ def _heads_paragraph(current: list[str], line: str, per_line: bool) -> bool:
     sentence, above a longer line, is an unnumbered section heading
     (``地方实践的差异化探索``) when the text is written a paragraph per line, or
     when that longer line is a whole paragraph (it ends a sentence, or runs
-    past any wrap width), or when it is marked with a bullet.  In text re-wrapped at a width too irregular to
-    detect, a piece cut mid-sentence stays joined to the rest.
+    past any wrap width), or when it is marked with a bullet.  In text
+    re-wrapped at a width too irregular to detect, a piece cut mid-sentence
+    stays joined to the rest.
     """
     prev = current[-1]
     if not _is_plain_heading([prev]) or len(current) > 1 and not current[-2].endswith(tuple(_TERMINAL)):

@@ -56,8 +56,6 @@ def discover_files(
         pattern = excluded_by(p, base)
         if pattern:
             skipped.append((str(p), f"excluded by --exclude {pattern!r}"))
-        elif base is not None and p.suffix.lower() not in SUPPORTED_SUFFIXES:
-            skipped.append((str(p), f"unsupported file type {p.suffix.lower() or '(none)'!r}"))
         elif base is not None and FOLDER_DOCS_RE.match(p.name):
             skipped.append((str(p), "a folder's own documentation, not a report (name the file to ingest it)"))
         else:
@@ -74,8 +72,12 @@ def discover_files(
                     dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                     for name in sorted(names):
                         child = Path(root) / name
-                        if not name.startswith("."):  # hidden files (.DS_Store, swap files) are nobody's reports
-                            add(child, p)
+                        if name.startswith("."):
+                            continue  # hidden files (.DS_Store, editors' swap files) are nobody's reports
+                        if child.suffix.lower() not in SUPPORTED_SUFFIXES and not excluded_by(child, p):
+                            skipped.append((str(child), f"unsupported file type {child.suffix.lower() or '(none)'!r}"))
+                            continue
+                        add(child, p)
             elif p.exists() or p.is_symlink():
                 add(p)
             else:
